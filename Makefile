@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+# racewatch build. Everything generated goes under build/.
+
+OUT      := build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 -Iinclude -I$(OUT)
+LDSTATIC := -static
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+	      -idirafter /usr/include/$(shell $(CC) -dumpmachine) \
+	      -Wall -Wno-unused-function -Wno-compare-distinct-pointer-types
+
+TOOLS := $(OUT)/racegen $(OUT)/racematch
+SRCS  := $(wildcard src/*.c)
+OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
+# Static, so that one binary drops into a qemu guest or onto another host.
+LIBS  := -lbpf -lelf -lz -lzstd
+
+.PHONY: all tools clean deps test-deps run check
+all: $(OUT)/racewatch tools
+
+# `sudo make run` and `make check` work on a fresh Debian 12: they install
+# what is missing first.
+deps:
+	@tools/install-deps.sh build
+
+test-deps:
+	@tools/install-deps.sh test
+
+# Arguments for racewatch: sudo make run ARGS="--stacks -v"
+run: deps
+	$(MAKE) all
+	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+	$(OUT)/racewatch $(ARGS)
+
+check: test-deps
+	$(MAKE) all $(OUT)/unit-tests
+	tests/run.sh
+
+$(OUT)/obj:
+	mkdir -p $@
+
+$(OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/racewatch.h $(OUT)/racewatch.skel.h | $(OUT)/obj
+	$(CC) $(CFLAGS) -Isrc -c $< -o $@
+
+$(OUT)/racewatch: $(OBJS)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS)
+
+tools: $(TOOLS)
+
+$(OUT):
+	mkdir -p $@
+
+$(OUT)/racewatch.bpf.o: bpf/racewatch.bpf.c $(wildcard bpf/*.h) include/racewatch.h include/op_range.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/racewatch.skel.h: $(OUT)/racewatch.bpf.o
+	$(BPFTOOL) gen skeleton $< name racewatch_bpf > $@
+
+$(OUT)/racegen: tools/racegen.c | $(OUT)
+	$(CC) $(CFLAGS) $(LDSTATIC) -pthread -o $@ $^
+
+$(OUT)/racematch: tools/racematch.c tools/ndjson.c | $(OUT)
+	$(CC) $(CFLAGS) -Itools $(LDSTATIC) -o $@ $^
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+# The pure userspace logic; no libbpf, no root.
+UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe.o,$(OBJS))
+
+$(OUT)/unit-tests: $(UNIT_SRCS) $(UNIT_OBJS) $(wildcard tests/unit/*.h)
+	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS)
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every CO-RE shim racewatch needs, and only here. Each one names the kernel
+ * change that made it necessary. Versions in parentheses are where the
+ * layout was checked against Debian kernels' BTF (5.10, 6.1, 6.12) and the
+ * development host (6.18).
+ */
+#ifndef RACEWATCH_COMPAT_BPF_H
+#define RACEWATCH_COMPAT_BPF_H
+
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "racewatch.h"
+
+/* ---- page cache entries: struct page before 5.16, struct folio after ---- */
+
+/*
+ * 5.16 ("mm: Add folio_...", the folio series) made the page cache store
+ * folios. The insert/delete hooks hand us a struct page on 5.10 and a
+ * struct folio on 6.x; both start with flags, mapping and index, but 6.15+
+ * renamed page->index to __folio_index, so read through struct folio
+ * whenever the kernel has one.
+ */
+static __always_inline struct address_space *cache_entry_mapping(void *entry)
+{
+	if (bpf_core_type_exists(struct folio))
+		return BPF_CORE_READ((struct folio *)entry, mapping);
+	return BPF_CORE_READ((struct page *)entry, mapping);
+}
+
+static __always_inline __u64 cache_entry_index(void *entry)
+{
+	if (bpf_core_type_exists(struct folio))
+		return BPF_CORE_READ((struct folio *)entry, index);
+	return BPF_CORE_READ((struct page *)entry, index);
+}
+
+/* Flags became memdesc_flags_t { unsigned long f; } in 6.18. */
+struct folio___flags_word {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+struct folio___flags_memdesc {
+	struct {
+		unsigned long f;
+	} flags;
+} __attribute__((preserve_access_index));
+
+/* The page count of a large folio lives in its second page: named
+ * _folio_nr_pages from 5.16, renamed _nr_pages after 6.12 (6.18 has it). */
+struct folio___nr_old {
+	unsigned int _folio_nr_pages;
+} __attribute__((preserve_access_index));
+
+struct folio___nr_new {
+	unsigned int _nr_pages;
+} __attribute__((preserve_access_index));
+
+enum pageflags {
+	PG_head = 16,	/* the value is relocated: 6.12 moved it to 6 */
+};
+
+static __always_inline __u32 cache_entry_nr_pages(void *entry)
+{
+	unsigned long flags = 0;
+	__u32 nr = 1;
+
+	/* Before folios only shmem inserted compound pages; count one. */
+	if (!bpf_core_type_exists(struct folio))
+		return 1;
+	if (bpf_core_field_exists(struct folio___flags_memdesc, flags.f))
+		flags = BPF_CORE_READ((struct folio___flags_memdesc *)entry, flags.f);
+	else
+		flags = BPF_CORE_READ((struct folio___flags_word *)entry, flags);
+	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
+		return 1;
+	if (bpf_core_field_exists(struct folio___nr_new, _nr_pages))
+		nr = BPF_CORE_READ((struct folio___nr_new *)entry, _nr_pages);
+	else if (bpf_core_field_exists(struct folio___nr_old, _folio_nr_pages))
+		nr = BPF_CORE_READ((struct folio___nr_old *)entry, _folio_nr_pages);
+	return nr ? nr : 1;
+}
+
+/* ---- address_space ---- */
+
+enum mapping_flags {
+	AS_EXITING = 4,
+};
+
+/* truncate_inode_pages_final() sets AS_EXITING on an inode being evicted:
+ * nobody can insert into it any more, so its truncation is no window. */
+static __always_inline bool mapping_exiting(struct address_space *mapping)
+{
+	unsigned long flags = BPF_CORE_READ(mapping, flags);
+
+	return flags & (1UL << bpf_core_enum_value(enum mapping_flags, AS_EXITING));
+}
+
+/* ---- rw_semaphores ---- */
+
+/*
+ * 5.15 added address_space.invalidate_lock (commit 730633f0b7f9, "mm:
+ * Protect operations adding pages to page cache with invalidate_lock").
+ */
+struct address_space___inval {
+	struct rw_semaphore invalidate_lock;
+} __attribute__((preserve_access_index));
+
+/*
+ * Before 5.15 ext4 had its own EXT4_I(inode)->i_mmap_sem; 5.15 replaced it
+ * with invalidate_lock (commit d4f5258eae7b, "ext4: Convert to use
+ * mapping->invalidate_lock"). ext4_inode_info lives in the ext4 module, so
+ * it is only visible with module BTF; Debian's 5.10 has none.
+ */
+struct ext4_inode_info___mmap {
+	struct rw_semaphore i_mmap_sem;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+#define EXT4_SUPER_MAGIC	0xEF53
+
+/*
+ * rwsem encoding since 5.3 (commit 94a9717b3c40, "locking/rwsem: Make
+ * rwsem->owner an atomic_long_t"): count bit 0 = writer locked, bit 1 =
+ * waiters, readers counted from bit 8; owner = task pointer with flag bits
+ * in the low 3 bits, bit 0 = reader-owned (the task is then only a hint).
+ * PREEMPT_RT (5.15+) builds rw_semaphore on rwbase_rt without these fields.
+ */
+#define RWSEM_WRITER_LOCKED	(1UL << 0)
+#define RWSEM_FLAG_WAITERS	(1UL << 1)
+#define RWSEM_READER_SHIFT	8
+#define RWSEM_READER_OWNED	(1UL << 0)
+#define RWSEM_OWNER_FLAGS_MASK	7UL
+
+static __always_inline void read_rwsem(struct rw_semaphore *sem, struct rw_lock *out)
+{
+	struct task_struct *owner;
+	unsigned long count, owner_word;
+
+	if (!bpf_core_field_exists(sem->count)) {
+		out->state = RW_LOCK_UNREADABLE;
+		return;
+	}
+	count = BPF_CORE_READ(sem, count.counter);
+	owner_word = BPF_CORE_READ(sem, owner.counter);
+	out->readers = count >> RWSEM_READER_SHIFT;
+	out->waiters = !!(count & RWSEM_FLAG_WAITERS);
+	if (count & RWSEM_WRITER_LOCKED)
+		out->state = RW_LOCK_WRITE;
+	else if (out->readers)
+		out->state = RW_LOCK_READ;
+	else
+		out->state = RW_LOCK_FREE;
+	if (out->state == RW_LOCK_FREE)
+		return;
+	owner = (struct task_struct *)(owner_word & ~RWSEM_OWNER_FLAGS_MASK);
+	if (!owner)
+		return;
+	out->owner_tid = BPF_CORE_READ(owner, pid);
+	out->owner_pid = BPF_CORE_READ(owner, tgid);
+	bpf_probe_read_kernel_str(out->owner_comm, sizeof(out->owner_comm), owner->comm);
+}
+
+static __always_inline void read_locks(struct address_space *mapping,
+				       struct inode *inode, struct rw_locks *out)
+{
+	if (bpf_core_field_exists(struct address_space___inval, invalidate_lock))
+		read_rwsem(&((struct address_space___inval *)mapping)->invalidate_lock,
+			   &out->invalidate_lock);
+
+	read_rwsem(&inode->i_rwsem, &out->i_rwsem);
+
+	if (BPF_CORE_READ(inode, i_sb, s_magic) != EXT4_SUPER_MAGIC)
+		return;
+	if (bpf_core_field_exists(struct ext4_inode_info___mmap, i_mmap_sem)) {
+		struct ext4_inode_info___mmap *ei;
+
+		ei = (void *)inode - bpf_core_field_offset(struct ext4_inode_info___mmap, vfs_inode);
+		read_rwsem(&ei->i_mmap_sem, &out->i_mmap_sem);
+	} else if (!bpf_core_field_exists(struct address_space___inval, invalidate_lock)) {
+		/* A pre-5.15 ext4 has i_mmap_sem, but without ext4 BTF we
+		 * cannot find it: say so instead of reporting it absent. */
+		out->i_mmap_sem.state = RW_LOCK_UNREADABLE;
+	}
+}
+
+#endif /* RACEWATCH_COMPAT_BPF_H */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Handlers for the invalidating side: operations (fallocate, truncate), the
+ * page-cache invalidations they perform, and the filesystem block frees that
+ * end their windows. One handler per role; racewatch.bpf.c wraps them.
+ */
+#ifndef RACEWATCH_OPS_BPF_H
+#define RACEWATCH_OPS_BPF_H
+
+#include "state.bpf.h"
+#include "op_range.h"
+
+static __always_inline void emit_op_begin(struct op_state *op, struct inode *inode)
+{
+	struct rw_op_begin *r;
+
+	r = reserve_record(RW_REC_OP_BEGIN, struct rw_op_begin, op->start_ts);
+	if (!r)
+		return;
+	r->op_id = op->op_id;
+	fill_task(&r->task);
+	r->key = op->key;
+	r->kind = op->kind;
+	r->mode = op->mode;
+	r->offset = op->offset;
+	r->len = op->len;
+	bpf_probe_read_kernel_str(r->fstype, sizeof(r->fstype),
+				  BPF_CORE_READ(inode, i_sb, s_type, name));
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void emit_inval_begin(void *ctx, struct op_state *op,
+					     struct inode *inode, __u64 first,
+					     __u64 last, __u32 fn)
+{
+	struct rw_inval_begin *r;
+
+	r = reserve_record(RW_REC_INVAL_BEGIN, struct rw_inval_begin, bpf_ktime_get_ns());
+	if (!r)
+		return;
+	r->op_id = op->op_id;
+	r->key = op->key;
+	r->first = first;
+	r->last = last;
+	r->fn = fn;
+	r->stack_id = stack_id(ctx);
+	read_locks(BPF_CORE_READ(inode, i_mapping), inode, &r->locks);
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts)
+{
+	struct rw_op_end *r;
+
+	r = reserve_record(RW_REC_OP_END, struct rw_op_end, ts);
+	if (!r)
+		return;
+	r->op_id = op_id;
+	r->ret = ret;
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void emit_inval_end(__u64 op_id, __u64 ts)
+{
+	struct rw_inval_end *r;
+
+	r = reserve_record(RW_REC_INVAL_END, struct rw_inval_end, ts);
+	if (!r)
+		return;
+	r->op_id = op_id;
+	bpf_ringbuf_submit(r, 0);
+}
+
+/*
+ * An operation starts dropping [first, last] of its inode: announce the
+ * operation on its first invalidation, then the invalidation, and only then
+ * publish the window (see window_open()).
+ */
+static __always_inline void op_invalidates(void *ctx, struct op_state *op,
+					   struct inode *inode, __u64 first,
+					   __u64 last, __u32 fn)
+{
+	if (!op->op_id) {
+		op->op_id = new_op_id();
+		emit_op_begin(op, inode);
+	}
+	emit_inval_begin(ctx, op, inode, first, last, fn);
+	if (window_open(&op->key, first, last, !op->window_open))
+		op->window_open = 1;
+}
+
+/* Tracepoint mode: the operation's own arguments give the dropped range. */
+static __always_inline void op_derive_window(void *ctx, struct op_state *op,
+					     struct inode *inode)
+{
+	__u64 first, last;
+
+	if (rw_op_range(op->kind, op->mode, op->offset, op->len, page_shift,
+			&first, &last))
+		return;
+	op_invalidates(ctx, op, inode, first, last, RW_INVAL_DERIVED);
+}
+
+/* truncate(2) by path in tracepoint mode learns its inode late. */
+static __always_inline void op_bind_inode(void *ctx, struct op_state *op,
+					  struct inode *inode,
+					  const struct rw_inode_key *key)
+{
+	op->key = *key;
+	op->key_known = 1;
+	op->pending_bind = 0;
+	__sync_fetch_and_add(&inflight, -1);
+	if (!key_filtered_out(key))
+		op_derive_window(ctx, op, inode);
+}
+
+static __always_inline int handle_op_start(void *ctx, struct inode *inode,
+					   __u32 kind, __u32 mode,
+					   __s64 offset, __s64 len)
+{
+	__u32 tid = current_tid();
+	struct op_state op = {};
+	struct op_state *live;
+
+	op.start_ts = bpf_ktime_get_ns();
+	op.kind = kind;
+	op.mode = mode;
+	op.offset = offset;
+	op.len = len;
+	if (inode) {
+		inode_key(inode, &op.key);
+		op.key_known = 1;
+		if (key_filtered_out(&op.key))
+			return 0;
+	}
+	if (derive_invalidation &&
+	    kind == RW_OP_FALLOCATE && !(mode & RW_FALLOC_INVALIDATING))
+		return 0;
+	if (bpf_map_update_elem(&ops, &tid, &op, BPF_ANY)) {
+		count(RW_CNT_OPS_FULL);
+		return 0;
+	}
+	if (!derive_invalidation)
+		return 0;
+	live = bpf_map_lookup_elem(&ops, &tid);
+	if (!live)
+		return 0;
+	if (live->key_known) {
+		op_derive_window(ctx, live, inode);
+	} else {
+		live->pending_bind = 1;
+		__sync_fetch_and_add(&inflight, 1);
+	}
+	return 0;
+}
+
+static __always_inline int handle_op_end(void *ctx, __s64 ret)
+{
+	__u32 tid = current_tid();
+	struct op_state *op = bpf_map_lookup_elem(&ops, &tid);
+	__u64 now;
+
+	if (!op)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (op->window_open) {
+		window_close(&op->key);
+		emit_op_end(op->op_id, ret, now);
+	} else if (op->pending_bind) {
+		__sync_fetch_and_add(&inflight, -1);
+	}
+	bpf_map_delete_elem(&ops, &tid);
+	return 0;
+}
+
+/* lstart/lend as truncate_inode_pages_range() takes them: whole pages only,
+ * partial pages at the edges are zeroed in place, not dropped. */
+static __always_inline bool truncate_page_range(__s64 lstart, __s64 lend,
+						__u64 *first, __u64 *last)
+{
+	__u64 end;
+
+	*first = ((__u64)lstart + (1ULL << page_shift) - 1) >> page_shift;
+	if (lend == -1) {
+		*last = RW_PAGE_EOF;
+		return true;
+	}
+	end = ((__u64)lend + 1) >> page_shift;	/* exclusive */
+	if (end <= *first)
+		return false;
+	*last = end - 1;
+	return true;
+}
+
+static __always_inline int handle_inval_begin(void *ctx, struct address_space *mapping,
+					      __u64 first, __u64 last, __u32 fn)
+{
+	struct inode *inode = BPF_CORE_READ(mapping, host);
+	struct inval_state iv = {};
+	struct rw_inode_key key = {};
+	__u32 tid = current_tid();
+	struct op_state *op;
+
+	if (!inode || mapping_exiting(mapping))
+		return 0;
+	inode_key(inode, &key);
+	if (key_filtered_out(&key))
+		return 0;
+
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (op && op->key_known && !key_equal(&op->key, &key))
+		op = NULL;	/* some other inode: not this operation's window */
+	if (op) {
+		if (op->pending_bind) {
+			op->pending_bind = 0;
+			__sync_fetch_and_add(&inflight, -1);
+		}
+		op->key = key;
+		op->key_known = 1;
+		op_invalidates(ctx, op, inode, first, last, fn);
+		iv.op_id = op->op_id;
+	} else {
+		struct op_state bare = {};
+
+		/* Direct I/O invalidates on every write; with nothing cached
+		 * there is nothing to drop and no window worth a record. */
+		if (!BPF_CORE_READ(mapping, nrpages))
+			return 0;
+		bare.start_ts = bpf_ktime_get_ns();
+		bare.kind = RW_OP_INVALIDATE;
+		bare.key = key;
+		bare.key_known = 1;
+		op_invalidates(ctx, &bare, inode, first, last, fn);
+		iv.op_id = bare.op_id;
+		iv.standalone = 1;
+		iv.window_open = bare.window_open;
+	}
+	iv.key = key;
+	if (bpf_map_update_elem(&invals, &tid, &iv, BPF_ANY)) {
+		count(RW_CNT_OPS_FULL);
+		if (iv.standalone && iv.window_open)
+			window_close(&key);
+	}
+	return 0;
+}
+
+static __always_inline int handle_inval_end(void *ctx)
+{
+	__u32 tid = current_tid();
+	struct inval_state *iv = bpf_map_lookup_elem(&invals, &tid);
+	__u64 now;
+
+	if (!iv)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (iv->standalone && iv->window_open)
+		window_close(&iv->key);
+	emit_inval_end(iv->op_id, now);
+	if (iv->standalone)
+		emit_op_end(iv->op_id, 0, now);
+	bpf_map_delete_elem(&invals, &tid);
+	return 0;
+}
+
+/* The filesystem freed blocks; inode is NULL where the hook cannot name it
+ * (xfs frees by AG block): then the freeing task's operation owns them. */
+static __always_inline int handle_block_free(void *ctx, struct inode *inode,
+					     __u32 fs, __u64 blocks)
+{
+	__u32 tid = current_tid();
+	struct op_state *op = bpf_map_lookup_elem(&ops, &tid);
+	struct rw_block_free *r;
+
+	if (!op)
+		return 0;
+	if (inode) {
+		struct rw_inode_key key = {};
+
+		inode_key(inode, &key);
+		if (op->pending_bind)
+			op_bind_inode(ctx, op, inode, &key);
+		else if (!key_equal(&op->key, &key))
+			return 0;	/* e.g. ext4 freeing another inode's blocks */
+	}
+	if (!op->window_open)
+		return 0;
+	r = reserve_record(RW_REC_BLOCK_FREE, struct rw_block_free, bpf_ktime_get_ns());
+	if (!r)
+		return 0;
+	r->op_id = op->op_id;
+	r->fs = fs;
+	r->blocks = blocks;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+#endif /* RACEWATCH_OPS_BPF_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Handlers for the page-cache side: inserts (the hot path: every page read
+ * into the cache anywhere runs this) and deletes of candidate pages.
+ */
+#ifndef RACEWATCH_PAGECACHE_BPF_H
+#define RACEWATCH_PAGECACHE_BPF_H
+
+#include "state.bpf.h"
+#include "ops.bpf.h"
+
+/* The hot-path gate: nothing is in flight, so no insert can matter. */
+static __always_inline bool windows_idle(void)
+{
+	return !inflight;
+}
+
+/* A successful insert of entry (a page or folio) at index into mapping. */
+static __always_inline int handle_insert(void *ctx, struct address_space *mapping,
+					 void *entry, __u64 index)
+{
+	struct rw_inode_key key = {};
+	struct rw_cand_key ck = {};
+	struct rw_insert *r;
+	struct inode *inode;
+	struct window *w;
+	__u64 ts;
+	__u32 nr;
+
+	if (windows_idle())
+		return 0;
+	inode = BPF_CORE_READ(mapping, host);
+	if (!inode_key(inode, &key))
+		return 0;
+	w = bpf_map_lookup_elem(&inode_windows, &key);
+	if (!w)
+		return 0;
+	nr = cache_entry_nr_pages(entry);
+	if (index + nr <= w->first || index > w->last)
+		return 0;
+
+	ts = bpf_ktime_get_ns();
+	ck.key = key;
+	ck.index = index;
+	r = reserve_record(RW_REC_INSERT, struct rw_insert, ts);
+	if (!r)
+		return 0;
+	fill_task(&r->task);
+	r->key = key;
+	r->index = index;
+	r->nr_pages = nr;
+	r->stack_id = stack_id(ctx);
+	read_locks(mapping, inode, &r->locks);
+	if (bpf_map_update_elem(&candidates, &ck, &ts, BPF_ANY)) {
+		count(RW_CNT_CANDIDATES_FULL);
+		r->flags |= RW_INSERT_UNTRACKED;
+	}
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* kprobe mode: the insert's arguments are gone by the kretprobe, and only
+ * the return value says whether the page went in. */
+static __always_inline int handle_insert_entry(struct address_space *mapping,
+					       void *entry, __u64 index)
+{
+	struct insert_stash st = { .mapping = mapping, .entry = entry, .index = index };
+	__u32 tid = current_tid();
+
+	if (windows_idle())
+		return 0;
+	if (bpf_map_update_elem(&insert_stash, &tid, &st, BPF_ANY)) {
+		count(RW_CNT_STASH_FULL);
+		return 0;
+	}
+	__sync_fetch_and_add(&stashed, 1);
+	return 0;
+}
+
+static __always_inline int handle_insert_return(void *ctx, long ret)
+{
+	__u32 tid = current_tid();
+	struct insert_stash *sp;
+	struct insert_stash st;
+
+	if (!stashed)
+		return 0;
+	sp = bpf_map_lookup_elem(&insert_stash, &tid);
+	if (!sp)
+		return 0;
+	st = *sp;
+	bpf_map_delete_elem(&insert_stash, &tid);
+	__sync_fetch_and_add(&stashed, -1);
+	if (ret)
+		return 0;
+	return handle_insert(ctx, st.mapping, st.entry, st.index);
+}
+
+static __always_inline int handle_delete(void *ctx, void *entry)
+{
+	struct rw_inode_key key = {};
+	struct address_space *mapping;
+	struct rw_cand_key ck = {};
+	struct rw_delete *r;
+	struct inode *inode;
+
+	if (windows_idle())
+		return 0;
+	mapping = cache_entry_mapping(entry);
+	if (!mapping)
+		return 0;
+	inode = BPF_CORE_READ(mapping, host);
+	if (!inode_key(inode, &key))
+		return 0;
+
+	if (derive_invalidation) {
+		__u32 tid = current_tid();
+		struct op_state *op = bpf_map_lookup_elem(&ops, &tid);
+
+		/* truncate(2) by path: its first dropped page names it. */
+		if (op && op->pending_bind)
+			op_bind_inode(ctx, op, inode, &key);
+	}
+
+	ck.key = key;
+	ck.index = cache_entry_index(entry);
+	if (!bpf_map_lookup_elem(&candidates, &ck))
+		return 0;
+	bpf_map_delete_elem(&candidates, &ck);
+	r = reserve_record(RW_REC_DELETE, struct rw_delete, bpf_ktime_get_ns());
+	if (!r)
+		return 0;
+	r->tid = current_tid();
+	r->key = key;
+	r->index = ck.index;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+#endif /* RACEWATCH_PAGECACHE_BPF_H */

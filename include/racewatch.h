@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * racewatch BPF <-> userspace ABI: ring buffer records, enums and limits.
+ *
+ * Every record starts with struct rw_hdr. Userspace checks hdr.size against
+ * the size it expects for hdr.type before copying, so a BPF object and a
+ * loader built from different versions of this file fail loudly instead of
+ * misreading fields. Bump RW_ABI_VERSION on any layout change.
+ *
+ * The event model (README "Event model" explains it for users):
+ *   OP_BEGIN     an invalidating operation (fallocate, truncate, or a bare
+ *                invalidation with no enclosing operation) opened a window
+ *   INVAL_BEGIN  it started dropping a page range from the page cache
+ *   INVAL_END    that drop returned
+ *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation
+ *   OP_END       the operation returned; its windows are closed
+ *   INSERT       a page was inserted into a range with an open window
+ *                (only such candidates are sent, never every insert)
+ *   DELETE       a candidate page left the page cache
+ * Verdicts are computed in userspace from these records (src/engine.c).
+ */
+#ifndef RACEWATCH_H
+#define RACEWATCH_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define RW_ABI_VERSION		1
+
+#define RW_COMM_LEN		16
+#define RW_FSTYPE_LEN		16
+/* Last page index of a range that runs to the end of the file. */
+#define RW_PAGE_EOF		(~0ULL)
+
+enum rw_rec_type {
+	RW_REC_OP_BEGIN = 1,
+	RW_REC_INVAL_BEGIN,
+	RW_REC_INVAL_END,
+	RW_REC_BLOCK_FREE,
+	RW_REC_OP_END,
+	RW_REC_INSERT,
+	RW_REC_DELETE,
+	RW_REC_MAX,
+};
+
+enum rw_op_kind {
+	RW_OP_FALLOCATE = 1,
+	RW_OP_TRUNCATE,
+	/* An invalidation with no fallocate/truncate around it (direct I/O,
+	 * O_TRUNC in tracepoint mode, filesystem-internal callers). */
+	RW_OP_INVALIDATE,
+};
+
+enum rw_inval_fn {
+	RW_INVAL_TRUNCATE = 1,		/* truncate_inode_pages_range */
+	RW_INVAL_PAGES2,		/* invalidate_inode_pages2_range */
+	/* Tracepoint mode: no tracepoint exists in truncate_inode_pages_range,
+	 * so the dropped range is derived from the operation's arguments and
+	 * the window opens when the operation starts. */
+	RW_INVAL_DERIVED,
+};
+
+enum rw_free_fs {
+	RW_FREE_EXT4 = 1,
+	RW_FREE_XFS,
+};
+
+/* fallocate(2) mode bits, as in include/uapi/linux/falloc.h. */
+#define RW_FALLOC_KEEP_SIZE		0x01
+#define RW_FALLOC_PUNCH_HOLE		0x02
+#define RW_FALLOC_NO_HIDE_STALE		0x04
+#define RW_FALLOC_COLLAPSE_RANGE	0x08
+#define RW_FALLOC_ZERO_RANGE		0x10
+#define RW_FALLOC_INSERT_RANGE		0x20
+#define RW_FALLOC_UNSHARE_RANGE		0x40
+/* Modes that drop page-cache ranges; plain allocation does not. */
+#define RW_FALLOC_INVALIDATING	(RW_FALLOC_PUNCH_HOLE | RW_FALLOC_COLLAPSE_RANGE | \
+				 RW_FALLOC_ZERO_RANGE | RW_FALLOC_INSERT_RANGE)
+
+/*
+ * An inode is named by (dev, ino, generation): i_generation changes when an
+ * inode number is reused, so a freed and recycled inode never matches the
+ * state of its predecessor. dev is the kernel's s_dev (MKDEV: major << 20).
+ */
+struct rw_inode_key {
+	__u32 dev;
+	__u32 gen;
+	__u64 ino;
+};
+
+/* Key of the BPF candidates map, deleted by userspace once judged. */
+struct rw_cand_key {
+	struct rw_inode_key key;
+	__u64 index;
+};
+
+struct rw_task {
+	__u32 pid;			/* tgid */
+	__u32 tid;
+	char comm[RW_COMM_LEN];
+};
+
+/* One rw_semaphore as seen at a moment. */
+enum rw_lock_state {
+	RW_LOCK_ABSENT = 0,		/* not on this kernel or filesystem */
+	RW_LOCK_UNREADABLE,		/* exists, but its layout is unknown (no BTF) */
+	RW_LOCK_FREE,
+	RW_LOCK_WRITE,			/* owner is the writer */
+	RW_LOCK_READ,			/* owner is a hint: the last reader */
+};
+
+struct rw_lock {
+	__u8 state;			/* enum rw_lock_state */
+	__u8 waiters;
+	__u16 pad;
+	__u32 readers;
+	__u32 owner_pid;
+	__u32 owner_tid;
+	char owner_comm[RW_COMM_LEN];
+};
+
+struct rw_locks {
+	struct rw_lock invalidate_lock;	/* mapping->invalidate_lock, 5.15+ */
+	struct rw_lock i_rwsem;		/* inode->i_rwsem */
+	struct rw_lock i_mmap_sem;	/* EXT4_I(inode)->i_mmap_sem, before 5.15 */
+};
+
+struct rw_hdr {
+	__u16 type;			/* enum rw_rec_type */
+	__u16 size;			/* sizeof the whole record */
+	__u32 cpu;
+	__u64 ts;			/* CLOCK_MONOTONIC ns */
+};
+
+/* hdr.ts is when the operation started, which may precede the emission. */
+struct rw_op_begin {
+	struct rw_hdr hdr;
+	__u64 op_id;
+	struct rw_task task;
+	struct rw_inode_key key;
+	__u32 kind;			/* enum rw_op_kind */
+	__u32 mode;			/* fallocate mode bits */
+	__s64 offset;			/* fallocate offset, or truncate length */
+	__s64 len;			/* fallocate length */
+	char fstype[RW_FSTYPE_LEN];
+};
+
+struct rw_inval_begin {
+	struct rw_hdr hdr;
+	__u64 op_id;
+	struct rw_inode_key key;
+	__u64 first;			/* page indexes, inclusive */
+	__u64 last;			/* RW_PAGE_EOF: to end of file */
+	__u32 fn;			/* enum rw_inval_fn */
+	__s32 stack_id;			/* -1: not collected */
+	struct rw_locks locks;		/* what the invalidator holds now */
+};
+
+struct rw_inval_end {
+	struct rw_hdr hdr;
+	__u64 op_id;
+};
+
+/*
+ * The window ends at the operation's last block free, not earlier: on 5.10
+ * ext4 re-caches the old extents in its extent-status tree while
+ * ext4_ext_remove_space runs, and readers that look the range up until then
+ * still map the old blocks (measured: tests/vm, README "Verdicts").
+ */
+struct rw_block_free {
+	struct rw_hdr hdr;
+	__u64 op_id;
+	__u32 fs;			/* enum rw_free_fs */
+	__u32 pad;
+	__u64 blocks;			/* 0 when the hook cannot tell */
+};
+
+struct rw_op_end {
+	struct rw_hdr hdr;
+	__u64 op_id;
+	__s64 ret;
+};
+
+#define RW_INSERT_UNTRACKED	0x1	/* candidate map full: deletes unseen */
+
+struct rw_insert {
+	struct rw_hdr hdr;
+	struct rw_task task;
+	struct rw_inode_key key;
+	__u64 index;
+	__u32 nr_pages;
+	__s32 stack_id;
+	__u32 flags;
+	__u32 pad;
+	struct rw_locks locks;
+};
+
+struct rw_delete {
+	struct rw_hdr hdr;
+	__u32 tid;
+	__u32 pad;
+	struct rw_inode_key key;
+	__u64 index;
+};
+
+/* BPF-side loss and overflow counters, read from .bss at exit. */
+enum rw_counter {
+	RW_CNT_RINGBUF_FULL,		/* a record could not be reserved */
+	RW_CNT_OPS_FULL,		/* ops map full: an operation is untracked */
+	RW_CNT_WINDOWS_FULL,		/* inode_windows map full */
+	RW_CNT_CANDIDATES_FULL,		/* candidates map full */
+	RW_CNT_STASH_FULL,		/* kprobe insert stash full */
+	RW_CNT_STACK_FAIL,		/* bpf_get_stackid failed */
+	RW_CNT_WINDOW_LOST,		/* a window closed that was never seen open */
+	RW_CNT_MAX,
+};
+
+/* Map sizes; userspace may scale them before load. */
+#define RW_MAX_OPS		4096
+#define RW_MAX_WINDOWS		4096
+#define RW_MAX_CANDIDATES	16384
+#define RW_MAX_STACKS		8192
+#define RW_RINGBUF_BYTES	(4 << 20)
+
+#endif /* RACEWATCH_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "cli.h"
+
+const char *argp_program_version = "racewatch 0.1 (record ABI 1)";
+
+static const char doc[] =
+"racewatch: catch page-cache inserts that race with hole punch, truncate and\n"
+"friends (stale-page windows), live, with the locks and stacks behind them.\n"
+"\v"
+"EXAMPLES:\n"
+"    racewatch                       # watch everything until Ctrl-C\n"
+"    racewatch --dry-run -v          # show the attach plan and exit\n"
+"    racewatch -d 600 --fail-on-race # one-shot tracer around a test run\n"
+"    racewatch --path /mnt/f --stacks  # one file, with both tasks' stacks\n"
+"    racewatch --json | your-dashboard-ingest\n"
+"    racewatch --attach kprobe -v    # force kprobes, show every window\n"
+"\n"
+"EXIT STATUS: 0 ok (also Ctrl-C and --duration), 1 failure, 3 races found\n"
+"with --fail-on-race, 64 bad arguments, 69 kernel unsupported (no BTF, no\n"
+"hookable insert path, tracefs not mounted), 77 insufficient privileges.";
+
+enum {
+	OPT_DEV = 0x100,
+	OPT_PATH,
+	OPT_DRY_RUN,
+	OPT_FAIL_ON_RACE,
+	OPT_RINGBUF,
+	OPT_USAGE,
+};
+
+static const struct argp_option options[] = {
+	{ "attach", 'a', "MODE", 0, "auto (default), fentry, kprobe or tracepoint" },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C)" },
+	{ "pid", 'p', "PID", 0, "Only report windows where process PID inserted or invalidated" },
+	{ "dev", OPT_DEV, "MAJ:MIN", 0, "Only watch inodes on this device" },
+	{ "inode", 'i', "INO", 0, "Only watch this inode number" },
+	{ "path", OPT_PATH, "FILE", 0, "Only watch FILE (sets --dev and --inode)" },
+	{ "json", 'j', NULL, 0, "Print NDJSON records instead of text" },
+	{ "stacks", 's', NULL, 0, "Show the kernel stacks of both tasks" },
+	{ "verbose", 'v', NULL, 0, "Also print windows that are not races; -vv: libbpf debug" },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the attach plan and exit" },
+	{ "fail-on-race", OPT_FAIL_ON_RACE, NULL, 0, "Exit with status 3 when a race was reported" },
+	{ "ringbuf-size", OPT_RINGBUF, "MIB", 0, "Ring buffer size in MiB, a power of two (default 4)" },
+	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
+	{ "help", 'h', NULL, 0, "Show this help and exit" },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit" },
+	{ "version", 'V', NULL, 0, "Show the version and exit" },
+	{},
+};
+
+/* argp delivers ARGP_KEY_ERROR after any failed key: report only once. */
+static bool error_reported;
+
+/* One line, the house format; the caller returns RW_EXIT_USAGE. */
+static int usage_error(const char *fmt, const char *arg)
+{
+	if (error_reported)
+		return EINVAL;
+	error_reported = true;
+	fprintf(stderr, "racewatch: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see racewatch --help)\n");
+	return EINVAL;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_dev(const char *s, __u32 *dev)
+{
+	unsigned long major, minor;
+	char *end;
+
+	errno = 0;
+	major = strtoul(s, &end, 10);
+	if (errno || end == s || *end != ':')
+		return -EINVAL;
+	s = end + 1;
+	minor = strtoul(s, &end, 10);
+	if (errno || end == s || *end || major >= (1 << 12) || minor >= (1 << 20))
+		return -EINVAL;
+	*dev = major << 20 | minor;	/* the kernel's MKDEV() */
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct rw_config *cfg = state->input;
+	struct stat st;
+	long v;
+
+	switch (key) {
+	case 'a':
+		if (plan__parse_mech(arg, &cfg->attach))
+			return usage_error("invalid --attach '%s': use auto, fentry, kprobe or tracepoint", arg);
+		break;
+	case 'd':
+		if (parse_long(arg, 1, 86400 * 365, &v))
+			return usage_error("invalid --duration '%s': whole seconds, 1 or more", arg);
+		cfg->duration_s = v;
+		break;
+	case 'p':
+		if (parse_long(arg, 1, 0x7fffffff, &v))
+			return usage_error("invalid --pid '%s'", arg);
+		cfg->pid = v;
+		break;
+	case OPT_DEV:
+		if (parse_dev(arg, &cfg->dev))
+			return usage_error("invalid --dev '%s': use MAJ:MIN as in ls -l /dev", arg);
+		break;
+	case 'i':
+		if (parse_long(arg, 1, 0x7fffffffffffffffL, &v))
+			return usage_error("invalid --inode '%s'", arg);
+		cfg->ino = v;
+		break;
+	case OPT_PATH:
+		if (stat(arg, &st))
+			return usage_error("cannot stat --path '%s'", arg);
+		cfg->path = arg;
+		cfg->dev = major(st.st_dev) << 20 | minor(st.st_dev);
+		cfg->ino = st.st_ino;
+		break;
+	case 'j':
+		cfg->json = true;
+		break;
+	case 's':
+		cfg->stacks = true;
+		break;
+	case 'v':
+		cfg->verbose++;
+		break;
+	case OPT_DRY_RUN:
+		cfg->dry_run = true;
+		break;
+	case OPT_FAIL_ON_RACE:
+		cfg->fail_on_race = true;
+		break;
+	case OPT_RINGBUF:
+		/* BPF ring buffers are a power-of-two number of pages. */
+		if (parse_long(arg, 1, 1024, &v) || (v & (v - 1)))
+			return usage_error("invalid --ringbuf-size '%s': a power of two, 1 to 1024 MiB", arg);
+		cfg->ringbuf_mib = v;
+		break;
+	case 'h':
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);
+		exit(RW_EXIT_OK);
+	case OPT_USAGE:
+		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, state->name);
+		exit(RW_EXIT_OK);
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(RW_EXIT_OK);
+	case ARGP_KEY_ARG:
+		return usage_error("unexpected argument '%s'", arg);
+	case ARGP_KEY_ERROR:
+		/* getopt stays silent under ARGP_NO_ERRS: name the culprit. */
+		if (state->next > 0 && state->next <= state->argc)
+			return usage_error("unrecognized or incomplete option '%s'",
+					   state->argv[state->next - 1]);
+		return usage_error("%s", "bad option");
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cli__parse(int argc, char **argv, struct rw_config *cfg)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc };
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_mib = 4;
+	error_reported = false;
+	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, cfg))
+		return RW_EXIT_USAGE;
+	return RW_EXIT_OK;
+}

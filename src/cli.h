@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command line: options, validation and exit codes (README.md "Exit codes"). */
+#ifndef RACEWATCH_CLI_H
+#define RACEWATCH_CLI_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "plan.h"
+
+enum rw_exit {
+	RW_EXIT_OK = 0,			/* also Ctrl-C and end of --duration */
+	RW_EXIT_FAILURE = 1,		/* runtime or setup failure */
+	RW_EXIT_RACES = 3,		/* --fail-on-race and a race was reported */
+	RW_EXIT_USAGE = 64,		/* bad arguments (EX_USAGE) */
+	RW_EXIT_UNAVAILABLE = 69,	/* kernel cannot support it: no BTF, no hooks, no tracefs */
+	RW_EXIT_NOPERM = 77,		/* not root / missing CAP_BPF+CAP_PERFMON */
+};
+
+struct rw_config {
+	enum rw_mech attach;
+	long duration_s;		/* 0: until Ctrl-C */
+	__u32 pid;
+	__u32 dev;			/* kernel encoding (major << 20 | minor), 0: any */
+	__u64 ino;			/* 0: any */
+	const char *path;
+	bool json;
+	bool stacks;
+	bool dry_run;
+	bool fail_on_race;
+	int verbose;
+	__u32 ringbuf_mib;
+};
+
+/* Fills cfg; on bad input prints one line to stderr and returns RW_EXIT_USAGE. */
+int cli__parse(int argc, char **argv, struct rw_config *cfg);
+
+#endif /* RACEWATCH_CLI_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The verdict engine: window bookkeeping per operation and inode, fed with
+ * decoded records, judging every candidate insert once its operation ends.
+ * Pure userspace logic (no BPF, no clock): unit tests drive it with record
+ * sequences. The rules are documented in README.md, "Verdicts".
+ */
+#ifndef RACEWATCH_ENGINE_H
+#define RACEWATCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "events.h"
+
+enum rw_verdict {
+	VERDICT_RACE,		/* stale-page window */
+	VERDICT_UNTRACKED,	/* in a window, but its deletion could not be watched */
+	VERDICT_UNFINISHED,	/* the operation had not returned when racewatch stopped */
+	VERDICT_TRANSIENT,	/* removed again by the same operation */
+	VERDICT_EVICTED,	/* removed by another task before the operation ended */
+	VERDICT_SELF,		/* inserted by the invalidating task itself */
+	VERDICT_LATE,		/* after the operation's last block free or return */
+	VERDICT_UNLOCKED,	/* readers held invalidate_lock, nothing was freed */
+	VERDICT_MAX,
+};
+
+enum rw_phase {
+	PHASE_DROPPING,		/* the invalidation was still running */
+	PHASE_DROPPED,		/* pages dropped, no block freed yet */
+	PHASE_BEFORE_FREE,	/* derived window (tracepoint mode), before any free */
+	PHASE_FREEING,		/* between the first and the last block free */
+	PHASE_UNFREED,		/* the operation freed no blocks */
+	PHASE_AFTER_FREE,	/* after the last block free */
+	PHASE_MAX,
+};
+
+/* Everything a report needs about one judged insert. */
+struct rw_window {
+	enum rw_verdict verdict;
+	enum rw_phase phase;
+	const struct rw_insert *insert;
+	const struct rw_op_begin *op;
+	const struct rw_inval_begin *inval;	/* the drop that covered the page */
+	bool op_ended;
+	__u64 op_end_ts;
+	__s64 op_ret;
+	__u64 nfree;
+	__u64 first_free_ts;
+	__u64 last_free_ts;
+	__u64 freed_blocks;
+	bool deleted;
+	__u64 delete_ts;
+	__u32 delete_tid;
+};
+
+struct inode_stats {
+	struct rw_inode_key key;
+	char fstype[RW_FSTYPE_LEN];
+	__u64 ops;		/* fallocate/truncate operations that opened a window */
+	__u64 ops_ok;		/* ... and returned 0 */
+	__u64 bare_invals;	/* invalidations with no operation around them */
+	__u64 invalidations;	/* INVAL_BEGIN records */
+	__u64 inserts;		/* candidate inserts */
+	__u64 verdicts[VERDICT_MAX];
+};
+
+struct engine_stats {
+	__u64 records[RW_REC_MAX];
+	__u64 orphans;		/* records of an operation never seen to begin */
+	__u64 unattributed;	/* candidate inserts in no known window */
+	__u64 verdicts[VERDICT_MAX];
+};
+
+typedef void (*engine_window_fn)(const struct rw_window *w, void *ctx);
+/* A surviving candidate is judged: BPF may stop tracking its page. */
+typedef void (*engine_forget_fn)(const struct rw_inode_key *key, __u64 index, void *ctx);
+
+struct engine_opts {
+	engine_window_fn on_window;
+	engine_forget_fn on_forget;	/* may be NULL */
+	void *ctx;
+	/* How long after an operation's end to wait for records from other
+	 * CPUs with earlier timestamps before judging it. */
+	__u64 grace_ns;
+};
+
+struct engine;
+
+struct engine *engine__new(const struct engine_opts *opts);
+void engine__free(struct engine *e);
+void engine__feed(struct engine *e, const union rw_record *rec);
+/* Judge every operation that ended before now - grace. */
+void engine__tick(struct engine *e, __u64 now);
+/* Judge everything, finished or not (at exit). */
+void engine__flush(struct engine *e);
+
+const struct engine_stats *engine__stats(const struct engine *e);
+const struct inode_stats *engine__inodes(const struct engine *e, size_t *n);
+
+const char *engine__verdict_name(enum rw_verdict v);
+const char *engine__phase_name(enum rw_phase p);
+
+#endif /* RACEWATCH_ENGINE_H */

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * racewatch: lifecycle. Parse, check privileges and BTF, plan, open,
+ * configure, load, attach, poll, summarise.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "racewatch.skel.h"
+#include "attach.h"
+#include "cli.h"
+#include "engine.h"
+#include "events.h"
+#include "ksyms.h"
+#include "probe.h"
+#include "report.h"
+
+/* Records from other CPUs can trail an operation's end by microseconds;
+ * judge an operation only this long after it ended. */
+#define GRACE_NS	(50 * 1000 * 1000ULL)
+#define POLL_MS		100
+
+static volatile sig_atomic_t exiting;
+static bool libbpf_debug;
+
+struct session {
+	struct rw_config cfg;
+	struct racewatch_bpf *skel;
+	struct engine *engine;
+	struct report *report;
+	struct ksyms *ksyms;
+	__u64 malformed;
+	__u64 lost_warned;
+};
+
+/* libbpf's warnings always reach stderr; its debug output only with -vv. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_debug)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static __s64 realtime_offset(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+}
+
+/* CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (5.8+), in the effective set. */
+static bool privileged(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	const int cap_perfmon = 38, cap_bpf = 39;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	if (data[0].effective & (1U << CAP_SYS_ADMIN))
+		return true;
+	return (data[1].effective & (1U << (cap_perfmon - 32))) &&
+	       (data[1].effective & (1U << (cap_bpf - 32)));
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	union rw_record rec;
+
+	if (events__decode(data, size, &rec)) {
+		s->malformed++;
+		return 0;
+	}
+	engine__feed(s->engine, &rec);
+	return 0;
+}
+
+static void on_window(const struct rw_window *w, void *ctx)
+{
+	struct session *s = ctx;
+
+	report__window(s->report, w);
+}
+
+static void on_forget(const struct rw_inode_key *key, __u64 index, void *ctx)
+{
+	struct session *s = ctx;
+	struct rw_cand_key ck = { .key = *key, .index = index };
+
+	bpf_map__delete_elem(s->skel->maps.candidates, &ck, sizeof(ck), 0);
+}
+
+static int fetch_stack(__s32 id, __u64 *ips, int max, void *ctx)
+{
+	struct session *s = ctx;
+	__u64 stack[127] = {};
+
+	if (bpf_map__lookup_elem(s->skel->maps.stacks, &id, sizeof(id), stack,
+				 sizeof(stack), 0))
+		return 0;
+	if (max > 127)
+		max = 127;
+	memcpy(ips, stack, max * sizeof(*ips));
+	return max;
+}
+
+/* Ring buffer losses are reported as they happen, at most once a second. */
+static void warn_losses(struct session *s)
+{
+	__u64 lost = s->skel->bss->counters[RW_CNT_RINGBUF_FULL];
+
+	if (lost > s->lost_warned) {
+		fprintf(stderr, "racewatch: WARNING! lost %llu records (ring buffer full); "
+			"grow it with --ringbuf-size\n", (unsigned long long)(lost - s->lost_warned));
+		s->lost_warned = lost;
+	}
+}
+
+static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan)
+{
+	struct plan_probes probes;
+	struct probe_ctx probe;
+	char tried[1024];
+	int err, missing;
+
+	err = probe__init(&probe);
+	if (err) {
+		fprintf(stderr, "racewatch: failed to load kernel BTF (%s): kernel has no BTF; "
+			"needs CONFIG_DEBUG_INFO_BTF=y and /sys/kernel/btf/vmlinux\n",
+			err == -ESRCH ? "none found" : strerror(-err));
+		return RW_EXIT_UNAVAILABLE;
+	}
+	probe__fill(&probe, &probes);
+	plan__select(plan, cfg->attach, &probes);
+	probe__fini(&probe);
+
+	missing = plan__missing_required(plan);
+	if (missing < 0)
+		return RW_EXIT_OK;
+	plan__format_tried(&plan->roles[missing], tried, sizeof(tried));
+	fprintf(stderr, "racewatch: failed to find a hook for %s (--attach %s): tried %s\n",
+		plan__role_name(missing), plan__mech_name(cfg->attach), tried);
+	return RW_EXIT_UNAVAILABLE;
+}
+
+static int open_and_load(struct session *s, const struct plan *plan)
+{
+	int err;
+
+	s->skel = racewatch_bpf__open();
+	if (!s->skel) {
+		fprintf(stderr, "racewatch: failed to open BPF object: %s\n", strerror(errno));
+		return RW_EXIT_FAILURE;
+	}
+	err = attach__configure(s->skel, plan, &s->cfg);
+	if (err)
+		return RW_EXIT_FAILURE;
+	err = racewatch_bpf__load(s->skel);
+	if (err == -EPERM || err == -EACCES) {
+		fprintf(stderr, "racewatch: failed to load BPF programs: %s; run as root or "
+			"with CAP_BPF+CAP_PERFMON (lockdown may also forbid it)\n", strerror(-err));
+		return RW_EXIT_NOPERM;
+	}
+	if (err) {
+		fprintf(stderr, "racewatch: failed to load BPF programs: %s (run with -vv for "
+			"the verifier log)\n", strerror(-err));
+		return RW_EXIT_FAILURE;
+	}
+	return RW_EXIT_OK;
+}
+
+static int poll_loop(struct session *s, struct ring_buffer *rb)
+{
+	__u64 deadline = s->cfg.duration_s ? mono_ns() + s->cfg.duration_s * 1000000000ULL : 0;
+	__u64 last_warn = 0;
+
+	while (!exiting) {
+		__u64 before = mono_ns();
+		int err = ring_buffer__poll(rb, POLL_MS);
+
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "racewatch: failed to poll ring buffer: %s\n", strerror(-err));
+			return RW_EXIT_FAILURE;
+		}
+		/* Everything reserved before `before` has now been consumed. */
+		if (before > GRACE_NS)
+			engine__tick(s->engine, before - GRACE_NS);
+		if (before - last_warn > 1000000000ULL) {
+			warn_losses(s);
+			last_warn = before;
+		}
+		if (deadline && before >= deadline)
+			break;
+	}
+	ring_buffer__consume(rb);
+	return RW_EXIT_OK;
+}
+
+static int run(struct session *s, struct plan *plan)
+{
+	struct report_opts ropts = {
+		.json = s->cfg.json,
+		.verbose = s->cfg.verbose > 0,
+		.stacks = s->cfg.stacks,
+		.pid = s->cfg.pid,
+		.realtime_offset = realtime_offset(),
+		.stack_fn = fetch_stack,
+		.stack_ctx = s,
+	};
+	struct engine_opts eopts = {
+		.on_window = on_window,
+		.on_forget = on_forget,
+		.ctx = s,
+		.grace_ns = GRACE_NS,
+	};
+	struct attach_links links = {};
+	struct report_losses losses = {};
+	struct ring_buffer *rb = NULL;
+	__u64 start;
+	int err;
+
+	if (s->cfg.stacks) {
+		s->ksyms = ksyms__load("/proc/kallsyms");
+		if (!s->ksyms)
+			fprintf(stderr, "racewatch: failed to read /proc/kallsyms: %s; "
+				"stacks will show raw addresses\n", strerror(errno));
+	}
+	ropts.ksyms = s->ksyms;
+	s->report = report__new(stdout, &ropts);
+	s->engine = engine__new(&eopts);
+	if (!s->report || !s->engine) {
+		fprintf(stderr, "racewatch: failed to allocate state: %s\n", strerror(ENOMEM));
+		err = RW_EXIT_FAILURE;
+		goto cleanup;
+	}
+	err = attach__links(s->skel, plan, &links);
+	if (err) {
+		err = err == -EPERM ? RW_EXIT_NOPERM : RW_EXIT_UNAVAILABLE;
+		goto cleanup;
+	}
+	rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
+	if (!rb) {
+		fprintf(stderr, "racewatch: failed to create ring buffer: %s\n", strerror(errno));
+		err = RW_EXIT_FAILURE;
+		goto cleanup;
+	}
+	fprintf(stderr, "racewatch: watching with %d hooks (attach %s); Ctrl-C to stop\n",
+		links.nr, plan__mech_name(plan->roles[ROLE_INSERT].mech));
+	start = mono_ns();
+	err = poll_loop(s, rb);
+
+	engine__flush(s->engine);
+	memcpy(losses.counters, s->skel->bss->counters, sizeof(losses.counters));
+	losses.malformed = s->malformed;
+	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
+	warn_losses(s);
+	if (!err && s->cfg.fail_on_race && engine__stats(s->engine)->verdicts[VERDICT_RACE])
+		err = RW_EXIT_RACES;
+cleanup:
+	ring_buffer__free(rb);
+	attach__destroy(&links);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+	struct session s = {};
+	struct plan plan;
+	int err;
+
+	err = cli__parse(argc, argv, &s.cfg);
+	if (err)
+		return err;
+	libbpf_debug = s.cfg.verbose > 1;
+	libbpf_set_print(libbpf_print);
+
+	if (!privileged()) {
+		fprintf(stderr, "racewatch: failed to get privileges: permission denied; "
+			"run as root or with CAP_BPF+CAP_PERFMON\n");
+		return RW_EXIT_NOPERM;
+	}
+	err = plan_for_kernel(&s.cfg, &plan);
+	if (err)
+		return err;
+	if (s.cfg.dry_run) {
+		plan__print(&plan, stdout, s.cfg.verbose > 0);
+		return RW_EXIT_OK;
+	}
+
+	/* First Ctrl-C: stop and summarise; SA_RESETHAND: the second kills. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	err = open_and_load(&s, &plan);
+	if (!err)
+		err = run(&s, &plan);
+
+	report__free(s.report);
+	engine__free(s.engine);
+	ksyms__free(s.ksyms);
+	racewatch_bpf__destroy(s.skel);
+	return err;
+}

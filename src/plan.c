@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attach plan selection. Each role lists its candidates in preference
+ * order; a candidate names its mechanism, kernel symbol and the programs
+ * that serve it. Selection walks fentry -> kprobe -> tracepoint, or keeps
+ * to the requested mechanism for required roles (see plan__select()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "plan.h"
+#include "racewatch.h"
+
+struct candidate {
+	enum rw_mech mech;
+	const char *symbol;
+	/* fentry: the BTF prototype must have this many parameters (0: any) */
+	int nargs;
+	/* Page-based insert functions survive on folio kernels as unused
+	 * compat wrappers: the 6.x read path never calls them. */
+	bool pre_folio_only;
+	/* Tracepoint-mode invalidation: derived, no hook of its own. */
+	bool derived;
+	struct hook hooks[PLAN_MAX_HOOKS];
+};
+
+struct role_def {
+	const char *name;
+	bool required;
+	const struct candidate *cands;
+	int ncands;
+};
+
+#define FENTRY_PAIR(entry, exit, sym) \
+	{ { HOOK_FENTRY, entry, sym }, { HOOK_FEXIT, exit, sym } }
+#define KPROBE_PAIR(entry, exit, sym) \
+	{ { HOOK_KPROBE, entry, sym }, { HOOK_KRETPROBE, exit, sym } }
+
+/* The program encodes the argument layout: f = (mapping, folio, index),
+ * p = (page, mapping, index); the digit is the count, which places fexit's
+ * return value. */
+#define INSERT_FEXIT(sym, n, prog, old) \
+	{ MECH_FENTRY, sym, n, old, false, { { HOOK_FEXIT, prog, sym } } }
+#define INSERT_KPROBE(sym, prog, old) \
+	{ MECH_KPROBE, sym, 0, old, false, KPROBE_PAIR(prog, "insert_kret", sym) }
+
+static const struct candidate insert_cands[] = {
+	/* 5.16+ (folios): the inner function also covers hugetlb's callers */
+	INSERT_FEXIT("__filemap_add_folio", 5, "insert_f5_fexit", false),
+	INSERT_FEXIT("filemap_add_folio", 4, "insert_f4_fexit", false),
+	/* up to 5.15 */
+	INSERT_FEXIT("__add_to_page_cache_locked", 5, "insert_p5_fexit", true),
+	INSERT_FEXIT("add_to_page_cache_lru", 4, "insert_p4_fexit", true),
+	INSERT_KPROBE("__filemap_add_folio", "insert_f_kprobe", false),
+	INSERT_KPROBE("filemap_add_folio", "insert_f_kprobe", false),
+	INSERT_KPROBE("__add_to_page_cache_locked", "insert_p_kprobe", true),
+	INSERT_KPROBE("add_to_page_cache_lru", "insert_p_kprobe", true),
+	{ MECH_TRACEPOINT, "filemap:mm_filemap_add_to_page_cache", .hooks = {
+		{ HOOK_RAW_TP, "insert_rawtp", "mm_filemap_add_to_page_cache" } } },
+};
+
+/*
+ * Deletes have one natural hook: the tracepoint fires once per removed
+ * folio on both the single (__filemap_remove_folio) and the batched
+ * (delete_from_page_cache_batch) paths, whose page-level functions are
+ * static and split differently on every release.
+ */
+static const struct candidate delete_cands[] = {
+	{ MECH_TRACEPOINT, "filemap:mm_filemap_delete_from_page_cache", .hooks = {
+		{ HOOK_RAW_TP, "delete_rawtp", "mm_filemap_delete_from_page_cache" } } },
+};
+
+static const struct candidate invalidate_cands[] = {
+	{ MECH_FENTRY, "truncate_inode_pages_range", 3, .hooks =
+		FENTRY_PAIR("inval_fentry", "inval_fexit", "truncate_inode_pages_range") },
+	{ MECH_KPROBE, "truncate_inode_pages_range", .hooks =
+		KPROBE_PAIR("inval_kprobe", "inval_kret", "truncate_inode_pages_range") },
+	/* No tracepoint exists inside truncate_inode_pages_range(). */
+	{ MECH_TRACEPOINT, "derived from fallocate/truncate arguments", .derived = true },
+};
+
+static const struct candidate invalidate2_cands[] = {
+	{ MECH_FENTRY, "invalidate_inode_pages2_range", 3, .hooks =
+		FENTRY_PAIR("inval2_fentry", "inval2_fexit", "invalidate_inode_pages2_range") },
+	{ MECH_KPROBE, "invalidate_inode_pages2_range", .hooks =
+		KPROBE_PAIR("inval2_kprobe", "inval_kret", "invalidate_inode_pages2_range") },
+};
+
+static const struct candidate fallocate_cands[] = {
+	{ MECH_FENTRY, "vfs_fallocate", 4, .hooks =
+		FENTRY_PAIR("falloc_fentry", "falloc_fexit", "vfs_fallocate") },
+	{ MECH_KPROBE, "vfs_fallocate", .hooks =
+		KPROBE_PAIR("falloc_kprobe", "op_kret", "vfs_fallocate") },
+	{ MECH_TRACEPOINT, "syscalls:sys_enter_fallocate", .hooks = {
+		{ HOOK_TP, "falloc_tp", "syscalls:sys_enter_fallocate" },
+		{ HOOK_TP, "op_exit_tp", "syscalls:sys_exit_fallocate" } } },
+};
+
+static const struct candidate truncate_cands[] = {
+	/* do_truncate gained a leading idmap argument in 5.12. */
+	{ MECH_FENTRY, "do_truncate", 5, .hooks =
+		FENTRY_PAIR("trunc_fentry", "trunc5_fexit", "do_truncate") },
+	{ MECH_FENTRY, "do_truncate", 4, .hooks =
+		FENTRY_PAIR("trunc_fentry", "trunc4_fexit", "do_truncate") },
+	{ MECH_KPROBE, "do_truncate", .hooks =
+		KPROBE_PAIR("trunc_kprobe", "op_kret", "do_truncate") },
+	{ MECH_TRACEPOINT, "syscalls:sys_enter_ftruncate", .hooks = {
+		{ HOOK_TP, "ftrunc_tp", "syscalls:sys_enter_ftruncate" },
+		{ HOOK_TP, "op_exit_tp", "syscalls:sys_exit_ftruncate" },
+		{ HOOK_TP, "trunc_tp", "syscalls:sys_enter_truncate" },
+		{ HOOK_TP, "op_exit_tp", "syscalls:sys_exit_truncate" } } },
+};
+
+static const struct candidate free_ext4_cands[] = {
+	{ MECH_FENTRY, "ext4_free_blocks", 6, .hooks = {
+		{ HOOK_FENTRY, "ext4free_fentry", "ext4_free_blocks" } } },
+	{ MECH_KPROBE, "ext4_free_blocks", .hooks = {
+		{ HOOK_KPROBE, "ext4free_kprobe", "ext4_free_blocks" } } },
+	{ MECH_TRACEPOINT, "ext4:ext4_free_blocks", .hooks = {
+		{ HOOK_RAW_TP, "ext4free_rawtp", "ext4_free_blocks" } } },
+};
+
+static const struct candidate free_xfs_cands[] = {
+	{ MECH_FENTRY, "__xfs_free_extent", 0, .hooks = {
+		{ HOOK_FENTRY, "xfsfree_fentry", "__xfs_free_extent" } } },
+	{ MECH_KPROBE, "__xfs_free_extent", .hooks = {
+		{ HOOK_KPROBE, "xfsfree_kprobe", "__xfs_free_extent" } } },
+	{ MECH_TRACEPOINT, "xfs:xfs_free_extent", .hooks = {
+		{ HOOK_RAW_TP, "xfsfree_rawtp", "xfs_free_extent" } } },
+};
+
+#define ROLE(n, req, c) { n, req, c, sizeof(c) / sizeof(c[0]) }
+
+static const struct role_def roles[ROLE_MAX] = {
+	[ROLE_INSERT]		= ROLE("page-cache insert", true, insert_cands),
+	[ROLE_DELETE]		= ROLE("page-cache delete", true, delete_cands),
+	[ROLE_INVALIDATE]	= ROLE("invalidation", true, invalidate_cands),
+	[ROLE_INVALIDATE2]	= ROLE("direct-I/O invalidation", false, invalidate2_cands),
+	[ROLE_FALLOCATE]	= ROLE("fallocate", true, fallocate_cands),
+	[ROLE_TRUNCATE]		= ROLE("truncate", false, truncate_cands),
+	[ROLE_FREE_EXT4]	= ROLE("ext4 block free", false, free_ext4_cands),
+	[ROLE_FREE_XFS]		= ROLE("xfs block free", false, free_xfs_cands),
+};
+
+const char *plan__role_name(enum rw_role role)
+{
+	return role < ROLE_MAX ? roles[role].name : "?";
+}
+
+const char *plan__mech_name(enum rw_mech mech)
+{
+	switch (mech) {
+	case MECH_AUTO:		return "auto";
+	case MECH_FENTRY:	return "fentry";
+	case MECH_KPROBE:	return "kprobe";
+	case MECH_TRACEPOINT:	return "tracepoint";
+	}
+	return "?";
+}
+
+int plan__parse_mech(const char *s, enum rw_mech *mech)
+{
+	for (enum rw_mech m = MECH_AUTO; m <= MECH_TRACEPOINT; m++) {
+		if (!strcmp(s, plan__mech_name(m))) {
+			*mech = m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Why the candidate cannot serve on this kernel, or NULL if it can. */
+static const char *candidate_unusable(const struct candidate *c,
+				      const struct plan_probes *p,
+				      const struct plan *plan,
+				      char *buf, size_t len)
+{
+	const char *why;
+	int nargs;
+
+	if (c->pre_folio_only && p->has_folios(p->ctx))
+		return "compat wrapper on a folio kernel: the read path never calls it";
+
+	switch (c->mech) {
+	case MECH_FENTRY:
+		why = p->fentry_unusable(p->ctx);
+		if (why)
+			return why;
+		nargs = p->btf_func_nargs(p->ctx, c->symbol);
+		if (nargs < 0)
+			return "not in kernel or module BTF";
+		if (c->nargs && nargs != c->nargs) {
+			snprintf(buf, len, "BTF prototype has %d parameters, expected %d",
+				 nargs, c->nargs);
+			return buf;
+		}
+		return NULL;
+	case MECH_KPROBE:
+		why = p->kprobe_unusable(p->ctx);
+		if (why)
+			return why;
+		if (!p->kprobe_target(p->ctx, c->symbol))
+			return "not in /proc/kallsyms (inlined or absent)";
+		return NULL;
+	case MECH_TRACEPOINT:
+		if (c->derived)
+			return plan->roles[ROLE_FALLOCATE].served ? NULL :
+				"needs the fallocate role to be served";
+		for (int i = 0; i < PLAN_MAX_HOOKS && c->hooks[i].kind; i++) {
+			const char *t = c->hooks[i].target;
+			const char *colon = strchr(t, ':');
+			char cat[32] = "";
+
+			if (colon) {
+				snprintf(cat, sizeof(cat), "%.*s", (int)(colon - t), t);
+				why = p->tracepoint_missing(p->ctx, cat, colon + 1);
+			} else {
+				/* raw tracepoint: the category is the symbol's prefix */
+				snprintf(cat, sizeof(cat), "%.*s",
+					 (int)strcspn(c->symbol, ":"), c->symbol);
+				why = p->tracepoint_missing(p->ctx, cat, t);
+			}
+			if (why)
+				return why;
+		}
+		return NULL;
+	case MECH_AUTO:
+		break;
+	}
+	return "unknown mechanism";
+}
+
+static bool try_mech(struct plan *plan, enum rw_role role, enum rw_mech mech,
+		     const struct plan_probes *p)
+{
+	const struct role_def *def = &roles[role];
+	struct plan_role *r = &plan->roles[role];
+	char buf[PLAN_REASON_LEN];
+
+	for (int i = 0; i < def->ncands; i++) {
+		const struct candidate *c = &def->cands[i];
+		const char *why;
+
+		if (c->mech != mech)
+			continue;
+		why = candidate_unusable(c, p, plan, buf, sizeof(buf));
+		if (why) {
+			if (r->ntried < PLAN_MAX_TRIED) {
+				struct plan_attempt *a = &r->tried[r->ntried++];
+
+				a->mech = mech;
+				a->symbol = c->symbol;
+				snprintf(a->reason, sizeof(a->reason), "%s", why);
+			}
+			continue;
+		}
+		r->served = true;
+		r->mech = mech;
+		r->symbol = c->symbol;
+		memcpy(r->hooks, c->hooks, sizeof(r->hooks));
+		if (role == ROLE_INVALIDATE)
+			plan->derive_invalidation = c->derived;
+		return true;
+	}
+	return false;
+}
+
+static bool role_has_mech(enum rw_role role, enum rw_mech mech)
+{
+	for (int i = 0; i < roles[role].ncands; i++)
+		if (roles[role].cands[i].mech == mech)
+			return true;
+	return false;
+}
+
+/*
+ * Requested mechanism M: a required role that has an M form must use it (no
+ * silent fallback); one with no M form (deletes: tracepoint only) keeps its
+ * only form. Optional roles prefer M and then fall back along the chain, so
+ * that e.g. "--attach fentry" on a kernel without module BTF still sees
+ * ext4's block frees through a kprobe, and the plan shows it.
+ */
+static void select_role(struct plan *plan, enum rw_role role,
+			const struct plan_probes *p)
+{
+	static const enum rw_mech chain[] = { MECH_FENTRY, MECH_KPROBE, MECH_TRACEPOINT };
+	enum rw_mech req = plan->requested;
+
+	plan->roles[role].required = roles[role].required;
+	if (req != MECH_AUTO && role_has_mech(role, req)) {
+		if (try_mech(plan, role, req, p) || roles[role].required)
+			return;
+	}
+	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+		if (chain[i] == req && role_has_mech(role, req))
+			continue;	/* already tried above */
+		if (try_mech(plan, role, chain[i], p))
+			return;
+	}
+}
+
+/* Fallocate before invalidation: a derived invalidation depends on it,
+ * and an error should name the root cause. */
+static const enum rw_role order[ROLE_MAX] = {
+	ROLE_INSERT, ROLE_DELETE, ROLE_FALLOCATE, ROLE_TRUNCATE,
+	ROLE_INVALIDATE, ROLE_INVALIDATE2, ROLE_FREE_EXT4, ROLE_FREE_XFS,
+};
+
+int plan__select(struct plan *plan, enum rw_mech requested,
+		 const struct plan_probes *probes)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->requested = requested;
+	for (int i = 0; i < ROLE_MAX; i++) {
+		enum rw_role role = order[i];
+
+		/* Derived windows already cover what a second hook would. */
+		if (role == ROLE_INVALIDATE2 && plan->derive_invalidation) {
+			struct plan_role *r = &plan->roles[role];
+
+			r->ntried = 1;
+			r->tried[0].mech = MECH_TRACEPOINT;
+			r->tried[0].symbol = "invalidate_inode_pages2_range";
+			snprintf(r->tried[0].reason, sizeof(r->tried[0].reason),
+				 "no tracepoint; tracepoint mode derives windows from operations");
+			continue;
+		}
+		select_role(plan, role, probes);
+	}
+	return plan__missing_required(plan) < 0 ? 0 : -ENOENT;
+}
+
+int plan__missing_required(const struct plan *plan)
+{
+	for (int i = 0; i < ROLE_MAX; i++)
+		if (plan->roles[order[i]].required && !plan->roles[order[i]].served)
+			return order[i];
+	return -1;
+}
+
+void plan__format_tried(const struct plan_role *role, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < role->ntried && off < len; i++) {
+		const struct plan_attempt *a = &role->tried[i];
+		int n = snprintf(buf + off, len - off, "%s%s %s (%s)", i ? "; " : "",
+				 plan__mech_name(a->mech), a->symbol, a->reason);
+
+		if (n < 0)
+			break;
+		off += n;
+	}
+}
+
+void plan__print(const struct plan *plan, FILE *out, bool verbose)
+{
+	char tried[1024];
+
+	fprintf(out, "attach plan (requested: %s)\n", plan__mech_name(plan->requested));
+	for (int i = 0; i < ROLE_MAX; i++) {
+		const struct plan_role *r = &plan->roles[i];
+
+		if (r->served)
+			fprintf(out, "  %-24s -> %-44s -> %s\n", plan__role_name(i),
+				r->symbol, plan__mech_name(r->mech));
+		else
+			fprintf(out, "  %-24s -> %-44s -> %s\n", plan__role_name(i),
+				"(none)", r->required ? "MISSING" : "not covered");
+		if ((verbose || !r->served) && r->ntried) {
+			plan__format_tried(r, tried, sizeof(tried));
+			fprintf(out, "  %-24s    tried: %s\n", "", tried);
+		}
+	}
+}

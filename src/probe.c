@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Real answers for the attach plan: BTF (vmlinux and modules), whether
+ * fentry and kprobes work at all, kallsyms and tracefs.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "ksyms.h"
+#include "probe.h"
+
+#define TRACEFS_HINT "mount it yourself: mount -t tracefs nodev /sys/kernel/tracing"
+
+const char *probe__tracefs(void)
+{
+	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char events[64];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(events, sizeof(events), "%s/events", paths[i]);
+		if (!access(events, F_OK))
+			return paths[i];
+	}
+	return NULL;
+}
+
+static int load_module_btfs(struct probe_ctx *ctx)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *dir;
+
+	dir = opendir("/sys/kernel/btf");
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		struct btf **grown, *btf;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
+		btf = btf__parse_split(path, ctx->vmlinux);
+		if (!btf)
+			continue;	/* a module we do not need must not stop us */
+		grown = realloc(ctx->modules, (ctx->nmodules + 1) * sizeof(*grown));
+		if (!grown) {
+			btf__free(btf);
+			break;
+		}
+		ctx->modules = grown;
+		ctx->modules[ctx->nmodules++] = btf;
+	}
+	closedir(dir);
+	return 0;
+}
+
+int probe__init(struct probe_ctx *ctx)
+{
+	libbpf_print_fn_t saved;
+	int err;
+
+	memset(ctx, 0, sizeof(*ctx));
+	/* A missing BTF is our error to report, in one line: mute libbpf's. */
+	saved = libbpf_set_print(NULL);
+	ctx->vmlinux = btf__load_vmlinux_btf();
+	err = errno;
+	libbpf_set_print(saved);
+	if (!ctx->vmlinux)
+		return -err;
+	ctx->tracefs = probe__tracefs();
+	return load_module_btfs(ctx);
+}
+
+void probe__fini(struct probe_ctx *ctx)
+{
+	for (int i = 0; i < ctx->nmodules; i++)
+		btf__free(ctx->modules[i]);
+	free(ctx->modules);
+	btf__free(ctx->vmlinux);
+	ksyms__free(ctx->ksyms);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+static int func_nargs_in(const struct btf *btf, const char *func)
+{
+	const struct btf_type *t;
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	return t ? btf_vlen(t) : -1;
+}
+
+static int btf_func_nargs(void *p, const char *func)
+{
+	struct probe_ctx *ctx = p;
+	int n = func_nargs_in(ctx->vmlinux, func);
+
+	for (int i = 0; n < 0 && i < ctx->nmodules; i++)
+		n = func_nargs_in(ctx->modules[i], func);
+	return n;
+}
+
+static bool has_folios(void *p)
+{
+	struct probe_ctx *ctx = p;
+
+	return btf__find_by_name_kind(ctx->vmlinux, "folio", BTF_KIND_STRUCT) > 0;
+}
+
+/*
+ * Load and attach a do-nothing fentry program: kernels under lockdown (or
+ * without trampolines) refuse here, long before our real programs would.
+ */
+static const char *fentry_unusable(void *p)
+{
+	struct probe_ctx *ctx = p;
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id, prog_fd, link_fd;
+
+	if (ctx->fentry_err == 1)
+		return NULL;
+	if (ctx->fentry_err < 0)
+		return ctx->fentry_why;
+	id = btf__find_by_name_kind(ctx->vmlinux, "vfs_fallocate", BTF_KIND_FUNC);
+	if (id <= 0) {
+		ctx->fentry_err = -ENOENT;
+		snprintf(ctx->fentry_why, sizeof(ctx->fentry_why),
+			 "cannot test fentry: vfs_fallocate not in BTF");
+		return ctx->fentry_why;
+	}
+	opts.attach_btf_id = id;
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "rw_fentry_probe", "GPL",
+				insns, 2, &opts);
+	if (prog_fd < 0) {
+		ctx->fentry_err = -errno;
+		snprintf(ctx->fentry_why, sizeof(ctx->fentry_why),
+			 "fentry programs do not load here: %s", strerror(errno));
+		return ctx->fentry_why;
+	}
+	link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+	if (link_fd < 0) {
+		ctx->fentry_err = -errno;
+		snprintf(ctx->fentry_why, sizeof(ctx->fentry_why),
+			 "fentry programs do not attach here: %s", strerror(errno));
+	} else {
+		ctx->fentry_err = 1;
+		close(link_fd);
+	}
+	close(prog_fd);
+	return ctx->fentry_err == 1 ? NULL : ctx->fentry_why;
+}
+
+static const char *kprobe_unusable(void *p)
+{
+	struct probe_ctx *ctx = p;
+	char path[PATH_MAX];
+
+	if (!access("/sys/bus/event_source/devices/kprobe/type", F_OK))
+		return NULL;
+	if (ctx->tracefs) {
+		snprintf(path, sizeof(path), "%s/kprobe_events", ctx->tracefs);
+		if (!access(path, F_OK))
+			return NULL;
+	}
+	return "kernel has no kprobes (no kprobe PMU, no kprobe_events)";
+}
+
+static bool kprobe_target(void *p, const char *func)
+{
+	struct probe_ctx *ctx = p;
+
+	if (!ctx->ksyms)
+		ctx->ksyms = ksyms__load("/proc/kallsyms");
+	return ctx->ksyms && ksyms__find(ctx->ksyms, func);
+}
+
+static bool btf_has_tracepoint(struct probe_ctx *ctx, const char *name)
+{
+	char type[128];
+
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	if (btf__find_by_name_kind(ctx->vmlinux, type, BTF_KIND_TYPEDEF) > 0)
+		return true;
+	for (int i = 0; i < ctx->nmodules; i++)
+		if (btf__find_by_name_kind(ctx->modules[i], type, BTF_KIND_TYPEDEF) > 0)
+			return true;
+	return false;
+}
+
+static const char *tracepoint_missing(void *p, const char *category, const char *name)
+{
+	struct probe_ctx *ctx = p;
+	char path[PATH_MAX];
+
+	if (ctx->tracefs) {
+		snprintf(path, sizeof(path), "%s/events/%s/%s", ctx->tracefs, category, name);
+		if (!access(path, F_OK))
+			return NULL;
+		snprintf(ctx->tp_why, sizeof(ctx->tp_why), "no tracepoint %s:%s", category, name);
+		return ctx->tp_why;
+	}
+	/* Raw tracepoints attach by name without tracefs; syscall events
+	 * are perf events defined by tracefs and need it mounted. */
+	if (strcmp(category, "syscalls") && btf_has_tracepoint(ctx, name))
+		return NULL;
+	snprintf(ctx->tp_why, sizeof(ctx->tp_why), "tracefs not mounted; %s", TRACEFS_HINT);
+	return ctx->tp_why;
+}
+
+void probe__fill(struct probe_ctx *ctx, struct plan_probes *probes)
+{
+	probes->btf_func_nargs = btf_func_nargs;
+	probes->has_folios = has_folios;
+	probes->fentry_unusable = fentry_unusable;
+	probes->kprobe_unusable = kprobe_unusable;
+	probes->kprobe_target = kprobe_target;
+	probes->tracepoint_missing = tracepoint_missing;
+	probes->ctx = ctx;
+}

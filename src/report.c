@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reports. Text is one line per window for people and grep; --json is
+ * NDJSON with the same facts for dashboards and the test matcher. Field
+ * names are part of racewatch's interface (README.md, "Output").
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ksyms.h"
+#include "report.h"
+
+#define MAX_STACK 127
+
+struct report {
+	FILE *out;
+	struct report_opts opts;
+	__u64 printed;
+	__u64 filtered;
+};
+
+static const char *const lock_names[] = { "invalidate_lock", "i_rwsem", "i_mmap_sem" };
+
+struct report *report__new(FILE *out, const struct report_opts *opts)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->out = out;
+	r->opts = *opts;
+	return r;
+}
+
+void report__free(struct report *r)
+{
+	free(r);
+}
+
+__u64 report__printed(const struct report *r)
+{
+	return r->printed;
+}
+
+static unsigned int dev_major(__u32 dev)
+{
+	return dev >> 20;	/* kernel MKDEV(): 12-bit major above 20-bit minor */
+}
+
+static unsigned int dev_minor(__u32 dev)
+{
+	return dev & 0xfffff;
+}
+
+void report__falloc_mode(__u32 mode, char *buf, size_t len)
+{
+	static const struct { __u32 bit; const char *name; } bits[] = {
+		{ RW_FALLOC_PUNCH_HOLE, "PUNCH_HOLE" },
+		{ RW_FALLOC_COLLAPSE_RANGE, "COLLAPSE_RANGE" },
+		{ RW_FALLOC_ZERO_RANGE, "ZERO_RANGE" },
+		{ RW_FALLOC_INSERT_RANGE, "INSERT_RANGE" },
+		{ RW_FALLOC_UNSHARE_RANGE, "UNSHARE_RANGE" },
+		{ RW_FALLOC_NO_HIDE_STALE, "NO_HIDE_STALE" },
+		{ RW_FALLOC_KEEP_SIZE, "KEEP_SIZE" },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (!(mode & bits[i].bit))
+			continue;
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+				off ? "|" : "", bits[i].name);
+		mode &= ~bits[i].bit;
+	}
+	if (mode)
+		snprintf(buf + off, off < len ? len - off : 0, "%s0x%x", off ? "|" : "", mode);
+}
+
+void report__lock_text(const char *name, __u64 ino, const struct rw_lock *l,
+		       char *buf, size_t len)
+{
+	const char *waiters = l->waiters ? ", waiters queued" : "";
+
+	switch (l->state) {
+	case RW_LOCK_ABSENT:
+		buf[0] = '\0';
+		break;
+	case RW_LOCK_UNREADABLE:
+		snprintf(buf, len, "ino %llu %s unreadable (no BTF for it)", (unsigned long long)ino, name);
+		break;
+	case RW_LOCK_FREE:
+		snprintf(buf, len, "ino %llu %s free", (unsigned long long)ino, name);
+		break;
+	case RW_LOCK_WRITE:
+		snprintf(buf, len, "ino %llu %s held W by %.16s[%u]%s", (unsigned long long)ino,
+			 name, l->owner_comm, l->owner_pid, waiters);
+		break;
+	case RW_LOCK_READ:
+		if (l->owner_pid)
+			snprintf(buf, len, "ino %llu %s held R by %u reader%s (last %.16s[%u])%s",
+				 (unsigned long long)ino, name, l->readers,
+				 l->readers == 1 ? "" : "s", l->owner_comm, l->owner_pid, waiters);
+		else
+			snprintf(buf, len, "ino %llu %s held R by %u reader%s%s",
+				 (unsigned long long)ino, name, l->readers,
+				 l->readers == 1 ? "" : "s", waiters);
+		break;
+	default:
+		snprintf(buf, len, "ino %llu %s state %u", (unsigned long long)ino, name, l->state);
+	}
+}
+
+static const struct rw_lock *lock_at(const struct rw_locks *locks, int i)
+{
+	const struct rw_lock *all[] = { &locks->invalidate_lock, &locks->i_rwsem, &locks->i_mmap_sem };
+
+	return all[i];
+}
+
+static const char *op_kind_name(__u32 kind)
+{
+	switch (kind) {
+	case RW_OP_FALLOCATE:	return "fallocate";
+	case RW_OP_TRUNCATE:	return "truncate";
+	case RW_OP_INVALIDATE:	return "invalidate";
+	}
+	return "?";
+}
+
+static const char *inval_fn_name(__u32 fn)
+{
+	switch (fn) {
+	case RW_INVAL_TRUNCATE:	return "truncate_inode_pages_range";
+	case RW_INVAL_PAGES2:	return "invalidate_inode_pages2_range";
+	case RW_INVAL_DERIVED:	return "derived";
+	}
+	return "?";
+}
+
+static const char *lock_state_name(__u8 state)
+{
+	static const char *const names[] = { "absent", "unreadable", "free", "write", "read" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+static void op_text(const struct rw_op_begin *op, char *buf, size_t len)
+{
+	char mode[96];
+
+	if (op->kind == RW_OP_FALLOCATE) {
+		report__falloc_mode(op->mode, mode, sizeof(mode));
+		snprintf(buf, len, "fallocate(%s)", mode);
+	} else {
+		snprintf(buf, len, "%s", op_kind_name(op->kind));
+	}
+}
+
+/* Local time with microseconds; UTC when utc is set (JSON). */
+static void fmt_time(const struct report *r, __u64 mono_ns, bool utc, char *buf, size_t len)
+{
+	__s64 real = (__s64)mono_ns + r->opts.realtime_offset;
+	time_t secs = real / 1000000000;
+	struct tm tm;
+	char hms[32];
+
+	if (utc) {
+		gmtime_r(&secs, &tm);
+		strftime(hms, sizeof(hms), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf, len, "%s.%06lldZ", hms, (long long)(real % 1000000000) / 1000);
+	} else {
+		localtime_r(&secs, &tm);
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+		snprintf(buf, len, "%s.%06lld", hms, (long long)(real % 1000000000) / 1000);
+	}
+}
+
+static void json_str(FILE *out, const char *s, size_t max)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_task(FILE *out, const char *name, const struct rw_task *t)
+{
+	fprintf(out, "\"%s\":{\"pid\":%u,\"tid\":%u,\"comm\":", name, t->pid, t->tid);
+	json_str(out, t->comm, sizeof(t->comm));
+	fputc('}', out);
+}
+
+static void json_locks(FILE *out, const char *key, __u64 ino, const struct rw_locks *locks)
+{
+	char text[160];
+
+	fprintf(out, "\"%s\":{", key);
+	for (int i = 0; i < 3; i++) {
+		const struct rw_lock *l = lock_at(locks, i);
+
+		fprintf(out, "%s\"%s\":{\"state\":\"%s\"", i ? "," : "", lock_names[i],
+			lock_state_name(l->state));
+		if (l->state == RW_LOCK_WRITE || l->state == RW_LOCK_READ) {
+			fprintf(out, ",\"readers\":%u,\"waiters\":%s", l->readers,
+				l->waiters ? "true" : "false");
+			if (l->owner_pid) {
+				fprintf(out, ",\"owner\":{\"pid\":%u,\"tid\":%u,\"comm\":",
+					l->owner_pid, l->owner_tid);
+				json_str(out, l->owner_comm, sizeof(l->owner_comm));
+				fputc('}', out);
+			}
+		}
+		report__lock_text(lock_names[i], ino, l, text, sizeof(text));
+		if (text[0]) {
+			fputs(",\"text\":", out);
+			json_str(out, text, sizeof(text));
+		}
+		fputc('}', out);
+	}
+	fputc('}', out);
+}
+
+static int fetch_stack(const struct report *r, __s32 id, __u64 *ips)
+{
+	if (id < 0 || !r->opts.stack_fn)
+		return 0;
+	return r->opts.stack_fn(id, ips, MAX_STACK, r->opts.stack_ctx);
+}
+
+static void sym_text(const struct report *r, __u64 ip, char *buf, size_t len)
+{
+	const struct ksym *s = r->opts.ksyms ? ksyms__resolve(r->opts.ksyms, ip) : NULL;
+
+	if (!s)
+		snprintf(buf, len, "0x%llx", (unsigned long long)ip);
+	else if (s->module)
+		snprintf(buf, len, "%s+0x%llx [%s]", s->name,
+			 (unsigned long long)(ip - s->addr), s->module);
+	else
+		snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)(ip - s->addr));
+}
+
+static void json_stack(const struct report *r, const char *name, __s32 id)
+{
+	__u64 ips[MAX_STACK];
+	char sym[192];
+	int n = fetch_stack(r, id, ips);
+
+	fprintf(r->out, "\"%s\":[", name);
+	for (int i = 0; i < n && ips[i]; i++) {
+		sym_text(r, ips[i], sym, sizeof(sym));
+		if (i)
+			fputc(',', r->out);
+		json_str(r->out, sym, sizeof(sym));
+	}
+	fputc(']', r->out);
+}
+
+static void text_stack(const struct report *r, const char *name, __s32 id)
+{
+	__u64 ips[MAX_STACK];
+	char sym[192];
+	int n = fetch_stack(r, id, ips);
+
+	fprintf(r->out, "    %s stack:%s\n", name, n > 0 ? "" : " (not collected)");
+	for (int i = 0; i < n && ips[i]; i++) {
+		sym_text(r, ips[i], sym, sizeof(sym));
+		fprintf(r->out, "      %s\n", sym);
+	}
+}
+
+static void json_page_index(FILE *out, const char *name, __u64 v)
+{
+	if (v == RW_PAGE_EOF)
+		fprintf(out, "\"%s\":\"eof\"", name);
+	else
+		fprintf(out, "\"%s\":%llu", name, (unsigned long long)v);
+}
+
+static void window_json(struct report *r, const struct rw_window *w)
+{
+	const struct rw_insert *ins = w->insert;
+	const struct rw_op_begin *op = w->op;
+	FILE *out = r->out;
+	char buf[96];
+
+	fmt_time(r, ins->hdr.ts, true, buf, sizeof(buf));
+	fprintf(out, "{\"type\":\"window\",\"v\":%d,\"verdict\":\"%s\",\"time\":\"%s\",\"ts_ns\":%llu,",
+		RW_ABI_VERSION, engine__verdict_name(w->verdict), buf,
+		(unsigned long long)ins->hdr.ts);
+	fputs("\"fs\":", out);
+	json_str(out, op->fstype, sizeof(op->fstype));
+	fprintf(out, ",\"dev\":\"%u:%u\",\"ino\":%llu,\"gen\":%u,\"first\":%llu,\"last\":%llu,",
+		dev_major(ins->key.dev), dev_minor(ins->key.dev),
+		(unsigned long long)ins->key.ino, ins->key.gen,
+		(unsigned long long)ins->index,
+		(unsigned long long)(ins->index + (ins->nr_pages ? ins->nr_pages : 1) - 1));
+	fprintf(out, "\"phase\":\"%s\",", engine__phase_name(w->phase));
+	json_task(out, "inserter", &ins->task);
+	fputc(',', out);
+	json_task(out, "invalidator", &op->task);
+	report__falloc_mode(op->mode, buf, sizeof(buf));
+	fprintf(out, ",\"op\":{\"id\":%llu,\"kind\":\"%s\",\"mode\":\"%s\",\"offset\":%lld,\"len\":%lld,"
+		"\"begin_ns\":%llu,",
+		(unsigned long long)op->op_id, op_kind_name(op->kind), buf,
+		(long long)op->offset, (long long)op->len, (unsigned long long)op->hdr.ts);
+	if (w->op_ended)
+		fprintf(out, "\"end_ns\":%llu,\"ret\":%lld,", (unsigned long long)w->op_end_ts,
+			(long long)w->op_ret);
+	else
+		fputs("\"end_ns\":null,\"ret\":null,", out);
+	fprintf(out, "\"drop\":{\"fn\":\"%s\",", inval_fn_name(w->inval->fn));
+	json_page_index(out, "first", w->inval->first);
+	fputc(',', out);
+	json_page_index(out, "last", w->inval->last);
+	fprintf(out, ",\"begin_ns\":%llu},\"frees\":{\"count\":%llu,\"blocks\":%llu",
+		(unsigned long long)w->inval->hdr.ts, (unsigned long long)w->nfree,
+		(unsigned long long)w->freed_blocks);
+	if (w->nfree)
+		fprintf(out, ",\"first_ns\":%llu,\"last_ns\":%llu",
+			(unsigned long long)w->first_free_ts, (unsigned long long)w->last_free_ts);
+	fputs("}},", out);
+	if (w->deleted)
+		fprintf(out, "\"deleted\":{\"ns\":%llu,\"tid\":%u},",
+			(unsigned long long)w->delete_ts, w->delete_tid);
+	else
+		fputs("\"deleted\":null,", out);
+	json_locks(out, "locks", ins->key.ino, &ins->locks);
+	fputc(',', out);
+	json_locks(out, "invalidator_locks", ins->key.ino, &w->inval->locks);
+	if (r->opts.stacks) {
+		fputs(",\"stacks\":{", out);
+		json_stack(r, "inserter", ins->stack_id);
+		fputc(',', out);
+		json_stack(r, "invalidator", w->inval->stack_id);
+		fputc('}', out);
+	}
+	fputs("}\n", out);
+}
+
+static void window_text(struct report *r, const struct rw_window *w)
+{
+	const struct rw_insert *ins = w->insert;
+	const struct rw_op_begin *op = w->op;
+	__u64 last = ins->index + (ins->nr_pages ? ins->nr_pages : 1) - 1;
+	char when[32], optext[128], lock[160];
+	bool any = false;
+
+	fmt_time(r, ins->hdr.ts, false, when, sizeof(when));
+	op_text(op, optext, sizeof(optext));
+	fprintf(r->out, "%s %s %.16s %u:%u ino %llu pages %llu-%llu inserter %.16s[%u/%u]"
+		" invalidator %.16s[%u/%u] %s phase %s locks:",
+		when, w->verdict == VERDICT_RACE ? "RACE" : engine__verdict_name(w->verdict),
+		op->fstype, dev_major(ins->key.dev), dev_minor(ins->key.dev),
+		(unsigned long long)ins->key.ino, (unsigned long long)ins->index,
+		(unsigned long long)last, ins->task.comm, ins->task.pid, ins->task.tid,
+		op->task.comm, op->task.pid, op->task.tid, optext,
+		engine__phase_name(w->phase));
+	for (int i = 0; i < 3; i++) {
+		report__lock_text(lock_names[i], ins->key.ino, lock_at(&ins->locks, i),
+				  lock, sizeof(lock));
+		if (!lock[0])
+			continue;
+		fprintf(r->out, "%s %s", any ? ";" : "", lock);
+		any = true;
+	}
+	fprintf(r->out, "%s\n", any ? "" : " none readable");
+	if (r->opts.stacks) {
+		text_stack(r, "inserter", ins->stack_id);
+		text_stack(r, "invalidator", w->inval->stack_id);
+	}
+}
+
+static bool wanted(const struct report *r, const struct rw_window *w)
+{
+	bool shown_by_default = w->verdict == VERDICT_RACE ||
+				w->verdict == VERDICT_UNTRACKED ||
+				w->verdict == VERDICT_UNFINISHED;
+
+	if (!shown_by_default && !r->opts.verbose)
+		return false;
+	return !r->opts.pid || w->insert->task.pid == r->opts.pid ||
+	       w->op->task.pid == r->opts.pid;
+}
+
+void report__window(struct report *r, const struct rw_window *w)
+{
+	if (!wanted(r, w)) {
+		r->filtered++;
+		return;
+	}
+	r->printed++;
+	if (r->opts.json)
+		window_json(r, w);
+	else
+		window_text(r, w);
+	fflush(r->out);
+}
+
+static const char *const counter_names[RW_CNT_MAX] = {
+	[RW_CNT_RINGBUF_FULL]		= "ringbuf_full",
+	[RW_CNT_OPS_FULL]		= "ops_map_full",
+	[RW_CNT_WINDOWS_FULL]		= "windows_map_full",
+	[RW_CNT_CANDIDATES_FULL]	= "candidates_map_full",
+	[RW_CNT_STASH_FULL]		= "stash_map_full",
+	[RW_CNT_STACK_FAIL]		= "stack_failures",
+	[RW_CNT_WINDOW_LOST]		= "windows_lost",
+};
+
+/* One flat "inode" record per inode, then the "summary": easy to grep and
+ * to load into a dashboard without walking nested arrays. */
+static void summary_json(struct report *r, const struct engine *e,
+			 const struct report_losses *losses, const struct plan *plan,
+			 double elapsed_s)
+{
+	const struct engine_stats *st = engine__stats(e);
+	const struct inode_stats *in;
+	FILE *out = r->out;
+	size_t n;
+
+	in = engine__inodes(e, &n);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "{\"type\":\"inode\",\"v\":%d,\"dev\":\"%u:%u\",\"ino\":%llu,"
+			"\"gen\":%u,\"fs\":", RW_ABI_VERSION, dev_major(in[i].key.dev),
+			dev_minor(in[i].key.dev), (unsigned long long)in[i].key.ino, in[i].key.gen);
+		json_str(out, in[i].fstype, sizeof(in[i].fstype));
+		fprintf(out, ",\"ops\":%llu,\"ops_ok\":%llu,\"bare_invalidations\":%llu,"
+			"\"invalidations\":%llu,\"inserts\":%llu,\"verdicts\":{",
+			(unsigned long long)in[i].ops, (unsigned long long)in[i].ops_ok,
+			(unsigned long long)in[i].bare_invals,
+			(unsigned long long)in[i].invalidations,
+			(unsigned long long)in[i].inserts);
+		for (int v = 0; v < VERDICT_MAX; v++)
+			fprintf(out, "%s\"%s\":%llu", v ? "," : "", engine__verdict_name(v),
+				(unsigned long long)in[i].verdicts[v]);
+		fputs("}}\n", out);
+	}
+
+	fprintf(out, "{\"type\":\"summary\",\"v\":%d,\"elapsed_s\":%.3f,\"inodes\":%zu,"
+		"\"verdicts\":{", RW_ABI_VERSION, elapsed_s, n);
+	for (int v = 0; v < VERDICT_MAX; v++)
+		fprintf(out, "%s\"%s\":%llu", v ? "," : "", engine__verdict_name(v),
+			(unsigned long long)st->verdicts[v]);
+	fprintf(out, "},\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
+		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
+		(unsigned long long)st->unattributed);
+	fputs("},\"lost\":{", out);
+	for (int c = 0; c < RW_CNT_MAX; c++)
+		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
+			(unsigned long long)losses->counters[c]);
+	fputs("},\"plan\":{", out);
+	for (int i = 0; i < ROLE_MAX; i++) {
+		const struct plan_role *pr = &plan->roles[i];
+
+		fprintf(out, "%s\"%s\":{\"mech\":\"%s\",\"symbol\":", i ? "," : "",
+			plan__role_name(i), pr->served ? plan__mech_name(pr->mech) : "none");
+		json_str(out, pr->served ? pr->symbol : "", 128);
+		fputc('}', out);
+	}
+	fputs("}}\n", out);
+}
+
+static void summary_text(struct report *r, const struct engine *e,
+			 const struct report_losses *losses, const struct plan *plan,
+			 double elapsed_s)
+{
+	const struct engine_stats *st = engine__stats(e);
+	const struct inode_stats *in;
+	FILE *out = r->out;
+	size_t n;
+
+	fprintf(out, "racewatch summary after %.1f s\n", elapsed_s);
+	fprintf(out, "  %-22s %-8s %6s %6s %6s %7s %7s", "inode", "fs", "ops", "ok",
+		"bare", "drops", "inserts");
+	for (int v = 0; v < VERDICT_MAX; v++)
+		fprintf(out, " %9s", engine__verdict_name(v));
+	fputc('\n', out);
+	in = engine__inodes(e, &n);
+	for (size_t i = 0; i < n; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "%u:%u/%llu", dev_major(in[i].key.dev),
+			 dev_minor(in[i].key.dev), (unsigned long long)in[i].key.ino);
+		fprintf(out, "  %-22s %-8.16s %6llu %6llu %6llu %7llu %7llu", name, in[i].fstype,
+			(unsigned long long)in[i].ops, (unsigned long long)in[i].ops_ok,
+			(unsigned long long)in[i].bare_invals,
+			(unsigned long long)in[i].invalidations,
+			(unsigned long long)in[i].inserts);
+		for (int v = 0; v < VERDICT_MAX; v++)
+			fprintf(out, " %9llu", (unsigned long long)in[i].verdicts[v]);
+		fputc('\n', out);
+	}
+	fprintf(out, "  stale-page windows (races): %llu\n",
+		(unsigned long long)st->verdicts[VERDICT_RACE]);
+	fprintf(out, "  records: %llu malformed, %llu orphaned, %llu unattributed inserts\n",
+		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
+		(unsigned long long)st->unattributed);
+	fputs("  lost:", out);
+	for (int c = 0; c < RW_CNT_MAX; c++)
+		fprintf(out, " %s %llu", counter_names[c], (unsigned long long)losses->counters[c]);
+	fputc('\n', out);
+	plan__print(plan, out, false);
+}
+
+void report__summary(struct report *r, const struct engine *e,
+		     const struct report_losses *losses, const struct plan *plan,
+		     double elapsed_s)
+{
+	if (r->opts.json)
+		summary_json(r, e, losses, plan, elapsed_s);
+	else
+		summary_text(r, e, losses, plan, elapsed_s);
+	fflush(r->out);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Output: one line per judged window (text or NDJSON) and the exit summary. */
+#ifndef RACEWATCH_REPORT_H
+#define RACEWATCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "engine.h"
+#include "plan.h"
+
+struct ksyms;
+
+/* Fills ips with the stack behind stack_id; returns how many, or <= 0. */
+typedef int (*report_stack_fn)(__s32 stack_id, __u64 *ips, int max, void *ctx);
+
+struct report_opts {
+	bool json;
+	bool verbose;		/* also windows that are not races */
+	bool stacks;
+	__u32 pid;		/* 0: any; else inserter or invalidator pid */
+	__s64 realtime_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	const struct ksyms *ksyms;
+	report_stack_fn stack_fn;
+	void *stack_ctx;
+};
+
+/* What racewatch itself saw go wrong, for the summary. */
+struct report_losses {
+	__u64 counters[RW_CNT_MAX];	/* BPF .bss counters */
+	__u64 malformed;		/* records that failed to decode */
+};
+
+struct report;
+
+struct report *report__new(FILE *out, const struct report_opts *opts);
+void report__free(struct report *r);
+void report__window(struct report *r, const struct rw_window *w);
+void report__summary(struct report *r, const struct engine *e,
+		     const struct report_losses *losses, const struct plan *plan,
+		     double elapsed_s);
+/* Windows printed so far (after filters). */
+__u64 report__printed(const struct report *r);
+
+/* "PUNCH_HOLE|KEEP_SIZE"; "" for 0. */
+void report__falloc_mode(__u32 mode, char *buf, size_t len);
+/* "ino 12 invalidate_lock held W by fallocate[812]"; "" when absent. */
+void report__lock_text(const char *name, __u64 ino, const struct rw_lock *lock,
+		       char *buf, size_t len);
+
+#endif /* RACEWATCH_REPORT_H */

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Bad input gets one line on stderr and its documented exit code.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect NAME CODE PATTERN CMD...: exit code CODE, exactly one stderr line
+# matching PATTERN, nothing on stdout.
+expect() {
+	local name=$1 code=$2 pattern=$3 rc lines
+	shift 3
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	lines=$(wc -l < "$tmp/err")
+	if [ "$rc" -ne "$code" ]; then
+		fail "$name" "exit $rc, want $code; stderr: $(head -c 300 "$tmp/err")"
+	elif [ "$lines" -ne 1 ] || ! grep -qE "$pattern" "$tmp/err"; then
+		fail "$name" "want one stderr line matching '$pattern', got $lines: $(head -c 300 "$tmp/err")"
+	elif [ -s "$tmp/out" ]; then
+		fail "$name" "diagnostics leaked to stdout: $(head -c 200 "$tmp/out")"
+	else
+		pass "$name" "exit $code"
+	fi
+}
+
+expect errors/bad-duration 64 "^racewatch: invalid --duration 'soon'" "$RW" -d soon
+expect errors/bad-attach 64 "^racewatch: invalid --attach 'ebpf'" "$RW" --attach ebpf
+expect errors/unknown-option 64 "^racewatch: unrecognized .*'--frobnicate'" "$RW" --frobnicate
+expect errors/missing-path 64 "cannot stat --path" "$RW" --path /nonexistent/file
+
+if "$RW" --help > "$tmp/help" 2>&1 && grep -q EXAMPLES "$tmp/help" && grep -q -- --fail-on-race "$tmp/help"; then
+	pass errors/help
+else
+	fail errors/help "--help must exit 0 and show options and EXAMPLES"
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip errors/not-root "already not root: run as root to test the privilege checks"
+	exit 0
+fi
+
+expect errors/not-root 77 "run as root or with CAP_BPF\+CAP_PERFMON" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$RW" -d 1
+
+# No BTF: hide /sys/kernel/btf/vmlinux in a private mount namespace.
+expect errors/no-btf 69 "kernel has no BTF" \
+	unshare -m sh -c "mount --bind /dev/null /sys/kernel/btf/vmlinux && exec '$RW' -d 1"
+
+# tracefs not mounted: tracepoint mode needs the syscall events.
+expect errors/no-tracefs 69 "mount it yourself: mount -t tracefs nodev /sys/kernel/tracing" \
+	unshare -m sh -c "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null; exec '$RW' -d 1"

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for host tests: verdict lines and loop filesystems.
+
+RW=${RW:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../build/racewatch")}
+RACEGEN=${RACEGEN:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../build/racegen")}
+RACEMATCH=${RACEMATCH:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/../../build/racematch")}
+
+pass() { echo "PASS host/$1${2:+: $2}"; }
+fail() { echo "FAIL host/$1: $2"; }
+skip() { echo "SKIP host/$1: $2"; }
+
+# mkfs_mount FSTYPE DIR: a fresh 512 MiB loop filesystem mounted at DIR/mnt.
+mkfs_mount() {
+	local fs=$1 dir=$2
+	truncate -s 512M "$dir/$fs.img"
+	case $fs in
+	ext4) mkfs.ext4 -q -F "$dir/$fs.img" ;;
+	xfs) mkfs.xfs -q -f "$dir/$fs.img" ;;
+	esac
+	mkdir -p "$dir/mnt"
+	mount -o loop "$dir/$fs.img" "$dir/mnt"
+}
+
+# Start racewatch in the background and wait until it is attached.
+# start_racewatch OUT ERR ARGS...; sets RWPID.
+start_racewatch() {
+	local out=$1 err=$2
+	shift 2
+	"$RW" "$@" > "$out" 2> "$err" &
+	RWPID=$!
+	for _ in $(seq 300); do
+		grep -q '^racewatch: watching' "$err" && return 0
+		kill -0 "$RWPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Host tests: this machine's kernel, tracepoint mode (fentry and kprobes are
+# unavailable here). Needs root for BPF, loop devices and mounts.
+set -uo pipefail
+cd "$(dirname "$0")"
+. ./lib.sh
+
+./errors.sh
+if [ "$(id -u)" -ne 0 ]; then
+	skip detect/ext4 "needs root"
+	skip detect/xfs "needs root"
+	exit 0
+fi
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+./plan.sh
+./detect.sh ext4
+./detect.sh xfs

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# racematch, the oracle matcher the detection tests rely on, against the
+# fixture pairs in fixtures/racematch (see its README): exit status, and
+# stdout against NAME.expected where there is one.
+set -uo pipefail
+cd "$(dirname "$0")/fixtures/racematch"
+match=../../../../build/racematch
+
+# case NAME EXIT [ARGS...]
+check() {
+	local name=$1 want=$2 got out
+	shift 2
+	out=$("$match" "$@" "$name.oracle.ndjson" "$name.racewatch.ndjson" 2>/dev/null)
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL unit/racematch/$name${*:+ $*}: exit $got, want $want"
+	elif [ -f "$name.expected" ] && [ "$out" != "$(cat "$name.expected")" ]; then
+		echo "FAIL unit/racematch/$name${*:+ $*}: stdout differs from $name.expected: $out"
+	else
+		echo "PASS unit/racematch/$name${*:+ $*}"
+	fi
+}
+
+check match 0
+check match 0 --exact-ops
+check nomatch-ino 2
+check nomatch-range 2
+check nomatch-time 2
+check nomatch-dev 2
+check verdict 2
+check nested 0
+check empty 0
+check partial 2
+check partial 0 --min-recall 50
+check partial 2 --min-recall 50.1
+check malformed 1
+check badfield 1
+check ops-differ 0
+check ops-differ 3 --exact-ops

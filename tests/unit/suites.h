@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef RACEWATCH_SUITES_H
+#define RACEWATCH_SUITES_H
+
+void suite_engine(void);
+void suite_plan(void);
+void suite_report(void);
+void suite_events(void);
+void suite_ksyms(void);
+void suite_cli(void);
+void suite_op_range(void);
+
+#endif

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Option parsing and validation (errors must be usage errors, exit 64). */
+#include "harness.h"
+#include "cli.h"
+#include "suites.h"
+
+static int parse(struct rw_config *cfg, int argc, const char **argv)
+{
+	return cli__parse(argc, (char **)argv, cfg);
+}
+
+static void test_defaults_and_values(void)
+{
+	const char *argv[] = { "racewatch", "-a", "kprobe", "-d", "30", "--dev", "254:3",
+			       "-i", "12", "-p", "77", "--json", "--stacks", "-vv",
+			       "--fail-on-race", "--ringbuf-size", "16" };
+	struct rw_config cfg;
+
+	ASSERT_EQ(parse(&cfg, 1, argv), RW_EXIT_OK, "no options");
+	ASSERT_EQ(cfg.attach, MECH_AUTO, "default attach");
+	ASSERT_EQ(cfg.ringbuf_mib, 4, "default ring buffer");
+	ASSERT_EQ(parse(&cfg, 17, argv), RW_EXIT_OK, "all options");
+	ASSERT_EQ(cfg.attach, MECH_KPROBE, "attach");
+	ASSERT_EQ(cfg.duration_s, 30, "duration");
+	ASSERT_EQ(cfg.dev, 254 << 20 | 3, "dev in kernel encoding");
+	ASSERT_EQ(cfg.ino, 12, "inode");
+	ASSERT_EQ(cfg.pid, 77, "pid");
+	ASSERT_TRUE(cfg.json && cfg.stacks && cfg.fail_on_race, "flags");
+	ASSERT_EQ(cfg.verbose, 2, "verbosity");
+	ASSERT_EQ(cfg.ringbuf_mib, 16, "ring buffer");
+}
+
+static void test_path_sets_dev_and_inode(void)
+{
+	const char *argv[] = { "racewatch", "--path", "/" };
+	struct rw_config cfg;
+
+	ASSERT_EQ(parse(&cfg, 3, argv), RW_EXIT_OK, "path");
+	ASSERT_TRUE(cfg.ino != 0, "inode from stat");
+}
+
+static void test_bad_input(void)
+{
+	static const char *const bad[][3] = {
+		{ "racewatch", "-d", "0" },
+		{ "racewatch", "-d", "5s" },
+		{ "racewatch", "-a", "ebpf" },
+		{ "racewatch", "--dev", "8" },
+		{ "racewatch", "--dev", "4096:0" },
+		{ "racewatch", "-p", "-3" },
+		{ "racewatch", "--ringbuf-size", "3" },
+		{ "racewatch", "--path", "/nonexistent/racewatch" },
+		{ "racewatch", "--no-such-option", NULL },
+		{ "racewatch", "stray", NULL },
+	};
+	struct rw_config cfg;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int argc = bad[i][2] ? 3 : 2;
+
+		ASSERT_EQ(parse(&cfg, argc, (const char **)bad[i]), RW_EXIT_USAGE, bad[i][1]);
+	}
+}
+
+void suite_cli(void)
+{
+	harness_suite("cli");
+	RUN(test_defaults_and_values);
+	RUN(test_path_sets_dev_and_inode);
+	RUN(test_bad_input);
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verdict engine: window bookkeeping and the verdict rules, fed with record
+ * sequences as the BPF side would emit them, including the ordering traps.
+ * Times are in arbitrary ns; tid 100 invalidates, tids 200/201 read.
+ */
+#include "harness.h"
+#include "engine.h"
+#include "suites.h"
+
+#define INVALIDATOR	100
+#define READER		200
+#define OTHER		201
+#define OP		7
+
+static const struct rw_inode_key KEY = { .dev = 7 << 20 | 2, .gen = 42, .ino = 12 };
+
+struct capture {
+	struct rw_window w[16];
+	struct rw_insert ins[16];
+	int n;
+	int forgotten;
+};
+
+static struct capture cap;
+static struct engine *eng;
+
+static void capture_window(const struct rw_window *w, void *ctx)
+{
+	if (cap.n < 16) {
+		cap.ins[cap.n] = *w->insert;
+		cap.w[cap.n] = *w;
+		cap.w[cap.n].insert = &cap.ins[cap.n];
+		/* op and inval point into the engine, freed after the call */
+		cap.w[cap.n].op = NULL;
+		cap.w[cap.n].inval = NULL;
+		cap.n++;
+	}
+}
+
+static void capture_forget(const struct rw_inode_key *key, __u64 index, void *ctx)
+{
+	cap.forgotten++;
+}
+
+static void setup(void)
+{
+	struct engine_opts opts = {
+		.on_window = capture_window,
+		.on_forget = capture_forget,
+		.grace_ns = 5,
+	};
+
+	memset(&cap, 0, sizeof(cap));
+	engine__free(eng);
+	eng = engine__new(&opts);
+}
+
+static void feed(union rw_record *r, __u16 type, __u16 size, __u64 ts)
+{
+	r->hdr.type = type;
+	r->hdr.size = size;
+	r->hdr.ts = ts;
+	engine__feed(eng, r);
+}
+
+static void op_begin(__u64 op_id, __u32 kind, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.op_begin.op_id = op_id;
+	r.op_begin.task.pid = INVALIDATOR;
+	r.op_begin.task.tid = INVALIDATOR;
+	r.op_begin.key = KEY;
+	r.op_begin.kind = kind;
+	r.op_begin.mode = RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE;
+	strcpy(r.op_begin.fstype, "ext4");
+	feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), ts);
+}
+
+static void inval_begin(__u64 op_id, __u64 first, __u64 last, __u32 fn, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.inval_begin.op_id = op_id;
+	r.inval_begin.key = KEY;
+	r.inval_begin.first = first;
+	r.inval_begin.last = last;
+	r.inval_begin.fn = fn;
+	feed(&r, RW_REC_INVAL_BEGIN, sizeof(r.inval_begin), ts);
+}
+
+static void inval_end(__u64 op_id, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.inval_end.op_id = op_id;
+	feed(&r, RW_REC_INVAL_END, sizeof(r.inval_end), ts);
+}
+
+static void block_free(__u64 op_id, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.block_free.op_id = op_id;
+	r.block_free.fs = RW_FREE_EXT4;
+	r.block_free.blocks = 16;
+	feed(&r, RW_REC_BLOCK_FREE, sizeof(r.block_free), ts);
+}
+
+static void op_end(__u64 op_id, __s64 ret, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.op_end.op_id = op_id;
+	r.op_end.ret = ret;
+	feed(&r, RW_REC_OP_END, sizeof(r.op_end), ts);
+}
+
+static void insert_full(__u32 tid, struct rw_inode_key key, __u64 index, __u32 nr,
+			__u8 inval_lock, __u32 flags, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.insert.task.pid = tid;
+	r.insert.task.tid = tid;
+	r.insert.key = key;
+	r.insert.index = index;
+	r.insert.nr_pages = nr;
+	r.insert.stack_id = -1;
+	r.insert.flags = flags;
+	r.insert.locks.invalidate_lock.state = inval_lock;
+	feed(&r, RW_REC_INSERT, sizeof(r.insert), ts);
+}
+
+static void insert(__u32 tid, __u64 index, __u64 ts)
+{
+	insert_full(tid, KEY, index, 1, RW_LOCK_ABSENT, 0, ts);
+}
+
+static void delete(__u32 tid, __u64 index, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.del.tid = tid;
+	r.del.key = KEY;
+	r.del.index = index;
+	feed(&r, RW_REC_DELETE, sizeof(r.del), ts);
+}
+
+/* A punch of pages 10-20 on 5.10: drop 10..20, free at 30, return at 40. */
+static void punch_510(void)
+{
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+}
+
+static void finish_punch(void)
+{
+	inval_end(OP, 20);
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+}
+
+static void test_race_after_drop(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 15, 25);		/* dropped, blocks not yet freed */
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_DROPPED, "phase");
+	ASSERT_EQ(cap.forgotten, 1, "surviving page handed back to BPF");
+	ASSERT_EQ(engine__stats(eng)->verdicts[VERDICT_RACE], 1, "race count");
+}
+
+/* Inserted while the truncation runs, then truncated by it: not a race. */
+static void test_transient_during_drop(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 18, 12);
+	delete(INVALIDATOR, 18, 14);
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_TRANSIENT, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_DROPPING, "phase");
+	ASSERT_EQ(cap.forgotten, 0, "deleted pages need no cleanup");
+}
+
+/*
+ * Ordering trap: in tracepoint mode the window opens at the syscall, before
+ * the invalidator takes its lock. A reader's insert there is legitimate and
+ * the truncation that follows removes it.
+ */
+static void test_insert_before_lock_is_truncated(void)
+{
+	setup();
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_DERIVED, 5);
+	insert(READER, 12, 6);
+	delete(INVALIDATOR, 12, 8);
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_TRANSIENT, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_BEFORE_FREE, "phase");
+}
+
+/* fentry mode: an insert before truncate_inode_pages_range began is no
+ * candidate at all (BPF never sends it; the engine must not attribute it). */
+static void test_insert_before_window(void)
+{
+	setup();
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	insert(READER, 12, 8);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+	finish_punch();
+	ASSERT_EQ(cap.n, 0, "windows judged");
+	ASSERT_EQ(engine__stats(eng)->unattributed, 1, "unattributed inserts");
+}
+
+static void test_late_after_free(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	block_free(OP, 30);
+	insert(READER, 15, 35);		/* blocks already gone: reads zeros */
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_LATE, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_AFTER_FREE, "phase");
+}
+
+/* Frees come extent by extent: the window lasts until the last one. */
+static void test_window_lasts_until_last_free(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	block_free(OP, 22);
+	insert(READER, 15, 24);
+	block_free(OP, 26);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_FREEING, "phase");
+}
+
+static void test_self_insert(void)
+{
+	setup();
+	punch_510();
+	insert(INVALIDATOR, 15, 25);	/* e.g. zeroing a partial block */
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_SELF, "verdict");
+}
+
+static void test_evicted_by_other_task(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 15, 25);
+	delete(OTHER, 15, 35);		/* reclaim, before the op returned */
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_EVICTED, "verdict");
+}
+
+/* Still in the cache when the operation returned: stale, even if evicted later. */
+static void test_deleted_after_end_is_race(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 15, 25);
+	inval_end(OP, 20);
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	delete(OTHER, 15, 41);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
+	ASSERT_TRUE(cap.w[0].deleted, "deletion recorded");
+}
+
+static void test_unlocked_without_free(void)
+{
+	setup();
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+	/* readers hold invalidate_lock: the invalidator had released it */
+	insert_full(READER, KEY, 15, 1, RW_LOCK_READ, 0, 25);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNLOCKED, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_UNFREED, "phase");
+}
+
+/* Same, on a kernel without invalidate_lock (5.10): a race until return. */
+static void test_unfreed_race_without_lock(void)
+{
+	setup();
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+	insert(READER, 15, 25);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
+	ASSERT_EQ(cap.w[0].phase, PHASE_UNFREED, "phase");
+}
+
+/* Blocks freed after a reader's insert: the lock state does not excuse it. */
+static void test_free_after_shared_insert_is_race(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert_full(READER, KEY, 15, 1, RW_LOCK_READ, 0, 25);
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
+}
+
+static void test_out_of_range_and_other_inode(void)
+{
+	struct rw_inode_key reused = KEY;
+
+	setup();
+	punch_510();
+	insert(READER, 21, 25);			/* past the dropped range */
+	reused.gen++;				/* same number, new inode */
+	insert_full(READER, reused, 15, 1, RW_LOCK_ABSENT, 0, 26);
+	finish_punch();
+	ASSERT_EQ(cap.n, 0, "windows judged");
+	ASSERT_EQ(engine__stats(eng)->unattributed, 2, "unattributed inserts");
+}
+
+/* A large folio starting before the range still overlaps it. */
+static void test_large_folio_overlap(void)
+{
+	setup();
+	punch_510();
+	insert_full(READER, KEY, 8, 4, RW_LOCK_ABSENT, 0, 25);
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
+}
+
+/* Dropped by the op, read back in: the second copy is the stale one. */
+static void test_reinsert_after_delete(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 15, 12);
+	delete(INVALIDATOR, 15, 14);
+	insert(READER, 15, 25);
+	finish_punch();
+	ASSERT_EQ(cap.n, 2, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_TRANSIENT, "first insert");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_RACE, "second insert");
+}
+
+static void test_grace_period(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 15, 25);
+	inval_end(OP, 20);
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 44);		/* grace is 5: not yet */
+	ASSERT_EQ(cap.n, 0, "judged before the grace period");
+	engine__tick(eng, 45);
+	ASSERT_EQ(cap.n, 1, "judged after the grace period");
+}
+
+static void test_flush_unfinished(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 15, 25);
+	engine__flush(eng);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNFINISHED, "verdict");
+}
+
+static void test_untracked(void)
+{
+	setup();
+	punch_510();
+	insert_full(READER, KEY, 15, 1, RW_LOCK_ABSENT, RW_INSERT_UNTRACKED, 25);
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNTRACKED, "verdict");
+}
+
+static void test_orphans_and_stats(void)
+{
+	const struct inode_stats *in;
+	size_t n;
+
+	setup();
+	inval_begin(99, 1, 2, RW_INVAL_TRUNCATE, 1);	/* OP_BEGIN lost */
+	op_end(99, 0, 2);
+	punch_510();
+	insert(READER, 15, 25);
+	finish_punch();
+	op_begin(OP + 1, RW_OP_TRUNCATE, 50);
+	inval_begin(OP + 1, 0, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 51);
+	op_end(OP + 1, -5, 60);
+	op_begin(OP + 2, RW_OP_INVALIDATE, 70);
+	engine__flush(eng);
+	ASSERT_EQ(engine__stats(eng)->orphans, 2, "orphan records");
+	in = engine__inodes(eng, &n);
+	ASSERT_EQ(n, 1, "inodes");
+	ASSERT_EQ(in[0].ops, 2, "operations");
+	ASSERT_EQ(in[0].ops_ok, 1, "successful operations");
+	ASSERT_EQ(in[0].bare_invals, 1, "bare invalidations");
+	ASSERT_EQ(in[0].invalidations, 2, "invalidations");
+	ASSERT_EQ(in[0].inserts, 1, "candidate inserts");
+	ASSERT_EQ(in[0].verdicts[VERDICT_RACE], 1, "races");
+	ASSERT_STREQ(in[0].fstype, "ext4", "fs type");
+}
+
+void suite_engine(void)
+{
+	harness_suite("engine");
+	RUN(test_race_after_drop);
+	RUN(test_transient_during_drop);
+	RUN(test_insert_before_lock_is_truncated);
+	RUN(test_insert_before_window);
+	RUN(test_late_after_free);
+	RUN(test_window_lasts_until_last_free);
+	RUN(test_self_insert);
+	RUN(test_evicted_by_other_task);
+	RUN(test_deleted_after_end_is_race);
+	RUN(test_unlocked_without_free);
+	RUN(test_unfreed_race_without_lock);
+	RUN(test_free_after_shared_insert_is_race);
+	RUN(test_out_of_range_and_other_inode);
+	RUN(test_large_folio_overlap);
+	RUN(test_reinsert_after_delete);
+	RUN(test_grace_period);
+	RUN(test_flush_unfinished);
+	RUN(test_untracked);
+	RUN(test_orphans_and_stats);
+	engine__free(eng);
+	eng = NULL;
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kallsyms symbolization against a fixture file. */
+#include <errno.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "ksyms.h"
+#include "suites.h"
+
+static const char *fixture(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s",
+		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures", name);
+	return path;
+}
+
+static void test_resolve(void)
+{
+	struct ksyms *ks = ksyms__load(fixture("kallsyms"));
+	const struct ksym *s;
+
+	ASSERT_TRUE(ks != NULL, "load fixture");
+	if (!ks)
+		return;
+	s = ksyms__resolve(ks, 0xffffffff81200190);
+	ASSERT_STREQ(s ? s->name : NULL, "__filemap_add_folio", "inside a static function");
+	ASSERT_EQ(s ? 0xffffffff81200190 - s->addr : 0, 0x10, "offset");
+	s = ksyms__resolve(ks, 0xffffffff81200500);
+	ASSERT_STREQ(s ? s->name : NULL, "__filemap_add_folio", "data symbols are skipped");
+	s = ksyms__resolve(ks, 0xffffffffc0100004);
+	ASSERT_STREQ(s ? s->module : NULL, "ext4", "module name");
+	ASSERT_TRUE(ksyms__resolve(ks, 0x1000) == NULL, "below the first symbol");
+	ksyms__free(ks);
+}
+
+static void test_find(void)
+{
+	struct ksyms *ks = ksyms__load(fixture("kallsyms"));
+
+	ASSERT_TRUE(ks != NULL, "load fixture");
+	if (!ks)
+		return;
+	ASSERT_TRUE(ksyms__find(ks, "ext4_punch_hole") != NULL, "module symbol by name");
+	ASSERT_TRUE(ksyms__find(ks, "some_data") == NULL, "data symbol is not a kprobe target");
+	ASSERT_TRUE(ksyms__find(ks, "ext4_punch") == NULL, "prefix is not a match");
+	ksyms__free(ks);
+	ksyms__free(NULL);
+}
+
+static void test_missing_file(void)
+{
+	ASSERT_TRUE(ksyms__load(fixture("does-not-exist")) == NULL, "missing file");
+	ASSERT_EQ(errno, ENOENT, "errno");
+}
+
+void suite_ksyms(void)
+{
+	harness_suite("ksyms");
+	RUN(test_resolve);
+	RUN(test_find);
+	RUN(test_missing_file);
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The page range an operation drops, derived from its arguments. */
+#include "harness.h"
+#include "op_range.h"
+#include "suites.h"
+
+static void test_punch_and_zero(void)
+{
+	__u64 first, last;
+
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE,
+			      4096, 65536, 12, &first, &last), 0, "punch");
+	ASSERT_EQ(first, 1, "punch first");
+	ASSERT_EQ(last, 16, "punch last");
+	/* unaligned: partial edge pages are included */
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_ZERO_RANGE, 100, 5000, 12,
+			      &first, &last), 0, "zero");
+	ASSERT_EQ(first, 0, "zero first");
+	ASSERT_EQ(last, 1, "zero last");
+}
+
+static void test_shifting_ops_run_to_eof(void)
+{
+	__u64 first, last;
+
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_COLLAPSE_RANGE, 8192, 4096, 12,
+			      &first, &last), 0, "collapse");
+	ASSERT_EQ(first, 2, "collapse first");
+	ASSERT_TRUE(last == RW_PAGE_EOF, "collapse to eof");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE, 8192, 4096, 12,
+			      &first, &last), 0, "insert");
+	ASSERT_TRUE(last == RW_PAGE_EOF, "insert to eof");
+	ASSERT_EQ(rw_op_range(RW_OP_TRUNCATE, 0, 10000, 0, 12, &first, &last), 0, "truncate");
+	ASSERT_EQ(first, 2, "truncate first");
+	ASSERT_TRUE(last == RW_PAGE_EOF, "truncate to eof");
+}
+
+static void test_non_invalidating(void)
+{
+	__u64 first, last;
+
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, 0, 0, 4096, 12, &first, &last), -1, "allocate");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_KEEP_SIZE, 0, 4096, 12, &first, &last),
+		  -1, "keep size alone");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE, 0, 0, 12, &first, &last),
+		  -1, "empty punch");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE, -1, 10, 12, &first, &last),
+		  -1, "negative offset");
+}
+
+void suite_op_range(void)
+{
+	harness_suite("op_range");
+	RUN(test_punch_and_zero);
+	RUN(test_shifting_ops_run_to_eof);
+	RUN(test_non_invalidating);
+}

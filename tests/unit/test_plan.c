@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attach-plan selection against fake kernels whose answers mirror what was
+ * measured on Debian's 5.10, 6.1 and the 6.18 development host.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "plan.h"
+#include "racewatch.h"
+#include "suites.h"
+
+struct fake_kernel {
+	const char *fentry_why;		/* NULL: fentry works */
+	const char *kprobe_why;		/* NULL: kprobes work */
+	bool folios;
+	bool tracefs;
+	const char *const *btf;		/* "name/nargs" entries */
+	const char *const *kallsyms;
+};
+
+static int fake_nargs(void *ctx, const char *func)
+{
+	const struct fake_kernel *k = ctx;
+	size_t len = strlen(func);
+
+	for (int i = 0; k->btf && k->btf[i]; i++)
+		if (!strncmp(k->btf[i], func, len) && k->btf[i][len] == '/')
+			return atoi(k->btf[i] + len + 1);
+	return -1;
+}
+
+static bool fake_folios(void *ctx)
+{
+	return ((const struct fake_kernel *)ctx)->folios;
+}
+
+static const char *fake_fentry(void *ctx)
+{
+	return ((const struct fake_kernel *)ctx)->fentry_why;
+}
+
+static const char *fake_kprobe(void *ctx)
+{
+	return ((const struct fake_kernel *)ctx)->kprobe_why;
+}
+
+static bool fake_ksym(void *ctx, const char *func)
+{
+	const struct fake_kernel *k = ctx;
+
+	for (int i = 0; k->kallsyms && k->kallsyms[i]; i++)
+		if (!strcmp(k->kallsyms[i], func))
+			return true;
+	return false;
+}
+
+static const char *fake_tp(void *ctx, const char *category, const char *name)
+{
+	const struct fake_kernel *k = ctx;
+
+	if (!strcmp(category, "syscalls") && !k->tracefs)
+		return "tracefs not mounted; mount it yourself: mount -t tracefs nodev /sys/kernel/tracing";
+	return NULL;
+}
+
+static int select_on(const struct fake_kernel *k, enum rw_mech req, struct plan *plan)
+{
+	struct plan_probes p = {
+		.btf_func_nargs = fake_nargs,
+		.has_folios = fake_folios,
+		.fentry_unusable = fake_fentry,
+		.kprobe_unusable = fake_kprobe,
+		.kprobe_target = fake_ksym,
+		.tracepoint_missing = fake_tp,
+		.ctx = (void *)k,
+	};
+
+	return plan__select(plan, req, &p);
+}
+
+static const char *const btf_61[] = {
+	"__filemap_add_folio/5", "filemap_add_folio/4", "add_to_page_cache_lru/4",
+	"truncate_inode_pages_range/3", "invalidate_inode_pages2_range/3",
+	"vfs_fallocate/4", "do_truncate/5", "ext4_free_blocks/6",
+	"__xfs_free_extent/7", NULL,
+};
+static const char *const syms_61[] = {
+	"__filemap_add_folio", "filemap_add_folio", "add_to_page_cache_lru",
+	"truncate_inode_pages_range", "invalidate_inode_pages2_range", "vfs_fallocate",
+	"do_truncate", "ext4_free_blocks", 
+	"__xfs_free_extent", NULL,
+};
+/* 5.10: no module BTF, so ext4/xfs functions are only in kallsyms. */
+static const char *const btf_510[] = {
+	"__add_to_page_cache_locked/5", "add_to_page_cache_lru/4",
+	"truncate_inode_pages_range/3", "invalidate_inode_pages2_range/3",
+	"vfs_fallocate/4", "do_truncate/4", NULL,
+};
+static const char *const syms_510[] = {
+	"__add_to_page_cache_locked", "add_to_page_cache_lru",
+	"truncate_inode_pages_range", "invalidate_inode_pages2_range", "vfs_fallocate",
+	"do_truncate", "ext4_free_blocks", 
+	"__xfs_free_extent", NULL,
+};
+
+static const struct fake_kernel k61 = { .folios = true, .tracefs = true,
+					.btf = btf_61, .kallsyms = syms_61 };
+static const struct fake_kernel k510 = { .folios = false, .tracefs = true,
+					 .btf = btf_510, .kallsyms = syms_510 };
+static const struct fake_kernel host618 = {
+	.fentry_why = "fentry programs do not load here: Operation not permitted",
+	.kprobe_why = "kernel has no kprobes",
+	.folios = true, .tracefs = true, .btf = btf_61,
+};
+
+static void test_61_auto_is_all_fentry(void)
+{
+	struct plan plan;
+
+	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan");
+	for (int r = 0; r < ROLE_MAX; r++)
+		if (r != ROLE_DELETE)
+			ASSERT_EQ(plan.roles[r].mech, MECH_FENTRY, plan__role_name(r));
+	ASSERT_EQ(plan.roles[ROLE_DELETE].mech, MECH_TRACEPOINT, "delete");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "__filemap_add_folio", "insert symbol");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].hooks[0].prog, "insert_f5_fexit", "insert program");
+	ASSERT_STREQ(plan.roles[ROLE_TRUNCATE].hooks[1].prog, "trunc5_fexit", "do_truncate exit");
+	ASSERT_TRUE(!plan.derive_invalidation, "real invalidation hooks");
+}
+
+static void test_510_fentry_falls_back_for_modules(void)
+{
+	struct plan plan;
+
+	ASSERT_EQ(select_on(&k510, MECH_FENTRY, &plan), 0, "plan");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "__add_to_page_cache_locked", "insert");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].hooks[0].prog, "insert_p5_fexit", "insert program");
+	ASSERT_STREQ(plan.roles[ROLE_TRUNCATE].hooks[1].prog, "trunc4_fexit",
+		     "5.10 do_truncate has no idmap");
+	ASSERT_EQ(plan.roles[ROLE_INVALIDATE].mech, MECH_FENTRY, "invalidation");
+	/* optional module roles: no module BTF, so kprobe, and the plan says why */
+	ASSERT_EQ(plan.roles[ROLE_FREE_EXT4].mech, MECH_KPROBE, "ext4 free");
+	ASSERT_EQ(plan.roles[ROLE_FREE_EXT4].ntried, 1, "ext4 free attempts");
+	ASSERT_STREQ(plan.roles[ROLE_FREE_EXT4].tried[0].reason, "not in kernel or module BTF",
+		     "why not fentry");
+}
+
+static void test_510_kprobe(void)
+{
+	struct plan plan;
+
+	ASSERT_EQ(select_on(&k510, MECH_KPROBE, &plan), 0, "plan");
+	ASSERT_EQ(plan.roles[ROLE_INSERT].mech, MECH_KPROBE, "insert");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].hooks[0].prog, "insert_p_kprobe", "kprobe program");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].hooks[1].prog, "insert_kret", "kretprobe program");
+	ASSERT_EQ(plan.roles[ROLE_INVALIDATE].mech, MECH_KPROBE, "invalidation");
+	ASSERT_EQ(plan.roles[ROLE_FALLOCATE].mech, MECH_KPROBE, "fallocate");
+}
+
+/* The recipe's trap: add_to_page_cache_lru exists on 6.x but is never
+ * called by the read path; existing is not enough. */
+static void test_folio_kernel_rejects_compat_wrapper(void)
+{
+	static const char *const btf[] = { "add_to_page_cache_lru/4", "vfs_fallocate/4",
+					   "truncate_inode_pages_range/3", NULL };
+	struct fake_kernel k = k61;
+	struct plan plan;
+
+	k.btf = btf;
+	ASSERT_EQ(select_on(&k, MECH_AUTO, &plan), 0, "plan");
+	ASSERT_EQ(plan.roles[ROLE_INSERT].mech, MECH_KPROBE, "insert falls to kprobe");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "__filemap_add_folio", "insert symbol");
+}
+
+static void test_host_tracepoint_mode(void)
+{
+	struct plan plan;
+
+	ASSERT_EQ(select_on(&host618, MECH_AUTO, &plan), 0, "plan");
+	ASSERT_EQ(plan.roles[ROLE_INSERT].mech, MECH_TRACEPOINT, "insert");
+	ASSERT_EQ(plan.roles[ROLE_INVALIDATE].mech, MECH_TRACEPOINT, "invalidation");
+	ASSERT_TRUE(plan.derive_invalidation, "derived windows");
+	ASSERT_TRUE(!plan.roles[ROLE_INVALIDATE2].served, "no direct-I/O hook");
+	ASSERT_EQ(plan.roles[ROLE_FALLOCATE].hooks[0].kind, HOOK_TP, "syscall tracepoint");
+}
+
+static void test_forced_mechanism_missing(void)
+{
+	struct plan plan;
+	char tried[512];
+
+	ASSERT_EQ(select_on(&host618, MECH_FENTRY, &plan), -ENOENT, "plan fails");
+	ASSERT_EQ(plan__missing_required(&plan), ROLE_INSERT, "missing role");
+	plan__format_tried(&plan.roles[ROLE_INSERT], tried, sizeof(tried));
+	ASSERT_TRUE(strstr(tried, "fentry __filemap_add_folio (fentry programs do not load"),
+		    "attempts listed");
+	/* no silent fallback to another mechanism for required roles */
+	ASSERT_TRUE(!strstr(tried, "tracepoint"), "tracepoint not tried");
+}
+
+static void test_bad_prototype_rejected(void)
+{
+	static const char *const btf[] = { "__filemap_add_folio/4", "filemap_add_folio/4",
+					   "truncate_inode_pages_range/3", "vfs_fallocate/4", NULL };
+	struct fake_kernel k = k61;
+	struct plan plan;
+
+	k.btf = btf;
+	ASSERT_EQ(select_on(&k, MECH_FENTRY, &plan), 0, "plan");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "filemap_add_folio", "insert symbol");
+	ASSERT_STREQ(plan.roles[ROLE_INSERT].tried[0].reason,
+		     "BTF prototype has 4 parameters, expected 5", "reason");
+}
+
+static void test_tracefs_missing_fails_with_hint(void)
+{
+	struct fake_kernel k = host618;
+	struct plan plan;
+	char tried[512];
+
+	k.tracefs = false;
+	ASSERT_EQ(select_on(&k, MECH_AUTO, &plan), -ENOENT, "plan fails");
+	ASSERT_EQ(plan__missing_required(&plan), ROLE_FALLOCATE, "missing role");
+	plan__format_tried(&plan.roles[ROLE_FALLOCATE], tried, sizeof(tried));
+	ASSERT_TRUE(strstr(tried, "mount -t tracefs nodev /sys/kernel/tracing"), "hint");
+}
+
+static void test_parse_mech(void)
+{
+	enum rw_mech m;
+
+	ASSERT_EQ(plan__parse_mech("kprobe", &m), 0, "kprobe parses");
+	ASSERT_EQ(m, MECH_KPROBE, "kprobe value");
+	ASSERT_EQ(plan__parse_mech("kprobes", &m), -EINVAL, "typo rejected");
+}
+
+void suite_plan(void)
+{
+	harness_suite("plan");
+	RUN(test_61_auto_is_all_fentry);
+	RUN(test_510_fentry_falls_back_for_modules);
+	RUN(test_510_kprobe);
+	RUN(test_folio_kernel_rejects_compat_wrapper);
+	RUN(test_host_tracepoint_mode);
+	RUN(test_forced_mechanism_missing);
+	RUN(test_bad_prototype_rejected);
+	RUN(test_tracefs_missing_fails_with_hint);
+	RUN(test_parse_mech);
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Formatting against golden output: text lines, NDJSON records, lock text. */
+#include <stdlib.h>
+#include <time.h>
+#include "harness.h"
+#include "report.h"
+#include "suites.h"
+
+/* 2023-11-14T22:13:20Z at monotonic 0. */
+#define OFFSET	1700000000000000000LL
+
+static struct rw_insert ins;
+static struct rw_op_begin op;
+static struct rw_inval_begin inval;
+
+static struct rw_window sample_window(void)
+{
+	struct rw_window w = {
+		.verdict = VERDICT_RACE,
+		.phase = PHASE_DROPPED,
+		.insert = &ins,
+		.op = &op,
+		.inval = &inval,
+		.op_ended = true,
+		.op_end_ts = 3000000,
+		.nfree = 2,
+		.first_free_ts = 2000000,
+		.last_free_ts = 2500000,
+		.freed_blocks = 16,
+	};
+	struct rw_inode_key key = { .dev = 254 << 20 | 1, .gen = 9, .ino = 12 };
+
+	memset(&ins, 0, sizeof(ins));
+	memset(&op, 0, sizeof(op));
+	memset(&inval, 0, sizeof(inval));
+	ins.hdr.ts = 1500000;
+	ins.task = (struct rw_task){ 200, 201, "reader" };
+	ins.key = key;
+	ins.index = 15;
+	ins.nr_pages = 1;
+	ins.stack_id = -1;
+	ins.locks.i_rwsem = (struct rw_lock){ .state = RW_LOCK_WRITE, .owner_pid = 100,
+					      .owner_tid = 100, .owner_comm = "racegen" };
+	ins.locks.i_mmap_sem.state = RW_LOCK_UNREADABLE;
+	op.hdr.ts = 1000000;
+	op.op_id = 7;
+	op.task = (struct rw_task){ 100, 100, "racegen" };
+	op.key = key;
+	op.kind = RW_OP_FALLOCATE;
+	op.mode = RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE;
+	op.offset = 40960;
+	op.len = 65536;
+	strcpy(op.fstype, "ext4");
+	inval.hdr.ts = 1200000;
+	inval.op_id = 7;
+	inval.key = key;
+	inval.first = 10;
+	inval.last = 25;
+	inval.fn = RW_INVAL_TRUNCATE;
+	inval.stack_id = -1;
+	return w;
+}
+
+static char *render(const struct report_opts *opts, const struct rw_window *w)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct report *r = report__new(out, opts);
+
+	report__window(r, w);
+	report__free(r);
+	fclose(out);
+	return buf;
+}
+
+static void test_text_line(void)
+{
+	struct report_opts opts = { .realtime_offset = OFFSET };
+	struct rw_window w = sample_window();
+	char *got = render(&opts, &w);
+
+	ASSERT_STREQ(got, "22:13:20.001500 RACE ext4 254:1 ino 12 pages 15-15 "
+		     "inserter reader[200/201] invalidator racegen[100/100] "
+		     "fallocate(PUNCH_HOLE|KEEP_SIZE) phase dropped locks: "
+		     "ino 12 i_rwsem held W by racegen[100]; "
+		     "ino 12 i_mmap_sem unreadable (no BTF for it)\n", "text");
+	free(got);
+}
+
+static void test_json_line(void)
+{
+	struct report_opts opts = { .json = true, .realtime_offset = OFFSET };
+	struct rw_window w = sample_window();
+	char *got = render(&opts, &w);
+
+	ASSERT_STREQ(got,
+		"{\"type\":\"window\",\"v\":1,\"verdict\":\"race\","
+		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
+		"\"fs\":\"ext4\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
+		"\"phase\":\"dropped\","
+		"\"inserter\":{\"pid\":200,\"tid\":201,\"comm\":\"reader\"},"
+		"\"invalidator\":{\"pid\":100,\"tid\":100,\"comm\":\"racegen\"},"
+		"\"op\":{\"id\":7,\"kind\":\"fallocate\",\"mode\":\"PUNCH_HOLE|KEEP_SIZE\","
+		"\"offset\":40960,\"len\":65536,\"begin_ns\":1000000,\"end_ns\":3000000,\"ret\":0,"
+		"\"drop\":{\"fn\":\"truncate_inode_pages_range\",\"first\":10,\"last\":25,"
+		"\"begin_ns\":1200000},"
+		"\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,\"last_ns\":2500000}},"
+		"\"deleted\":null,"
+		"\"locks\":{\"invalidate_lock\":{\"state\":\"absent\"},"
+		"\"i_rwsem\":{\"state\":\"write\",\"readers\":0,\"waiters\":false,"
+		"\"owner\":{\"pid\":100,\"tid\":100,\"comm\":\"racegen\"},"
+		"\"text\":\"ino 12 i_rwsem held W by racegen[100]\"},"
+		"\"i_mmap_sem\":{\"state\":\"unreadable\","
+		"\"text\":\"ino 12 i_mmap_sem unreadable (no BTF for it)\"}},"
+		"\"invalidator_locks\":{\"invalidate_lock\":{\"state\":\"absent\"},"
+		"\"i_rwsem\":{\"state\":\"absent\"},\"i_mmap_sem\":{\"state\":\"absent\"}}}\n",
+		"json");
+	free(got);
+}
+
+static void test_filters(void)
+{
+	struct report_opts opts = { .realtime_offset = OFFSET };
+	struct rw_window w = sample_window();
+	char *got;
+
+	w.verdict = VERDICT_TRANSIENT;
+	got = render(&opts, &w);
+	ASSERT_STREQ(got, "", "transient windows only with -v");
+	free(got);
+	opts.verbose = true;
+	got = render(&opts, &w);
+	ASSERT_TRUE(!strncmp(got + 16, "transient ext4", 14), "shown with -v");
+	free(got);
+	w.verdict = VERDICT_RACE;
+	opts.pid = 300;
+	got = render(&opts, &w);
+	ASSERT_STREQ(got, "", "other pid filtered");
+	free(got);
+	opts.pid = 100;
+	got = render(&opts, &w);
+	ASSERT_TRUE(got[0] != '\0', "invalidator pid matches");
+	free(got);
+}
+
+static void test_lock_text(void)
+{
+	struct rw_lock l = { .state = RW_LOCK_READ, .readers = 2, .owner_pid = 813,
+			     .owner_comm = "cat" };
+	char buf[160];
+
+	report__lock_text("invalidate_lock", 12, &l, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "ino 12 invalidate_lock held R by 2 readers (last cat[813])", "readers");
+	l = (struct rw_lock){ .state = RW_LOCK_WRITE, .waiters = 1, .owner_pid = 812,
+			      .owner_comm = "fallocate" };
+	report__lock_text("invalidate_lock", 12, &l, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "ino 12 invalidate_lock held W by fallocate[812], waiters queued",
+		     "writer");
+	l = (struct rw_lock){ .state = RW_LOCK_FREE };
+	report__lock_text("i_rwsem", 3, &l, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "ino 3 i_rwsem free", "free");
+	l.state = RW_LOCK_ABSENT;
+	report__lock_text("i_mmap_sem", 3, &l, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "", "absent locks are not mentioned");
+}
+
+static void test_falloc_mode(void)
+{
+	char buf[96];
+
+	report__falloc_mode(RW_FALLOC_COLLAPSE_RANGE, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "COLLAPSE_RANGE", "collapse");
+	report__falloc_mode(RW_FALLOC_ZERO_RANGE | RW_FALLOC_KEEP_SIZE | 0x100, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "ZERO_RANGE|KEEP_SIZE|0x100", "unknown bits kept");
+	report__falloc_mode(0, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "", "no bits");
+}
+
+void suite_report(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	harness_suite("report");
+	RUN(test_text_line);
+	RUN(test_json_line);
+	RUN(test_filters);
+	RUN(test_lock_text);
+	RUN(test_falloc_mode);
+}

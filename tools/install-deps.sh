@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the Debian packages racewatch needs, only those missing.
+#   install-deps.sh build   compiler, libbpf, bpftool, static libraries
+#   install-deps.sh test    build + qemu, busybox, mkfs tools for the tests
+set -euo pipefail
+
+build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
+	    linux-libc-dev)
+test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
+	   util-linux apt)
+
+case "${1:-build}" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "install-deps.sh: unknown set '$1' (build or test)" >&2; exit 64 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: missing packages: ${missing[*]}; run as root (sudo make ...)" >&2
+	exit 77
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Package lists on a fresh machine may be stale or absent: refresh once on failure.
+apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+	{ apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * racematch: score racewatch's race verdicts against racegen's oracle.
+ *
+ * Every oracle iteration with confirmed stale pages is ground truth: the
+ * page cache really held wrong data after that call. It counts as found when
+ * racewatch reported a race window on the same inode, over pages overlapping
+ * the confirmed stale pages, for an operation that began while the call was
+ * in flight. Race windows that explain no confirmed iteration are reported
+ * too; on a racy kernel they are not necessarily false positives (a racing
+ * page can be inserted and dropped again before the oracle reads), so they
+ * are counted, not failed on.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndjson.h"
+
+#define EX_USAGE	64
+#define EX_LOW_RECALL	2
+
+#define EX_OPS_DIFFER	3
+
+static struct env {
+	const char *oracle;
+	const char *racewatch;
+	double min_recall;
+	bool verbose;
+	bool exact_ops;
+} env = {
+	.min_recall = 95.0,
+};
+
+struct dev {
+	unsigned int major, minor;
+};
+
+/* An oracle iteration with confirmed stale pages. */
+struct truth {
+	uint64_t i;
+	char op[16];
+	struct dev dev;
+	uint64_t ino;
+	uint64_t t0_ns, t1_ns;
+	uint64_t stale_first, stale_last;
+	bool matched;
+};
+
+struct window {
+	struct dev dev;
+	uint64_t ino;
+	uint64_t first, last;
+	uint64_t begin_ns;
+	bool matched;
+};
+
+/*
+ * Operation counts: racegen's successful invalidating calls on its file
+ * against racewatch's successful operations on the same inode.
+ */
+struct ops_check {
+	bool have_file, have_calls, have_seen;
+	struct dev dev;
+	uint64_t ino;
+	uint64_t calls_ok;
+	uint64_t seen_ok;
+};
+
+struct input {
+	const char *path;
+	FILE *f;
+	char *line;
+	size_t cap;
+	size_t len;
+	unsigned long lineno;
+};
+
+/* Grown with realloc; the counts are small (one per call or window). */
+struct vec {
+	void *items;
+	size_t n, cap, size;
+};
+
+/* ---- options ---- */
+
+const char argp_program_doc[] =
+"Match racegen's stale-data oracle against racewatch's race windows.\n"
+"\n"
+"ORACLE.ndjson is racegen's stdout, RACEWATCH.ndjson racewatch's --json\n"
+"stdout. The last line of output is always\n"
+"  recall M/N PCT% unmatched_windows K windows W\n"
+"\v"
+"EXAMPLES:\n"
+"    racematch oracle.ndjson racewatch.ndjson\n"
+"    racematch -v --min-recall 90 oracle.ndjson racewatch.ndjson\n"
+"    racematch --exact-ops oracle.ndjson racewatch.ndjson\n"
+"\n"
+"Before it, a line \"ops racegen N racewatch M\" compares racegen's successful\n"
+"calls with the operations racewatch counted on the same inode (\"?\" when a\n"
+"summary is missing).\n"
+"\n"
+"Exit status: 0 when recall >= --min-recall or there was nothing to find,\n"
+"2 when recall is below it, 3 with --exact-ops when the operation counts\n"
+"differ, 1 on unreadable or malformed input, 64 on a usage error.\n";
+
+enum {
+	OPT_MIN_RECALL = 256,
+	OPT_EXACT_OPS,
+};
+
+static const struct argp_option opts[] = {
+	{ "min-recall", OPT_MIN_RECALL, "PCT", 0, "Lowest passing recall, 0..100 (default 95)", 0 },
+	{ "verbose", 'v', NULL, 0, "Print every unmatched confirmed iteration", 0 },
+	{ "exact-ops", OPT_EXACT_OPS, NULL, 0,
+	  "Exit 3 unless racewatch counted exactly racegen's successful calls", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char *end;
+
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case OPT_EXACT_OPS:
+		env.exact_ops = true;
+		break;
+	case OPT_MIN_RECALL:
+		/* A percentage may have a fraction: strtod, same range checks. */
+		errno = 0;
+		env.min_recall = strtod(arg, &end);
+		if (errno || end == arg || *end || !(env.min_recall >= 0) ||
+		    env.min_recall > 100)
+			argp_error(state, "invalid min-recall '%s' (want 0..100)", arg);
+		break;
+	case ARGP_KEY_ARG:
+		if (!env.oracle)
+			env.oracle = arg;
+		else if (!env.racewatch)
+			env.racewatch = arg;
+		else
+			argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env.racewatch)
+			argp_error(state, "need ORACLE.ndjson and RACEWATCH.ndjson");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* ---- input ---- */
+
+static void *vec_push(struct vec *v)
+{
+	size_t cap;
+	void *items;
+
+	if (v->n == v->cap) {
+		cap = v->cap ? v->cap * 2 : 64;
+		items = realloc(v->items, cap * v->size);
+		if (!items)
+			return NULL;
+		v->items = items;
+		v->cap = cap;
+	}
+	return memset((char *)v->items + v->n++ * v->size, 0, v->size);
+}
+
+static int input_open(struct input *in, const char *path)
+{
+	in->path = path;
+	in->f = fopen(path, "r");
+	if (!in->f) {
+		fprintf(stderr, "racematch: failed to open %s: %s\n", path,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void input_close(struct input *in)
+{
+	if (in->f)
+		fclose(in->f);
+	free(in->line);
+}
+
+static bool blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+/* Next non-blank line, already checked to be one JSON object. 1 at EOF. */
+static int input_next(struct input *in)
+{
+	ssize_t n;
+
+	for (;;) {
+		errno = 0;
+		n = getline(&in->line, &in->cap, in->f);
+		if (n < 0) {
+			if (!errno || feof(in->f))
+				return 1;
+			fprintf(stderr, "racematch: failed to read %s: %s\n",
+				in->path, strerror(errno));
+			return -errno;
+		}
+		in->lineno++;
+		in->len = n;
+		if (blank(in->line, in->len))
+			continue;
+		if (ndjson__check(in->line, in->len)) {
+			fprintf(stderr, "racematch: %s:%lu: malformed JSON line\n",
+				in->path, in->lineno);
+			return -EINVAL;
+		}
+		return 0;
+	}
+}
+
+static int bad_field(const struct input *in, const char *field, int err)
+{
+	fprintf(stderr, "racematch: %s:%lu: %s field \"%s\"\n", in->path,
+		in->lineno, err == -ENOENT ? "missing" : "invalid", field);
+	return -EINVAL;
+}
+
+static int get_u64(const struct input *in, const char *field, uint64_t *v)
+{
+	int err = ndjson__get_u64(in->line, in->len, field, v);
+
+	return err ? bad_field(in, field, err) : 0;
+}
+
+/* "major:minor", as both racegen and racewatch print st_dev / s_dev. */
+static int get_dev(const struct input *in, struct dev *dev)
+{
+	unsigned long maj, min;
+	char buf[32], *end, *start;
+	int err;
+
+	err = ndjson__get_str(in->line, in->len, "dev", buf, sizeof(buf));
+	if (err)
+		return bad_field(in, "dev", err);
+	/* strtoul alone would take blanks, signs and an empty string. */
+	if (!isdigit((unsigned char)buf[0]))
+		return bad_field(in, "dev", -EINVAL);
+	errno = 0;
+	maj = strtoul(buf, &end, 10);
+	if (errno || *end != ':' || maj > UINT32_MAX)
+		return bad_field(in, "dev", -EINVAL);
+	start = end + 1;
+	if (!isdigit((unsigned char)*start))
+		return bad_field(in, "dev", -EINVAL);
+	min = strtoul(start, &end, 10);
+	if (errno || *end || min > UINT32_MAX)
+		return bad_field(in, "dev", -EINVAL);
+	dev->major = maj;
+	dev->minor = min;
+	return 0;
+}
+
+/* 0 when the line's "type" is want; -ENOENT when it is anything else. */
+static int type_is(const struct input *in, const char *field, const char *want)
+{
+	bool eq = false;
+	int err;
+
+	err = ndjson__str_eq(in->line, in->len, field, want, &eq);
+	if (err == -ENOENT || err == -EPROTO || (!err && !eq))
+		return -ENOENT;
+	return err;
+}
+
+/* Only version 1 records are understood; an absent "v" is taken as 1. */
+static int check_version(const struct input *in)
+{
+	int64_t v;
+	int err;
+
+	err = ndjson__get_i64(in->line, in->len, "v", &v);
+	if (err == -ENOENT || (!err && v == 1))
+		return 0;
+	fprintf(stderr, "racematch: %s:%lu: unsupported record version\n",
+		in->path, in->lineno);
+	return -EINVAL;
+}
+
+static int parse_truth(const struct input *in, struct vec *truths)
+{
+	uint64_t confirmed;
+	int64_t sf, sl;
+	struct truth *t;
+	int err;
+
+	err = check_version(in);
+	if (err)
+		return err;
+	err = get_u64(in, "confirmed", &confirmed);
+	if (err || !confirmed)
+		return err;
+	t = vec_push(truths);
+	if (!t)
+		return -ENOMEM;
+	err = get_u64(in, "i", &t->i);
+	if (!err)
+		err = get_dev(in, &t->dev);
+	if (!err)
+		err = get_u64(in, "ino", &t->ino);
+	if (!err)
+		err = get_u64(in, "t0_ns", &t->t0_ns);
+	if (!err)
+		err = get_u64(in, "t1_ns", &t->t1_ns);
+	if (err)
+		return err;
+	/* -1 means "none", which a confirmed iteration cannot have. */
+	err = ndjson__get_i64(in->line, in->len, "stale_first", &sf);
+	if (err || sf < 0)
+		return bad_field(in, "stale_first", err ? err : -EINVAL);
+	err = ndjson__get_i64(in->line, in->len, "stale_last", &sl);
+	if (err || sl < sf)
+		return bad_field(in, "stale_last", err ? err : -EINVAL);
+	t->stale_first = sf;
+	t->stale_last = sl;
+	/* Only for -v lines; an odd op name is not worth failing over. */
+	if (ndjson__get_str(in->line, in->len, "op", t->op, sizeof(t->op)))
+		strcpy(t->op, "?");
+	return 0;
+}
+
+/*
+ * A window's last page may run to EOF. racewatch's ABI says so with
+ * RW_PAGE_EOF (~0ULL), and its JSON prints "eof" for it in nested ranges;
+ * accept that number, "eof", -1 and null wherever "last" holds it.
+ */
+static int get_last(const struct input *in, uint64_t *last)
+{
+	struct ndjson_value val;
+	bool eof = false;
+	int64_t v;
+	int err;
+
+	if (!ndjson__get_u64(in->line, in->len, "last", last))
+		return 0;
+	err = ndjson__find(in->line, in->len, "last", &val);
+	if (err)
+		return bad_field(in, "last", err);
+	if (val.type == NDJSON_NULL)
+		eof = true;
+	else if (val.type == NDJSON_STRING)
+		ndjson__str_eq(in->line, in->len, "last", "eof", &eof);
+	else if (!ndjson__get_i64(in->line, in->len, "last", &v))
+		eof = v == -1;
+	if (!eof)
+		return bad_field(in, "last", -EINVAL);
+	*last = UINT64_MAX;
+	return 0;
+}
+
+static int parse_window(const struct input *in, struct vec *windows)
+{
+	struct window *w;
+	int err;
+
+	err = type_is(in, "verdict", "race");
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = check_version(in);
+	if (err)
+		return err;
+	w = vec_push(windows);
+	if (!w)
+		return -ENOMEM;
+	err = get_dev(in, &w->dev);
+	if (!err)
+		err = get_u64(in, "ino", &w->ino);
+	if (!err)
+		err = get_u64(in, "first", &w->first);
+	if (!err)
+		err = get_last(in, &w->last);
+	if (!err)
+		err = get_u64(in, "op.begin_ns", &w->begin_ns);
+	if (!err && w->last < w->first)
+		err = bad_field(in, "last", -EINVAL);
+	return err;
+}
+
+static int parse_start(const struct input *in, void *arg)
+{
+	struct ops_check *ops = arg;
+	int err = get_dev(in, &ops->dev);
+
+	if (!err)
+		err = get_u64(in, "ino", &ops->ino);
+	ops->have_file = !err;
+	return err;
+}
+
+static int parse_oracle_summary(const struct input *in, void *arg)
+{
+	struct ops_check *ops = arg;
+	int err = get_u64(in, "calls_ok", &ops->calls_ok);
+
+	ops->have_calls = !err;
+	return err;
+}
+
+/* racewatch prints one "inode" record per inode it saw, at exit. */
+static int parse_inode(const struct input *in, void *arg)
+{
+	struct ops_check *ops = arg;
+	uint64_t ino, ok;
+	struct dev dev;
+	int err;
+
+	err = get_dev(in, &dev);
+	if (!err)
+		err = get_u64(in, "ino", &ino);
+	if (!err)
+		err = get_u64(in, "ops_ok", &ok);
+	if (err || !ops->have_file || ino != ops->ino ||
+	    dev.major != ops->dev.major || dev.minor != ops->dev.minor)
+		return err;
+	ops->seen_ok += ok;	/* a reused inode number shows up twice */
+	ops->have_seen = true;
+	return 0;
+}
+
+static int parse_truth_rec(const struct input *in, void *arg)
+{
+	return parse_truth(in, arg);
+}
+
+static int parse_window_rec(const struct input *in, void *arg)
+{
+	return parse_window(in, arg);
+}
+
+/* Read every record of path; parse(in, arg) gets those of type want. */
+static int load(const char *path, const char *want,
+		int (*parse)(const struct input *, void *), void *v)
+{
+	struct input in = {};
+	int err;
+
+	err = input_open(&in, path);
+	if (err)
+		goto cleanup;
+	while (!(err = input_next(&in))) {
+		err = type_is(&in, "type", want);
+		if (err == -ENOENT)
+			continue;
+		if (!err)
+			err = parse(&in, v);
+		if (err)
+			break;
+	}
+	if (err == 1)
+		err = 0;
+	if (err == -ENOMEM)
+		fprintf(stderr, "racematch: failed to load %s: %s\n", path,
+			strerror(ENOMEM));
+cleanup:
+	input_close(&in);
+	return err;
+}
+
+/* ---- matching ---- */
+
+static int cmp_begin(const void *a, const void *b)
+{
+	const struct window *x = a, *y = b;
+
+	return x->begin_ns < y->begin_ns ? -1 : x->begin_ns > y->begin_ns;
+}
+
+static bool same_inode(const struct truth *t, const struct window *w)
+{
+	return t->dev.major == w->dev.major && t->dev.minor == w->dev.minor &&
+	       t->ino == w->ino;
+}
+
+/* First window that began at or after ns; windows are sorted by begin. */
+static size_t lower_bound(const struct window *w, size_t n, uint64_t ns)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (w[mid].begin_ns < ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void match(struct vec *truths, struct vec *windows)
+{
+	struct window *w = windows->items;
+	struct truth *t = truths->items;
+	size_t i, j;
+
+	qsort(w, windows->n, sizeof(*w), cmp_begin);
+	for (i = 0; i < truths->n; i++) {
+		for (j = lower_bound(w, windows->n, t[i].t0_ns);
+		     j < windows->n && w[j].begin_ns <= t[i].t1_ns; j++) {
+			if (!same_inode(&t[i], &w[j]) ||
+			    w[j].first > t[i].stale_last ||
+			    w[j].last < t[i].stale_first)
+				continue;
+			t[i].matched = true;
+			w[j].matched = true;
+		}
+	}
+}
+
+static void report(const struct vec *truths, const struct vec *windows,
+		   size_t *found)
+{
+	const struct window *w = windows->items;
+	const struct truth *t = truths->items;
+	size_t i, unmatched = 0;
+	uint64_t tenths;
+
+	*found = 0;
+	for (i = 0; i < truths->n; i++) {
+		if (t[i].matched) {
+			(*found)++;
+			continue;
+		}
+		if (env.verbose)
+			printf("unmatched i=%" PRIu64 " op=%s dev=%u:%u ino=%" PRIu64
+			       " stale=%" PRIu64 "-%" PRIu64 " t0_ns=%" PRIu64
+			       " t1_ns=%" PRIu64 "\n", t[i].i, t[i].op,
+			       t[i].dev.major, t[i].dev.minor, t[i].ino,
+			       t[i].stale_first, t[i].stale_last, t[i].t0_ns,
+			       t[i].t1_ns);
+	}
+	for (i = 0; i < windows->n; i++)
+		unmatched += !w[i].matched;
+	if (!truths->n) {
+		printf("recall 0/0 n/a unmatched_windows %zu windows %zu\n",
+		       unmatched, windows->n);
+		return;
+	}
+	/* Rounded down, so a printed 95.0% never hides a failing 94.96%. */
+	tenths = (uint64_t)*found * 1000 / truths->n;
+	printf("recall %zu/%zu %" PRIu64 ".%" PRIu64 "%% unmatched_windows %zu windows %zu\n",
+	       *found, truths->n, tenths / 10, tenths % 10, unmatched,
+	       windows->n);
+}
+
+static bool ops_equal(const struct ops_check *ops)
+{
+	return ops->have_calls && ops->have_file && ops->calls_ok == ops->seen_ok;
+}
+
+static void report_ops(const struct ops_check *ops)
+{
+	char calls[24] = "?", seen[24] = "?";
+
+	if (ops->have_calls)
+		snprintf(calls, sizeof(calls), "%" PRIu64, ops->calls_ok);
+	/* racewatch saw no operation at all on the file: that is a count of 0 */
+	if (ops->have_seen || ops->have_file)
+		snprintf(seen, sizeof(seen), "%" PRIu64, ops->seen_ok);
+	printf("ops racegen %s racewatch %s\n", calls, seen);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_arg,
+		.args_doc = "ORACLE.ndjson RACEWATCH.ndjson",
+		.doc = argp_program_doc,
+	};
+	struct vec truths = { .size = sizeof(struct truth) };
+	struct vec windows = { .size = sizeof(struct window) };
+	struct ops_check ops = {};
+	size_t found;
+	int err;
+
+	argp_err_exit_status = EX_USAGE;
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return EX_USAGE;
+
+	err = load(env.oracle, "iter", parse_truth_rec, &truths);
+	if (!err)
+		err = load(env.oracle, "start", parse_start, &ops);
+	if (!err)
+		err = load(env.oracle, "summary", parse_oracle_summary, &ops);
+	if (!err)
+		err = load(env.racewatch, "window", parse_window_rec, &windows);
+	if (!err)
+		err = load(env.racewatch, "inode", parse_inode, &ops);
+	if (err) {
+		err = 1;
+		goto cleanup;
+	}
+	match(&truths, &windows);
+	report_ops(&ops);
+	report(&truths, &windows, &found);
+	if (fflush(stdout)) {
+		fprintf(stderr, "racematch: failed to write stdout: %s\n",
+			strerror(errno));
+		err = 1;
+		goto cleanup;
+	}
+	err = 0;
+	if (truths.n && 100.0 * found < env.min_recall * truths.n)
+		err = EX_LOW_RECALL;
+	else if (env.exact_ops && !ops_equal(&ops))
+		err = EX_OPS_DIFFER;
+cleanup:
+	free(truths.items);
+	free(windows.items);
+	return err;
+}

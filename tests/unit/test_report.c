@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "harness.h"
+#include "ksyms.h"
 #include "report.h"
 #include "suites.h"
 
@@ -144,6 +145,57 @@ static void test_filters(void)
 	free(got);
 }
 
+/* Stacks come from the BPF stack map (faked here), symbolized by kallsyms. */
+static int fake_stack(__s32 id, __u64 *ips, int max, void *ctx)
+{
+	static const __u64 inserter[] = { 0xffffffff81200190, 0xffffffffc0100810, 0 };
+	static const __u64 invalidator[] = { 0xffffffff81300004, 0 };
+	const __u64 *src = id == 1 ? inserter : invalidator;
+	int n = 0;
+
+	while (n < max && src[n]) {
+		ips[n] = src[n];
+		n++;
+	}
+	return n;
+}
+
+static void test_stacks(void)
+{
+	char path[512];
+	struct ksyms *ks;
+	struct report_opts opts = { .stacks = true, .realtime_offset = OFFSET,
+				    .stack_fn = fake_stack };
+	struct rw_window w = sample_window();
+	char *got;
+
+	snprintf(path, sizeof(path), "%s/kallsyms",
+		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures");
+	ks = ksyms__load(path);
+	ASSERT_TRUE(ks != NULL, "load kallsyms fixture");
+	opts.ksyms = ks;
+	ins.stack_id = 1;
+	inval.stack_id = 2;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "\n    inserter stack:\n      __filemap_add_folio+0x10\n"
+			       "      ext4_punch_hole+0x10 [ext4]\n"
+			       "    invalidator stack:\n      truncate_inode_pages_range+0x4\n") != NULL,
+		    "text stacks");
+	free(got);
+	opts.json = true;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, ",\"stacks\":{\"inserter\":[\"__filemap_add_folio+0x10\","
+			       "\"ext4_punch_hole+0x10 [ext4]\"],\"invalidator\":"
+			       "[\"truncate_inode_pages_range+0x4\"]}}\n") != NULL, "json stacks");
+	free(got);
+	ins.stack_id = -1;
+	opts.json = false;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "inserter stack: (not collected)") != NULL, "missing stack");
+	free(got);
+	ksyms__free(ks);
+}
+
 static void test_lock_text(void)
 {
 	struct rw_lock l = { .state = RW_LOCK_READ, .readers = 2, .owner_pid = 813,
@@ -185,6 +237,7 @@ void suite_report(void)
 	RUN(test_text_line);
 	RUN(test_json_line);
 	RUN(test_filters);
+	RUN(test_stacks);
 	RUN(test_lock_text);
 	RUN(test_falloc_mode);
 }

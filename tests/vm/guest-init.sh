@@ -1,0 +1,67 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the test guests (busybox sh, there is no bash in the guest).
+# Kernel command line parameters rw.KEY=VALUE become RW_KEY=VALUE.
+# rw.disks=ext4,xfs: the i-th entry is the i-th virtio disk (vda, vdb...),
+# mounted at /mnt/FSTYPE, or /mnt/FSTYPE2... for a second disk of one type.
+# rw.run=/opt/NAME: the scenario, run with its output on the console.
+# rw.outdisk=1: the last virtio disk receives /out as a tar.
+# The last console line is "RW-DONE rc=N" (99: the guest setup failed), so the
+# host never waits for a guest that cannot run. No set -e: if init exits the
+# kernel panics without saying why.
+/bin/busybox --install -s /bin
+export PATH=/bin:/opt
+
+finish() {
+	echo "RW-DONE rc=$1${2:+ reason=$2}"
+	sync
+	poweroff -f
+}
+
+mount -t proc proc /proc || finish 99 "mount proc"
+mount -t sysfs sysfs /sys || finish 99 "mount sysfs"
+mount -t devtmpfs devtmpfs /dev || finish 99 "mount devtmpfs"
+mount -t tmpfs tmpfs /tmp || finish 99 "mount tmpfs"
+mount -t tracefs tracefs /sys/kernel/tracing || finish 99 "mount tracefs"
+# Only some scenarios use debugfs; its absence is theirs to report.
+mount -t debugfs debugfs /sys/kernel/debug 2> /dev/null
+
+for p in $(cat /proc/cmdline); do
+	case $p in
+	rw.*=*)
+		key=${p%%=*}
+		export "RW_$(echo "${key#rw.}" | tr a-z A-Z)=${p#*=}"
+		;;
+	esac
+done
+
+# initramfs.sh lists the modules in dependency order and leaves out the
+# built-in ones.
+while read -r m; do
+	err=$(insmod "/lib/modules/$m" 2>&1) || finish 99 "insmod $m: $err"
+done < /lib/modules/load-order
+
+i=0
+for fs in $(echo "${RW_DISKS:-}" | tr , ' '); do
+	dev=/dev/vd$(echo abcdefghijklmnopqrstuvwxyz | cut -c$((i + 1)))
+	mnt=/mnt/$fs n=2
+	while [ -e "$mnt" ]; do
+		mnt=/mnt/$fs$n n=$((n + 1))
+	done
+	mkdir -p "$mnt" && mount -t "$fs" "$dev" "$mnt" ||
+		finish 99 "mount $dev as $fs on $mnt"
+	i=$((i + 1))
+done
+
+mkdir -p /out
+[ -x "${RW_RUN:-}" ] || finish 99 "no scenario rw.run=${RW_RUN:-}"
+"$RW_RUN" < /dev/null 2>&1
+rc=$?
+
+if [ "${RW_OUTDISK:-}" = 1 ]; then
+	for b in /sys/block/vd*; do
+		outdev=/dev/${b##*/}
+	done
+	tar -cf "$outdev" -C /out . || finish 99 "tar /out to $outdev"
+fi
+finish $rc

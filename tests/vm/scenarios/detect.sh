@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of the detection tests (busybox sh). racewatch watches with the
+# forced mechanism while racegen races on each filesystem in RW_FS; every
+# output lands in /out for the host to match. Parameters (kernel command
+# line rw.*): RW_ATTACH, RW_FS (comma list), RW_DURATION, RW_OPS, RW_READ_MODE.
+attach=${RW_ATTACH:-auto}
+duration=${RW_DURATION:-20}
+ops=${RW_OPS:-punch}
+mode=${RW_READ_MODE:-mix}
+
+/opt/racewatch --attach "$attach" --json -v > /out/racewatch.json 2> /out/racewatch.err &
+rw=$!
+tries=0
+until grep -q '^racewatch: watching' /out/racewatch.err; do
+	if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
+		echo "detect: racewatch did not start:"
+		cat /out/racewatch.err
+		exit 1
+	fi
+	tries=$((tries + 1))
+	sleep 0.1
+done
+/opt/racewatch --dry-run --attach "$attach" > /out/plan.txt 2>&1
+
+rc=0
+for fs in $(echo "$RW_FS" | tr , ' '); do
+	/opt/racegen -d "$duration" -o "$ops" -m "$mode" "/mnt/$fs/racegen.dat" \
+		> "/out/racegen-$fs.json" 2> "/out/racegen-$fs.err" || rc=1
+	echo "detect: racegen on $fs done"
+done
+kill -INT $rw
+wait $rw
+echo $? > /out/racewatch.rc
+exit $rc

@@ -57,23 +57,36 @@ struct folio___nr_new {
 	unsigned int _nr_pages;
 } __attribute__((preserve_access_index));
 
+/* Values are relocated: 6.12 renumbered them (PG_head 16 -> 6,
+ * PG_mappedtodisk 17 -> 11, where it aliases PG_owner_2). */
 enum pageflags {
-	PG_head = 16,	/* the value is relocated: 6.12 moved it to 6 */
+	PG_head = 16,
+	PG_mappedtodisk = 17,
 };
+
+/* page->flags and folio->flags share their place; see folio___flags_*. */
+static __always_inline unsigned long cache_entry_flags(void *entry)
+{
+	if (!bpf_core_type_exists(struct folio))
+		return BPF_CORE_READ((struct page *)entry, flags);
+	if (bpf_core_field_exists(struct folio___flags_memdesc, flags.f))
+		return BPF_CORE_READ((struct folio___flags_memdesc *)entry, flags.f);
+	return BPF_CORE_READ((struct folio___flags_word *)entry, flags);
+}
+
+static __always_inline bool cache_entry_flag(void *entry, unsigned int bit)
+{
+	return cache_entry_flags(entry) & (1UL << bit);
+}
 
 static __always_inline __u32 cache_entry_nr_pages(void *entry)
 {
-	unsigned long flags = 0;
 	__u32 nr = 1;
 
 	/* Before folios only shmem inserted compound pages; count one. */
 	if (!bpf_core_type_exists(struct folio))
 		return 1;
-	if (bpf_core_field_exists(struct folio___flags_memdesc, flags.f))
-		flags = BPF_CORE_READ((struct folio___flags_memdesc *)entry, flags.f);
-	else
-		flags = BPF_CORE_READ((struct folio___flags_word *)entry, flags);
-	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
+	if (!cache_entry_flag(entry, bpf_core_enum_value(enum pageflags, PG_head)))
 		return 1;
 	if (bpf_core_field_exists(struct folio___nr_new, _nr_pages))
 		nr = BPF_CORE_READ((struct folio___nr_new *)entry, _nr_pages);

@@ -85,6 +85,7 @@ struct address_space;
 
 struct inode {
 	umode_t i_mode;
+	unsigned char i_blkbits;
 	struct super_block *i_sb;
 	struct address_space *i_mapping;
 	unsigned long i_ino;

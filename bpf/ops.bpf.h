@@ -154,6 +154,49 @@ static __always_inline int handle_op_start(void *ctx, struct inode *inode,
 	return 0;
 }
 
+/*
+ * At the end of an operation, look at the candidate pages it left: still in
+ * the mapping, and read from disk (PG_mappedtodisk) or zero-filled? Emitted
+ * before OP_END, so userspace has the evidence when it judges.
+ */
+static __always_inline void emit_page_states(__u64 op_id, const struct rw_inode_key *key,
+					     __u64 ts)
+{
+	struct page_slot_key sk = { .key = *key };
+	unsigned int mapped_bit = bpf_core_enum_value(enum pageflags, PG_mappedtodisk);
+
+	for (int i = 0; i < RW_PAGE_SLOTS; i++) {
+		struct rw_page_state *r;
+		struct page_slot *slot;
+		struct address_space *mapping;
+		struct page_slot ps;
+		struct inode *inode;
+
+		sk.slot = i;
+		slot = bpf_map_lookup_elem(&page_slots, &sk);
+		if (!slot)
+			continue;
+		/* Copies: BPF_CORE_READ() must only see kernel types, never
+		 * an access path through our own struct. */
+		ps = *slot;
+		mapping = ps.mapping;
+		bpf_map_delete_elem(&page_slots, &sk);
+		r = reserve_record(RW_REC_PAGE, struct rw_page_state, ts);
+		if (!r)
+			continue;
+		r->op_id = op_id;
+		r->key = *key;
+		r->index = ps.index;
+		r->insert_ts = ps.insert_ts;
+		r->present = cache_entry_mapping(ps.entry) == mapping &&
+			     cache_entry_index(ps.entry) == ps.index;
+		r->mapped_to_disk = cache_entry_flag(ps.entry, mapped_bit);
+		inode = BPF_CORE_READ(mapping, host);
+		r->blkbits = BPF_CORE_READ(inode, i_blkbits);
+		bpf_ringbuf_submit(r, 0);
+	}
+}
+
 static __always_inline int handle_op_end(void *ctx, __s64 ret)
 {
 	__u32 tid = current_tid();
@@ -165,6 +208,7 @@ static __always_inline int handle_op_end(void *ctx, __s64 ret)
 	now = bpf_ktime_get_ns();
 	if (op->window_open) {
 		window_close(&op->key);
+		emit_page_states(op->op_id, &op->key, now);
 		emit_op_end(op->op_id, ret, now);
 	} else if (op->pending_bind) {
 		__sync_fetch_and_add(&inflight, -1);
@@ -256,8 +300,10 @@ static __always_inline int handle_inval_end(void *ctx)
 	if (iv->standalone && iv->window_open)
 		window_close(&iv->key);
 	emit_inval_end(iv->op_id, now);
-	if (iv->standalone)
+	if (iv->standalone) {
+		emit_page_states(iv->op_id, &iv->key, now);
 		emit_op_end(iv->op_id, 0, now);
+	}
 	bpf_map_delete_elem(&invals, &tid);
 	return 0;
 }

@@ -15,6 +15,19 @@ static __always_inline bool windows_idle(void)
 	return !inflight;
 }
 
+/* Keep the candidate for its operation's end (emit_page_states()). */
+static __always_inline void remember_page(const struct rw_inode_key *key,
+					  struct address_space *mapping, void *entry,
+					  __u64 index, __u64 ts)
+{
+	struct page_slot_key sk = { .key = *key, .slot = index % RW_PAGE_SLOTS };
+	struct page_slot slot = { .entry = entry, .mapping = mapping,
+				  .index = index, .insert_ts = ts };
+
+	/* A full map only costs the evidence: the timing verdict stands. */
+	bpf_map_update_elem(&page_slots, &sk, &slot, BPF_ANY);
+}
+
 /* A successful insert of entry (a page or folio) at index into mapping. */
 static __always_inline int handle_insert(void *ctx, struct address_space *mapping,
 					 void *entry, __u64 index)
@@ -56,6 +69,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 		r->flags |= RW_INSERT_UNTRACKED;
 	}
 	bpf_ringbuf_submit(r, 0);
+	remember_page(&key, mapping, entry, index, ts);
 	return 0;
 }
 

@@ -54,6 +54,20 @@ struct window {
 	__s64 refs;
 };
 
+/* The latest candidate page per (inode, index % RW_PAGE_SLOTS). */
+struct page_slot_key {
+	struct rw_inode_key key;
+	__u32 slot;
+	__u32 pad;
+};
+
+struct page_slot {
+	void *entry;
+	struct address_space *mapping;
+	__u64 index;
+	__u64 insert_ts;
+};
+
 struct insert_stash {
 	struct address_space *mapping;
 	void *entry;
@@ -95,6 +109,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct insert_stash);
 } insert_stash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RW_MAX_CANDIDATES);
+	__type(key, struct page_slot_key);
+	__type(value, struct page_slot);
+} page_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -13,6 +13,8 @@
  *   INVAL_BEGIN  it started dropping a page range from the page cache
  *   INVAL_END    that drop returned
  *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation
+ *   PAGE         at the operation's end: is a candidate page still cached,
+ *                and did its read map it to disk blocks (PG_mappedtodisk)?
  *   OP_END       the operation returned; its windows are closed
  *   INSERT       a page was inserted into a range with an open window
  *                (only such candidates are sent, never every insert)
@@ -41,6 +43,7 @@ enum rw_rec_type {
 	RW_REC_OP_END,
 	RW_REC_INSERT,
 	RW_REC_DELETE,
+	RW_REC_PAGE,
 	RW_REC_MAX,
 };
 
@@ -203,6 +206,28 @@ struct rw_delete {
 	struct rw_inode_key key;
 	__u64 index;
 };
+
+/*
+ * A candidate page inspected when its operation returned (BPF keeps the
+ * last RW_PAGE_SLOTS candidates per inode, by index modulo the count).
+ * mapped_to_disk is PG_mappedtodisk: ext4's (and mpage's) read path sets it
+ * on a page whose blocks it read from disk and leaves it clear on a page it
+ * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
+ * trusts it where the filesystem's read path is known to set it.
+ */
+struct rw_page_state {
+	struct rw_hdr hdr;
+	__u64 op_id;
+	struct rw_inode_key key;
+	__u64 index;
+	__u64 insert_ts;		/* hdr.ts of the INSERT it describes */
+	__u8 present;			/* still in the mapping at that index */
+	__u8 mapped_to_disk;
+	__u8 blkbits;			/* inode->i_blkbits */
+	__u8 pad[5];
+};
+
+#define RW_PAGE_SLOTS		32
 
 /* BPF-side loss and overflow counters, read from .bss at exit. */
 enum rw_counter {

@@ -20,6 +20,8 @@ struct cand {
 	bool deleted;
 	__u64 delete_ts;
 	__u32 delete_tid;
+	bool checked;			/* a PAGE record described it */
+	struct rw_page_state page;
 };
 
 struct op {
@@ -55,6 +57,15 @@ static const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_SELF]		= "self",
 	[VERDICT_LATE]		= "late",
 	[VERDICT_UNLOCKED]	= "unlocked",
+	[VERDICT_HOLE]		= "hole",
+};
+
+static const char *const evidence_names[PAGE_EVIDENCE_MAX] = {
+	[PAGE_UNCHECKED]	= "unchecked",
+	[PAGE_GONE]		= "gone",
+	[PAGE_FROM_DISK]	= "disk",
+	[PAGE_ZERO_FILLED]	= "zero-filled",
+	[PAGE_UNKNOWN]		= "unknown",
 };
 
 static const char *const phase_names[PHASE_MAX] = {
@@ -69,6 +80,11 @@ static const char *const phase_names[PHASE_MAX] = {
 const char *engine__verdict_name(enum rw_verdict v)
 {
 	return v < VERDICT_MAX ? verdict_names[v] : "?";
+}
+
+const char *engine__evidence_name(enum rw_page_evidence e)
+{
+	return e < PAGE_EVIDENCE_MAX ? evidence_names[e] : "?";
 }
 
 const char *engine__phase_name(enum rw_phase p)
@@ -311,6 +327,25 @@ static void on_delete(struct engine *e, const struct rw_delete *r)
 	}
 }
 
+/* The PAGE record names its insert by timestamp: re-inserts are apart. */
+static void on_page(struct engine *e, const struct rw_page_state *r)
+{
+	struct op *op = find_op(e, r->op_id);
+
+	if (!op) {
+		e->stats.orphans++;
+		return;
+	}
+	for (int i = 0; i < op->ncands; i++) {
+		struct cand *c = &op->cands[i];
+
+		if (c->ins.index == r->index && c->ins.hdr.ts == r->insert_ts) {
+			c->checked = true;
+			c->page = *r;
+		}
+	}
+}
+
 void engine__feed(struct engine *e, const union rw_record *rec)
 {
 	if (rec->hdr.type < RW_REC_MAX)
@@ -323,7 +358,38 @@ void engine__feed(struct engine *e, const union rw_record *rec)
 	case RW_REC_OP_END:	on_op_end(e, &rec->op_end); break;
 	case RW_REC_INSERT:	on_insert(e, &rec->insert); break;
 	case RW_REC_DELETE:	on_delete(e, &rec->del); break;
+	case RW_REC_PAGE:	on_page(e, &rec->page); break;
 	}
+}
+
+/*
+ * Filesystems whose read path (ext4_mpage_readpages, mpage_readahead) sets
+ * PG_mappedtodisk on every page it reads from disk and zero-fills holes
+ * without it. iomap-based ones (xfs, btrfs) never set it.
+ */
+static bool sets_mappedtodisk(const char *fstype)
+{
+	static const char *const fs[] = { "ext4", "ext3", "ext2" };
+
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if (!strncmp(fstype, fs[i], RW_FSTYPE_LEN))
+			return true;
+	return false;
+}
+
+static enum rw_page_evidence evidence(const struct engine *e, const struct op *op,
+				      const struct cand *c)
+{
+	if (!c->checked)
+		return PAGE_UNCHECKED;
+	if (!c->page.present)
+		return PAGE_GONE;
+	if (c->page.mapped_to_disk)
+		return PAGE_FROM_DISK;
+	/* With blocks smaller than a page the flag needs every block mapped. */
+	if (sets_mappedtodisk(op->begin.fstype) && c->page.blkbits == e->opts.page_shift)
+		return PAGE_ZERO_FILLED;
+	return PAGE_UNKNOWN;
 }
 
 /*
@@ -331,7 +397,8 @@ void engine__feed(struct engine *e, const union rw_record *rec)
  * already known to be an insert into a range the operation had started
  * dropping, before the operation returned.
  */
-static enum rw_verdict judge(const struct op *op, const struct cand *c)
+static enum rw_verdict judge(const struct engine *e, const struct op *op,
+			     const struct cand *c)
 {
 	const struct rw_insert *ins = &c->ins;
 	__u32 invalidator = op->begin.task.tid;
@@ -347,6 +414,14 @@ static enum rw_verdict judge(const struct op *op, const struct cand *c)
 		return c->delete_tid == invalidator ? VERDICT_TRANSIENT : VERDICT_EVICTED;
 	if (!op->ended)
 		return VERDICT_UNFINISHED;
+	switch (evidence(e, op, c)) {
+	case PAGE_GONE:
+		return VERDICT_EVICTED;	/* a deletion we did not see */
+	case PAGE_ZERO_FILLED:
+		return VERDICT_HOLE;	/* its read found the mapping already gone */
+	default:
+		break;
+	}
 	if (ins->flags & RW_INSERT_UNTRACKED)
 		return VERDICT_UNTRACKED;
 	/*
@@ -396,7 +471,7 @@ static void judge_op(struct engine *e, struct op *op)
 		struct cand *c = &op->cands[i];
 		const struct inval_rec *iv = &op->invals[c->inval];
 		struct rw_window w = {
-			.verdict = judge(op, c),
+			.verdict = judge(e, op, c),
 			.phase = phase_of(op, iv, c->ins.hdr.ts),
 			.insert = &c->ins,
 			.op = &op->begin,
@@ -411,6 +486,7 @@ static void judge_op(struct engine *e, struct op *op)
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
+			.page = evidence(e, op, c),
 		};
 
 		e->stats.verdicts[w.verdict]++;

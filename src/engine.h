@@ -21,6 +21,7 @@ enum rw_verdict {
 	VERDICT_SELF,		/* inserted by the invalidating task itself */
 	VERDICT_LATE,		/* after the operation's last block free or return */
 	VERDICT_UNLOCKED,	/* readers held invalidate_lock, nothing was freed */
+	VERDICT_HOLE,		/* its read found no block: ext4 zero-filled it */
 	VERDICT_MAX,
 };
 
@@ -32,6 +33,16 @@ enum rw_phase {
 	PHASE_UNFREED,		/* the operation freed no blocks */
 	PHASE_AFTER_FREE,	/* after the last block free */
 	PHASE_MAX,
+};
+
+/* What racewatch saw of a candidate page when its operation returned. */
+enum rw_page_evidence {
+	PAGE_UNCHECKED = 0,	/* no PAGE record: slot reused, map full, lost */
+	PAGE_GONE,		/* no longer in the mapping at that index */
+	PAGE_FROM_DISK,		/* PG_mappedtodisk: its read used disk blocks */
+	PAGE_ZERO_FILLED,	/* flag clear on a filesystem that sets it */
+	PAGE_UNKNOWN,		/* flag clear, but this filesystem never sets it */
+	PAGE_EVIDENCE_MAX,
 };
 
 /* Everything a report needs about one judged insert. */
@@ -51,6 +62,7 @@ struct rw_window {
 	bool deleted;
 	__u64 delete_ts;
 	__u32 delete_tid;
+	enum rw_page_evidence page;
 };
 
 struct inode_stats {
@@ -82,6 +94,9 @@ struct engine_opts {
 	/* How long after an operation's end to wait for records from other
 	 * CPUs with earlier timestamps before judging it. */
 	__u64 grace_ns;
+	/* log2(PAGE_SIZE): PG_mappedtodisk speaks for a whole page only when
+	 * one block fills it. */
+	unsigned int page_shift;
 };
 
 struct engine;
@@ -98,6 +113,7 @@ const struct engine_stats *engine__stats(const struct engine *e);
 const struct inode_stats *engine__inodes(const struct engine *e, size_t *n);
 
 const char *engine__verdict_name(enum rw_verdict v);
+const char *engine__evidence_name(enum rw_page_evidence e);
 const char *engine__phase_name(enum rw_phase p);
 
 #endif /* RACEWATCH_ENGINE_H */

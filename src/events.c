@@ -11,6 +11,7 @@ static const size_t record_size[RW_REC_MAX] = {
 	[RW_REC_OP_END]		= sizeof(struct rw_op_end),
 	[RW_REC_INSERT]		= sizeof(struct rw_insert),
 	[RW_REC_DELETE]		= sizeof(struct rw_delete),
+	[RW_REC_PAGE]		= sizeof(struct rw_page_state),
 };
 
 int events__decode(const void *data, size_t size, union rw_record *out)

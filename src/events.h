@@ -15,6 +15,7 @@ union rw_record {
 	struct rw_op_end op_end;
 	struct rw_insert insert;
 	struct rw_delete del;
+	struct rw_page_state page;
 };
 
 /*

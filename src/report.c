@@ -335,6 +335,7 @@ static void window_json(struct report *r, const struct rw_window *w)
 			(unsigned long long)w->delete_ts, w->delete_tid);
 	else
 		fputs("\"deleted\":null,", out);
+	fprintf(out, "\"page\":\"%s\",", engine__evidence_name(w->page));
 	json_locks(out, "locks", ins->key.ino, &ins->locks);
 	fputc(',', out);
 	json_locks(out, "invalidator_locks", ins->key.ino, &w->inval->locks);
@@ -359,13 +360,13 @@ static void window_text(struct report *r, const struct rw_window *w)
 	fmt_time(r, ins->hdr.ts, false, when, sizeof(when));
 	op_text(op, optext, sizeof(optext));
 	fprintf(r->out, "%s %s %.16s %u:%u ino %llu pages %llu-%llu inserter %.16s[%u/%u]"
-		" invalidator %.16s[%u/%u] %s phase %s locks:",
+		" invalidator %.16s[%u/%u] %s phase %s page %s locks:",
 		when, w->verdict == VERDICT_RACE ? "RACE" : engine__verdict_name(w->verdict),
 		op->fstype, dev_major(ins->key.dev), dev_minor(ins->key.dev),
 		(unsigned long long)ins->key.ino, (unsigned long long)ins->index,
 		(unsigned long long)last, ins->task.comm, ins->task.pid, ins->task.tid,
 		op->task.comm, op->task.pid, op->task.tid, optext,
-		engine__phase_name(w->phase));
+		engine__phase_name(w->phase), engine__evidence_name(w->page));
 	for (int i = 0; i < 3; i++) {
 		report__lock_text(lock_names[i], ins->key.ino, lock_at(&ins->locks, i),
 				  lock, sizeof(lock));

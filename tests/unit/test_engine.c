@@ -49,6 +49,7 @@ static void setup(void)
 		.on_window = capture_window,
 		.on_forget = capture_forget,
 		.grace_ns = 5,
+		.page_shift = 12,
 	};
 
 	memset(&cap, 0, sizeof(cap));
@@ -146,6 +147,22 @@ static void delete(__u32 tid, __u64 index, __u64 ts)
 	r.del.key = KEY;
 	r.del.index = index;
 	feed(&r, RW_REC_DELETE, sizeof(r.del), ts);
+}
+
+/* What BPF saw of page index, inserted at insert_ts, at the op's end. */
+static void page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
+		       __u8 blkbits, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.page.op_id = OP;
+	r.page.key = KEY;
+	r.page.index = index;
+	r.page.insert_ts = insert_ts;
+	r.page.present = present;
+	r.page.mapped_to_disk = mapped;
+	r.page.blkbits = blkbits;
+	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
 }
 
 /* A punch of pages 10-20 on 5.10: drop 10..20, free at 30, return at 40. */
@@ -254,6 +271,69 @@ static void test_window_lasts_until_last_free(void)
 	ASSERT_EQ(cap.n, 1, "windows judged");
 	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "verdict");
 	ASSERT_EQ(cap.w[0].phase, PHASE_FREEING, "phase");
+}
+
+/*
+ * The page was inserted in the window but its read looked the range up after
+ * the extents were gone: ext4 zero-filled it and left PG_mappedtodisk clear.
+ * A page read from the old blocks has it set and stays a race.
+ */
+static void test_page_evidence(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	insert(READER, 15, 25);
+	block_free(OP, 30);
+	page_state(14, 24, true, true, 12, 40);
+	page_state(15, 25, true, false, 12, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 2, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "read from disk");
+	ASSERT_EQ(cap.w[0].page, PAGE_FROM_DISK, "evidence: disk");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_HOLE, "zero-filled");
+}
+
+/* The flag only speaks where the read path sets it and a block fills a page. */
+static void test_page_evidence_limits(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 14, 24);
+	insert(READER, 15, 25);
+	insert(READER, 16, 26);
+	page_state(14, 24, true, false, 10, 40);	/* 1 KiB blocks */
+	page_state(15, 25, false, false, 12, 40);	/* gone, no delete seen */
+	page_state(16, 99, true, false, 12, 40);	/* another insert's state */
+	finish_punch();
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "small blocks: no conclusion");
+	ASSERT_EQ(cap.w[0].page, PAGE_UNKNOWN, "small blocks evidence");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_EVICTED, "gone at the end");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "mismatched insert time ignored");
+	ASSERT_EQ(cap.w[2].page, PAGE_UNCHECKED, "unchecked");
+}
+
+static void test_page_evidence_needs_mpage_fs(void)
+{
+	union rw_record r = {};
+
+	setup();
+	r.op_begin.op_id = OP;
+	r.op_begin.task.tid = INVALIDATOR;
+	r.op_begin.key = KEY;
+	r.op_begin.kind = RW_OP_FALLOCATE;
+	strcpy(r.op_begin.fstype, "xfs");	/* iomap never sets the flag */
+	feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+	insert(READER, 15, 25);
+	page_state(15, 25, true, false, 12, 40);
+	finish_punch();
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "xfs: timing verdict stands");
+	ASSERT_EQ(cap.w[0].page, PAGE_UNKNOWN, "xfs evidence");
 }
 
 static void test_self_insert(void)
@@ -445,6 +525,9 @@ void suite_engine(void)
 	RUN(test_insert_before_window);
 	RUN(test_late_after_free);
 	RUN(test_window_lasts_until_last_free);
+	RUN(test_page_evidence);
+	RUN(test_page_evidence_limits);
+	RUN(test_page_evidence_needs_mpage_fs);
 	RUN(test_self_insert);
 	RUN(test_evicted_by_other_task);
 	RUN(test_deleted_after_end_is_race);

@@ -28,6 +28,7 @@ static struct rw_window sample_window(void)
 		.first_free_ts = 2000000,
 		.last_free_ts = 2500000,
 		.freed_blocks = 16,
+		.page = PAGE_FROM_DISK,
 	};
 	struct rw_inode_key key = { .dev = 254 << 20 | 1, .gen = 9, .ino = 12 };
 
@@ -83,7 +84,7 @@ static void test_text_line(void)
 
 	ASSERT_STREQ(got, "22:13:20.001500 RACE ext4 254:1 ino 12 pages 15-15 "
 		     "inserter reader[200/201] invalidator racegen[100/100] "
-		     "fallocate(PUNCH_HOLE|KEEP_SIZE) phase dropped locks: "
+		     "fallocate(PUNCH_HOLE|KEEP_SIZE) phase dropped page disk locks: "
 		     "ino 12 i_rwsem held W by racegen[100]; "
 		     "ino 12 i_mmap_sem unreadable (no BTF for it)\n", "text");
 	free(got);
@@ -107,7 +108,7 @@ static void test_json_line(void)
 		"\"drop\":{\"fn\":\"truncate_inode_pages_range\",\"first\":10,\"last\":25,"
 		"\"begin_ns\":1200000},"
 		"\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,\"last_ns\":2500000}},"
-		"\"deleted\":null,"
+		"\"deleted\":null,\"page\":\"disk\","
 		"\"locks\":{\"invalidate_lock\":{\"state\":\"absent\"},"
 		"\"i_rwsem\":{\"state\":\"write\",\"readers\":0,\"waiters\":false,"
 		"\"owner\":{\"pid\":100,\"tid\":100,\"comm\":\"racegen\"},"

@@ -110,5 +110,6 @@ run_case() {
 }
 
 for c in "${cases[@]}"; do
-	run_case $c
+	# RW_VM_ONLY=REGEX runs the matching cases only (development).
+	[[ "$c" =~ ${RW_VM_ONLY:-.} ]] && run_case $c
 done

@@ -33,7 +33,7 @@ test-deps:
 
 # Arguments for racewatch: sudo make run ARGS="--stacks -v"
 run: deps
-	$(MAKE) all
+	$(MAKE) $(OUT)/racewatch
 	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 	$(OUT)/racewatch $(ARGS)
 
@@ -61,8 +61,8 @@ $(OUT)/racewatch.bpf.o: bpf/racewatch.bpf.c $(wildcard bpf/*.h) include/racewatc
 $(OUT)/racewatch.skel.h: $(OUT)/racewatch.bpf.o
 	$(BPFTOOL) gen skeleton $< name racewatch_bpf > $@
 
-$(OUT)/racegen: tools/racegen.c | $(OUT)
-	$(CC) $(CFLAGS) $(LDSTATIC) -pthread -o $@ $^
+$(OUT)/racegen: $(wildcard tools/racegen/*.c tools/racegen/*.h) | $(OUT)
+	$(CC) $(CFLAGS) $(LDSTATIC) -pthread -o $@ $(filter %.c,$^)
 
 $(OUT)/racematch: tools/racematch.c tools/ndjson.c | $(OUT)
 	$(CC) $(CFLAGS) -Itools $(LDSTATIC) -o $@ $^

@@ -168,6 +168,20 @@ static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan)
 	return RW_EXIT_UNAVAILABLE;
 }
 
+/* Reduced coverage is said once at start, and again in the summary's plan. */
+static void warn_uncovered(const struct plan *plan)
+{
+	for (int i = 0; i < ROLE_MAX; i++) {
+		const struct plan_role *r = &plan->roles[i];
+
+		if (r->served || r->required || !r->ntried)
+			continue;
+		fprintf(stderr, "racewatch: warning: running without %s: %s %s: %s\n",
+			plan__role_name(i), plan__mech_name(r->tried[r->ntried - 1].mech),
+			r->tried[r->ntried - 1].symbol, r->tried[r->ntried - 1].reason);
+	}
+}
+
 static int open_and_load(struct session *s, const struct plan *plan)
 {
 	int err;
@@ -313,6 +327,8 @@ int main(int argc, char **argv)
 		plan__print(&plan, stdout, s.cfg.verbose > 0);
 		return RW_EXIT_OK;
 	}
+
+	warn_uncovered(&plan);
 
 	/* First Ctrl-C: stop and summarise; SA_RESETHAND: the second kills. */
 	sigaction(SIGINT, &sa, NULL);

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Creating and filling the file, and every resource a run holds. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "model.h"
+#include "readers.h"
+#include "setup.h"
+
+static int create_file(struct gen *g)
+{
+	struct stat st;
+	int err;
+
+	/* Fresh inode every run: no page of an earlier run can linger. */
+	if (unlink(env.path) && errno != ENOENT) {
+		err = -errno;
+		fprintf(stderr, "racegen: failed to unlink %s: %s\n", env.path,
+			strerror(errno));
+		return err;
+	}
+	g->fd = open(env.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (g->fd < 0) {
+		err = -errno;
+		fprintf(stderr, "racegen: failed to create %s: %s\n", env.path,
+			strerror(errno));
+		return err;
+	}
+	g->path = realpath(env.path, NULL);
+	if (!g->path)
+		g->path = strdup(env.path);
+	if (!g->path || fstat(g->fd, &st)) {
+		err = g->path ? -errno : -ENOMEM;
+		fprintf(stderr, "racegen: failed to stat %s: %s\n", env.path,
+			strerror(-err));
+		return err;
+	}
+	snprintf(g->dev, sizeof(g->dev), "%u:%u", major(st.st_dev),
+		 minor(st.st_dev));
+	g->ino = st.st_ino;
+	/* Ranges must be whole fs blocks (collapse/insert demand it) and pages. */
+	g->block = st.st_blksize > (blksize_t)PG ? (uint64_t)st.st_blksize : PG;
+	if ((uint64_t)sysconf(_SC_PAGESIZE) > g->block)
+		g->block = sysconf(_SC_PAGESIZE);
+	if (g->block % PG || g->block % sysconf(_SC_PAGESIZE)) {
+		fprintf(stderr, "racegen: failed to align ranges: st_blksize %ld is not page aligned\n",
+			(long)st.st_blksize);
+		return -EINVAL;
+	}
+	g->dfd = open(env.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (g->dfd < 0) {
+		err = -errno;
+		fprintf(stderr, "racegen: failed to open %s with O_DIRECT: %s\n",
+			env.path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static int fill_file(struct gen *g)
+{
+	int err;
+
+	err = write_stamped(g, 0, g->size);
+	if (!err && fdatasync(g->fd))
+		err = -errno;
+	if (err)
+		fprintf(stderr, "racegen: failed to fill %s: %s\n", g->path,
+			strerror(-err));
+	return err;
+}
+
+int setup(struct gen *g)
+{
+	uint64_t max_len;
+	int err;
+
+	err = create_file(g);
+	if (err)
+		return err;
+	g->size = (uint64_t)env.size_mib << 20;
+	max_len = (uint64_t)env.max_range_kib << 10;
+	max_len -= max_len % g->block;
+	if (!max_len) {
+		fprintf(stderr, "racegen: note: --max-range is below the %" PRIu64
+			"-byte block size; using one block\n", g->block);
+		max_len = g->block;
+	}
+	if (g->size % g->block || max_len * 2 > g->size) {
+		fprintf(stderr, "racegen: failed to fit ranges: --size must be a multiple of the %"
+			PRIu64 "-byte block and at least twice --max-range\n", g->block);
+		return -EINVAL;
+	}
+	g->max_len = max_len;
+	/* Insert grows the file by up to max_len; readers read a margin past it. */
+	g->map_len = g->size + max_len + READ_MARGIN;
+	g->m.cap = g->map_len >> PG_SHIFT;
+	g->m.stamp = calloc(g->m.cap, sizeof(*g->m.stamp));
+	g->stale = calloc(g->m.cap, sizeof(*g->stale));
+	g->iobuf = malloc(IO_CHUNK);
+	if (!g->m.stamp || !g->stale || !g->iobuf ||
+	    posix_memalign((void **)&g->dbuf, PG, PG)) {
+		fprintf(stderr, "racegen: failed to allocate the model: %s\n",
+			strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	g->m.next_stamp = 1;
+	if (env.drop == DROP_CACHES) {
+		g->drop_fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+		if (g->drop_fd < 0) {
+			err = -errno;
+			fprintf(stderr, "racegen: failed to open /proc/sys/vm/drop_caches: %s (run as root, or use -D fadvise)\n",
+				strerror(errno));
+			return err;
+		}
+	}
+	g->map = mmap(NULL, g->map_len, PROT_READ, MAP_SHARED, g->fd, 0);
+	if (g->map == MAP_FAILED) {
+		g->map = NULL;
+		err = -errno;
+		fprintf(stderr, "racegen: failed to mmap %s: %s\n", g->path,
+			strerror(errno));
+		return err;
+	}
+	return fill_file(g);
+}
+
+void teardown(struct gen *g)
+{
+	free_readers(g);
+	if (g->map)
+		munmap(g->map, g->map_len);
+	if (g->drop_fd >= 0)
+		close(g->drop_fd);
+	if (g->dfd >= 0)
+		close(g->dfd);
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g->m.stamp);
+	free(g->stale);
+	free(g->iobuf);
+	free(g->dbuf);
+	free(g->path);
+}

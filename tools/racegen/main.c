@@ -136,6 +136,17 @@ static int parse_name(const char *arg, const char *const *names, int n)
 	return -1;
 }
 
+/* A name from names[0..n), or a usage error naming the option. */
+static int parse_choice(const char *arg, const char *const *names, int n,
+			const char *what, struct argp_state *state)
+{
+	int v = parse_name(arg, names, n);
+
+	if (v < 0)
+		argp_error(state, "unknown %s '%s'", what, arg);
+	return v;
+}
+
 static unsigned int parse_ops(const char *arg, struct argp_state *state)
 {
 	unsigned int mask = 0;
@@ -160,8 +171,6 @@ static unsigned int parse_ops(const char *arg, struct argp_state *state)
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	int v;
-
 	switch (key) {
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
@@ -183,19 +192,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.readers = parse_num(arg, 0, 256, "readers", state);
 		break;
 	case 'm':
-		v = parse_name(arg, read_mode_names, RM_MIX + 1);
-		if (v < 0)
-			argp_error(state, "unknown read mode '%s'", arg);
-		env.read_mode = v;
+		env.read_mode = parse_choice(arg, read_mode_names, RM_MIX + 1, "read mode", state);
 		break;
 	case 'R':
 		env.max_range_kib = parse_num(arg, 4, 1 << 20, "max-range", state);
 		break;
 	case 'D':
-		v = parse_name(arg, drop_names, DROP_CACHES + 1);
-		if (v < 0)
-			argp_error(state, "unknown drop mode '%s'", arg);
-		env.drop = v;
+		env.drop = parse_choice(arg, drop_names, DROP_CACHES + 1, "drop mode", state);
 		break;
 	case 'S':
 		env.seed = parse_num(arg, 0, LLONG_MAX, "seed", state);

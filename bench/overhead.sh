@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Overhead of racewatch on the page-cache insert path, as ratios measured
 # side by side in one run: a read workload that inserts every page of a file
-# on every pass (dd iflag=nocache drops the pages behind it), timed without
-# racewatch, with racewatch idle (no invalidation in flight: the one-load
-# gate), and with racewatch while another file is hole-punched in a loop
-# (windows open: inserts also look up their inode). Rounds alternate to
+# on every pass (dd iflag=nocache drops the pages behind it), timed with and
+# without racewatch, twice: quiet (no invalidation in flight, so inserts pay
+# only the one-load gate), and while another file is hole-punched in a loop
+# (windows open, so inserts also look their inode up). Rounds alternate to
 # cancel drift. Not a test: it prints numbers, it asserts nothing.
 #
 #   sudo bench/overhead.sh [DIR] [ROUNDS]     DIR on a real filesystem (default /var/tmp)
@@ -56,25 +56,46 @@ punch_loop() {
 	done
 }
 
-declare -A total=([off]=0 [idle]=0 [busy]=0)
+declare -A total=([quiet_off]=0 [quiet_on]=0 [busy_off]=0 [busy_on]=0)
+measure() {
+	total[$1]=$(( total[$1] + $(pass_ns) ))
+}
+
+start_punch() {
+	punch_loop &
+	punchpid=$!
+}
+
+stop_punch() {
+	kill "$punchpid"
+	wait "$punchpid" 2>/dev/null || true
+	punchpid=
+}
+
 pass_ns > /dev/null	# warm up the binaries and metadata
 for r in $(seq "$rounds"); do
-	total[off]=$(( total[off] + $(pass_ns) ))
-	start_racewatch
-	total[idle]=$(( total[idle] + $(pass_ns) ))
-	punch_loop & punchpid=$!
-	total[busy]=$(( total[busy] + $(pass_ns) ))
-	kill "$punchpid"; wait "$punchpid" 2>/dev/null || true; punchpid=
-	stop_racewatch
+	# Odd rounds measure without racewatch first, even rounds with it.
+	if [ $((r % 2)) -eq 1 ]; then
+		measure quiet_off
+		start_racewatch; measure quiet_on
+		start_punch; measure busy_on
+		stop_racewatch; measure busy_off
+		stop_punch
+	else
+		start_racewatch; measure quiet_on
+		stop_racewatch; measure quiet_off
+		start_punch; measure busy_off
+		start_racewatch; measure busy_on
+		stop_racewatch; stop_punch
+	fi
 done
 
 pages=$(( 256 * 256 * 4 * rounds ))	# 4 KiB pages read in all passes
-awk -v off="${total[off]}" -v idle="${total[idle]}" -v busy="${total[busy]}" \
-    -v passes=$((rounds * 4)) -v pages="$pages" 'BEGIN {
-	split("off idle busy", k, " ")
-	t["off"] = off; t["idle"] = idle; t["busy"] = busy
-	for (i = 1; i <= 3; i++)
-		printf "%-5s %8.1f ms/pass %10.0f inserts/s\n", k[i],
-			t[k[i]] / 1e6 / passes, pages / (t[k[i]] / 1e9)
-	printf "ratio idle/off %.3f\nratio busy/off %.3f\n", idle / off, busy / off
-}'
+for k in quiet_off quiet_on busy_off busy_on; do
+	echo "$k ${total[$k]}"
+done | awk -v passes=$((rounds * 4)) -v pages="$pages" '
+	{ t[$1] = $2; printf "%-9s %8.1f ms/pass %10.0f inserts/s\n", $1, $2 / 1e6 / passes, pages / ($2 / 1e9) }
+	END {
+		printf "ratio quiet on/off %.3f\n", t["quiet_on"] / t["quiet_off"]
+		printf "ratio busy  on/off %.3f\n", t["busy_on"] / t["busy_off"]
+	}'

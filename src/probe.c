@@ -19,7 +19,8 @@
 
 #define TRACEFS_HINT "mount it yourself: mount -t tracefs nodev /sys/kernel/tracing"
 
-const char *probe__tracefs(void)
+/* Mount point of tracefs, or NULL. */
+static const char *tracefs_mount(void)
 {
 	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	char events[64];
@@ -75,7 +76,7 @@ int probe__init(struct probe_ctx *ctx)
 	libbpf_set_print(saved);
 	if (!ctx->vmlinux)
 		return -err;
-	ctx->tracefs = probe__tracefs();
+	ctx->tracefs = tracefs_mount();
 	return load_module_btfs(ctx);
 }
 

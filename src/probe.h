@@ -23,7 +23,4 @@ int probe__init(struct probe_ctx *ctx);
 void probe__fini(struct probe_ctx *ctx);
 void probe__fill(struct probe_ctx *ctx, struct plan_probes *probes);
 
-/* Mount point of tracefs, or NULL. */
-const char *probe__tracefs(void);
-
 #endif /* RACEWATCH_PROBE_H */

@@ -16,8 +16,6 @@
 struct report {
 	FILE *out;
 	struct report_opts opts;
-	__u64 printed;
-	__u64 filtered;
 };
 
 static const char *const lock_names[] = { "invalidate_lock", "i_rwsem", "i_mmap_sem" };
@@ -36,11 +34,6 @@ struct report *report__new(FILE *out, const struct report_opts *opts)
 void report__free(struct report *r)
 {
 	free(r);
-}
-
-__u64 report__printed(const struct report *r)
-{
-	return r->printed;
 }
 
 static unsigned int dev_major(__u32 dev)
@@ -396,11 +389,8 @@ static bool wanted(const struct report *r, const struct rw_window *w)
 
 void report__window(struct report *r, const struct rw_window *w)
 {
-	if (!wanted(r, w)) {
-		r->filtered++;
+	if (!wanted(r, w))
 		return;
-	}
-	r->printed++;
 	if (r->opts.json)
 		window_json(r, w);
 	else

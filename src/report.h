@@ -38,9 +38,6 @@ void report__window(struct report *r, const struct rw_window *w);
 void report__summary(struct report *r, const struct engine *e,
 		     const struct report_losses *losses, const struct plan *plan,
 		     double elapsed_s);
-/* Windows printed so far (after filters). */
-__u64 report__printed(const struct report *r);
-
 /* "PUNCH_HOLE|KEEP_SIZE"; "" for 0. */
 void report__falloc_mode(__u32 mode, char *buf, size_t len);
 /* "ino 12 invalidate_lock held W by fallocate[812]"; "" when absent. */

@@ -397,8 +397,8 @@ static enum rw_page_evidence evidence(const struct engine *e, const struct op *o
  * already known to be an insert into a range the operation had started
  * dropping, before the operation returned.
  */
-static enum rw_verdict judge(const struct engine *e, const struct op *op,
-			     const struct cand *c)
+static enum rw_verdict judge(const struct op *op, const struct cand *c,
+			     enum rw_page_evidence page)
 {
 	const struct rw_insert *ins = &c->ins;
 	__u32 invalidator = op->begin.task.tid;
@@ -414,7 +414,7 @@ static enum rw_verdict judge(const struct engine *e, const struct op *op,
 		return c->delete_tid == invalidator ? VERDICT_TRANSIENT : VERDICT_EVICTED;
 	if (!op->ended)
 		return VERDICT_UNFINISHED;
-	switch (evidence(e, op, c)) {
+	switch (page) {
 	case PAGE_GONE:
 		return VERDICT_EVICTED;	/* a deletion we did not see */
 	case PAGE_ZERO_FILLED:
@@ -470,8 +470,9 @@ static void judge_op(struct engine *e, struct op *op)
 	for (int i = 0; i < op->ncands; i++) {
 		struct cand *c = &op->cands[i];
 		const struct inval_rec *iv = &op->invals[c->inval];
+		enum rw_page_evidence page = evidence(e, op, c);
 		struct rw_window w = {
-			.verdict = judge(e, op, c),
+			.verdict = judge(op, c, page),
 			.phase = phase_of(op, iv, c->ins.hdr.ts),
 			.insert = &c->ins,
 			.op = &op->begin,
@@ -486,7 +487,7 @@ static void judge_op(struct engine *e, struct op *op)
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
-			.page = evidence(e, op, c),
+			.page = page,
 		};
 
 		e->stats.verdicts[w.verdict]++;

@@ -251,7 +251,7 @@ static int run(struct session *s, struct plan *plan)
 		.on_forget = on_forget,
 		.ctx = s,
 		.grace_ns = GRACE_NS,
-		.page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE)),
+		.page_shift = s->skel->rodata->page_shift,	/* set by attach__configure() */
 	};
 	struct attach_links links = {};
 	struct report_losses losses = {};

@@ -8,14 +8,46 @@
 set -euo pipefail
 
 series=${1:-}
-mirror=http://deb.debian.org
-# bullseye and bookworm-backports are not in the machine's apt sources.
 case $series in
-5.10) sources="deb $mirror/debian bullseye main" ;;
-6.1) sources="deb $mirror/debian bookworm main
-deb $mirror/debian-security bookworm-security main" ;;
-6.12) sources="deb $mirror/debian bookworm-backports main" ;;
+5.10|6.1|6.12) ;;
 *) echo "usage: kernel.sh 5.10|6.1|6.12" >&2; exit 64 ;;
+esac
+
+# The machine's own mirrors, read from its apt sources (deb822 or one-line
+# format): the archive is the URI that serves "bookworm", the security
+# archive the one that serves "bookworm-security". Never a host name here.
+# RW_APT_SOURCES overrides the files read (tests).
+mirror_for() {
+	local suite=$1 f
+	for f in ${RW_APT_SOURCES:-/etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list}; do
+		[ -r "$f" ] || continue
+		awk -v want="$suite" '
+			/^[[:space:]]*#/ { next }
+			/^deb[[:space:]]/ {
+				i = 2
+				# Skip "[arch=... signed-by=...]" options.
+				if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+				if ($(i + 1) == want) { print $i; exit }
+				next
+			}
+			/^URIs:/ { uri = $2 }
+			/^Suites:/ { for (j = 2; j <= NF; j++) if ($j == want && uri != "") { print uri; exit } }
+			/^$/ { uri = "" }' "$f"
+	done | head -1
+}
+main=$(mirror_for bookworm)
+security=$(mirror_for bookworm-security)
+if [ -z "$main" ]; then
+	echo "kernel.sh: no apt source serves bookworm; cannot locate a Debian mirror" >&2
+	exit 75
+fi
+# bullseye and bookworm-backports are not in the machine's apt sources, but
+# the archive that serves bookworm serves them too.
+case $series in
+5.10) sources="deb $main bullseye main" ;;
+6.1) sources="deb $main bookworm main${security:+
+deb $security bookworm-security main}" ;;
+6.12) sources="deb $main bookworm-backports main" ;;
 esac
 
 # The tools it needs (apt, dpkg-deb, depmod, xz) come with `make check`

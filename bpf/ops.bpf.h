@@ -15,8 +15,10 @@ static __always_inline void emit_op_begin(struct rw_op_state *op, struct inode *
 	struct rw_op_begin *r;
 
 	r = reserve_record(RW_REC_OP_BEGIN, struct rw_op_begin, op->start_ts);
-	if (!r)
+	if (!r) {
+		op->lost++;	/* its OP_END arrives as a lossy orphan */
 		return;
+	}
 	r->op_id = op->op_id;
 	fill_task(&r->task);
 	r->key = op->key;

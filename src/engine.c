@@ -263,6 +263,9 @@ static void on_op_end(struct engine *e, const struct rw_op_end *r)
 
 	if (!op) {
 		e->stats.orphans++;
+		/* Its OP_BEGIN was lost: whatever it saw went unreported. */
+		if (r->lost)
+			e->stats.ops_incomplete++;
 		return;
 	}
 	op->ended = true;

@@ -69,7 +69,7 @@ $(OUT)/racematch: tools/racematch.c tools/ndjson.c | $(OUT)
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # The pure userspace logic; no libbpf, no root.
-UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe.o,$(OBJS))
+UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe.o $(OUT)/obj/expire.o,$(OBJS))
 
 $(OUT)/unit-tests: $(UNIT_SRCS) $(UNIT_OBJS) $(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS)

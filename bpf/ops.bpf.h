@@ -10,13 +10,15 @@
 #include "state.bpf.h"
 #include "op_range.h"
 
-static __always_inline void emit_op_begin(struct op_state *op, struct inode *inode)
+static __always_inline void emit_op_begin(struct rw_op_state *op, struct inode *inode)
 {
 	struct rw_op_begin *r;
 
 	r = reserve_record(RW_REC_OP_BEGIN, struct rw_op_begin, op->start_ts);
-	if (!r)
+	if (!r) {
+		op->lost++;	/* its OP_END arrives as a lossy orphan */
 		return;
+	}
 	r->op_id = op->op_id;
 	fill_task(&r->task);
 	r->key = op->key;
@@ -29,15 +31,17 @@ static __always_inline void emit_op_begin(struct op_state *op, struct inode *ino
 	bpf_ringbuf_submit(r, 0);
 }
 
-static __always_inline void emit_inval_begin(void *ctx, struct op_state *op,
+static __always_inline void emit_inval_begin(void *ctx, struct rw_op_state *op,
 					     struct inode *inode, __u64 first,
 					     __u64 last, __u32 fn)
 {
 	struct rw_inval_begin *r;
 
 	r = reserve_record(RW_REC_INVAL_BEGIN, struct rw_inval_begin, bpf_ktime_get_ns());
-	if (!r)
+	if (!r) {
+		op->lost++;
 		return;
+	}
 	r->op_id = op->op_id;
 	r->key = op->key;
 	r->first = first;
@@ -48,7 +52,8 @@ static __always_inline void emit_inval_begin(void *ctx, struct op_state *op,
 	bpf_ringbuf_submit(r, 0);
 }
 
-static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts)
+static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts,
+					__u32 flags, __u32 lost)
 {
 	struct rw_op_end *r;
 
@@ -57,6 +62,8 @@ static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts)
 		return;
 	r->op_id = op_id;
 	r->ret = ret;
+	r->flags = flags;
+	r->lost = lost;
 	bpf_ringbuf_submit(r, 0);
 }
 
@@ -76,21 +83,29 @@ static __always_inline void emit_inval_end(__u64 op_id, __u64 ts)
  * operation on its first invalidation, then the invalidation, and only then
  * publish the window (see window_open()).
  */
-static __always_inline void op_invalidates(void *ctx, struct op_state *op,
+static __always_inline void op_invalidates(void *ctx, struct rw_op_state *op,
 					   struct inode *inode, __u64 first,
 					   __u64 last, __u32 fn)
 {
+	struct rw_window_state *w;
+
 	if (!op->op_id) {
 		op->op_id = new_op_id();
 		emit_op_begin(op, inode);
 	}
 	emit_inval_begin(ctx, op, inode, first, last, fn);
-	if (window_open(&op->key, first, last, !op->window_open))
-		op->window_open = 1;
+	w = window_open(&op->key, first, last, !op->window_open);
+	if (!w) {
+		op->window_failed = 1;
+		return;
+	}
+	if (!op->window_open)
+		op->lost_base = w->lost;
+	op->window_open = 1;
 }
 
 /* Tracepoint mode: the operation's own arguments give the dropped range. */
-static __always_inline void op_derive_window(void *ctx, struct op_state *op,
+static __always_inline void op_derive_window(void *ctx, struct rw_op_state *op,
 					     struct inode *inode)
 {
 	__u64 first, last;
@@ -102,7 +117,7 @@ static __always_inline void op_derive_window(void *ctx, struct op_state *op,
 }
 
 /* truncate(2) by path in tracepoint mode learns its inode late. */
-static __always_inline void op_bind_inode(void *ctx, struct op_state *op,
+static __always_inline void op_bind_inode(void *ctx, struct rw_op_state *op,
 					  struct inode *inode,
 					  const struct rw_inode_key *key)
 {
@@ -114,13 +129,109 @@ static __always_inline void op_bind_inode(void *ctx, struct op_state *op,
 		op_derive_window(ctx, op, inode);
 }
 
+/*
+ * At the end of an operation, look at the candidate pages it left: still in
+ * the mapping, and read from disk (PG_mappedtodisk) or zero-filled? Emitted
+ * before OP_END, so userspace has the evidence when it judges.
+ */
+static __always_inline __u32 emit_page_states(__u64 op_id, const struct rw_inode_key *key,
+					      __u64 ts)
+{
+	struct page_slot_key sk = { .key = *key };
+	unsigned int mapped_bit = bpf_core_enum_value(enum pageflags, PG_mappedtodisk);
+	__u32 lost = 0;
+
+	for (int i = 0; i < RW_PAGE_SLOTS; i++) {
+		struct rw_page_state *r;
+		struct page_slot *slot;
+		struct address_space *mapping;
+		struct page_slot ps;
+		struct inode *inode;
+
+		sk.slot = i;
+		slot = bpf_map_lookup_elem(&page_slots, &sk);
+		if (!slot)
+			continue;
+		/* Copies: BPF_CORE_READ() must only see kernel types, never
+		 * an access path through our own struct. */
+		ps = *slot;
+		mapping = ps.mapping;
+		bpf_map_delete_elem(&page_slots, &sk);
+		r = reserve_record(RW_REC_PAGE, struct rw_page_state, ts);
+		if (!r) {
+			lost++;
+			continue;
+		}
+		r->op_id = op_id;
+		r->key = *key;
+		r->index = ps.index;
+		r->insert_ts = ps.insert_ts;
+		r->present = cache_entry_mapping(ps.entry) == mapping &&
+			     cache_entry_index(ps.entry) == ps.index;
+		r->mapped_to_disk = cache_entry_flag(ps.entry, mapped_bit);
+		inode = BPF_CORE_READ(mapping, host);
+		r->blkbits = BPF_CORE_READ(inode, i_blkbits);
+		bpf_ringbuf_submit(r, 0);
+	}
+	return lost;
+}
+
+/*
+ * An operation ends: close its window, check its candidate pages and say
+ * what it could not report. Every operation that emitted OP_BEGIN gets an
+ * OP_END, even one whose window could not be opened, so userspace never
+ * waits for it.
+ */
+static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 flags)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 lost = op->lost;
+
+	if (op->window_open) {
+		lost += window_lost_since(&op->key, op->lost_base);
+		window_close(&op->key);
+		lost += emit_page_states(op->op_id, &op->key, now);
+	} else if (op->pending_bind) {
+		__sync_fetch_and_add(&inflight, -1);
+	}
+	if (op->window_failed)
+		flags |= RW_OP_END_UNWATCHED;
+	if (op->op_id)
+		emit_op_end(op->op_id, ret, now, flags, lost);
+}
+
+static __always_inline int handle_op_end(void *ctx, __s64 ret)
+{
+	__u32 tid = current_tid();
+	struct rw_op_state *op = bpf_map_lookup_elem(&ops, &tid);
+
+	if (!op)
+		return 0;
+	op_finish(op, ret, 0);
+	bpf_map_delete_elem(&ops, &tid);
+	return 0;
+}
+
 static __always_inline int handle_op_start(void *ctx, struct inode *inode,
 					   __u32 kind, __u32 mode,
 					   __s64 offset, __s64 len)
 {
 	__u32 tid = current_tid();
-	struct op_state op = {};
-	struct op_state *live;
+	struct rw_op_state op = {};
+	struct rw_op_state *live;
+
+	/*
+	 * The task's previous operation never returned: a kretprobe that
+	 * missed (all its instances in use). A nested call (overlayfs passes
+	 * fallocate down to the real file) finds an outer operation that has
+	 * not invalidated yet, so it has no window and is simply replaced.
+	 */
+	live = bpf_map_lookup_elem(&ops, &tid);
+	if (live && (live->op_id || live->pending_bind)) {
+		count(RW_CNT_RETURN_MISSED);
+		op_finish(live, 0, RW_OP_END_NO_RETURN);
+		bpf_map_delete_elem(&ops, &tid);
+	}
 
 	op.start_ts = bpf_ktime_get_ns();
 	op.kind = kind;
@@ -154,69 +265,6 @@ static __always_inline int handle_op_start(void *ctx, struct inode *inode,
 	return 0;
 }
 
-/*
- * At the end of an operation, look at the candidate pages it left: still in
- * the mapping, and read from disk (PG_mappedtodisk) or zero-filled? Emitted
- * before OP_END, so userspace has the evidence when it judges.
- */
-static __always_inline void emit_page_states(__u64 op_id, const struct rw_inode_key *key,
-					     __u64 ts)
-{
-	struct page_slot_key sk = { .key = *key };
-	unsigned int mapped_bit = bpf_core_enum_value(enum pageflags, PG_mappedtodisk);
-
-	for (int i = 0; i < RW_PAGE_SLOTS; i++) {
-		struct rw_page_state *r;
-		struct page_slot *slot;
-		struct address_space *mapping;
-		struct page_slot ps;
-		struct inode *inode;
-
-		sk.slot = i;
-		slot = bpf_map_lookup_elem(&page_slots, &sk);
-		if (!slot)
-			continue;
-		/* Copies: BPF_CORE_READ() must only see kernel types, never
-		 * an access path through our own struct. */
-		ps = *slot;
-		mapping = ps.mapping;
-		bpf_map_delete_elem(&page_slots, &sk);
-		r = reserve_record(RW_REC_PAGE, struct rw_page_state, ts);
-		if (!r)
-			continue;
-		r->op_id = op_id;
-		r->key = *key;
-		r->index = ps.index;
-		r->insert_ts = ps.insert_ts;
-		r->present = cache_entry_mapping(ps.entry) == mapping &&
-			     cache_entry_index(ps.entry) == ps.index;
-		r->mapped_to_disk = cache_entry_flag(ps.entry, mapped_bit);
-		inode = BPF_CORE_READ(mapping, host);
-		r->blkbits = BPF_CORE_READ(inode, i_blkbits);
-		bpf_ringbuf_submit(r, 0);
-	}
-}
-
-static __always_inline int handle_op_end(void *ctx, __s64 ret)
-{
-	__u32 tid = current_tid();
-	struct op_state *op = bpf_map_lookup_elem(&ops, &tid);
-	__u64 now;
-
-	if (!op)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (op->window_open) {
-		window_close(&op->key);
-		emit_page_states(op->op_id, &op->key, now);
-		emit_op_end(op->op_id, ret, now);
-	} else if (op->pending_bind) {
-		__sync_fetch_and_add(&inflight, -1);
-	}
-	bpf_map_delete_elem(&ops, &tid);
-	return 0;
-}
-
 /* lstart/lend as truncate_inode_pages_range() takes them: whole pages only,
  * partial pages at the edges are zeroed in place, not dropped. */
 static __always_inline bool truncate_page_range(__s64 lstart, __s64 lend,
@@ -236,20 +284,53 @@ static __always_inline bool truncate_page_range(__s64 lstart, __s64 lend,
 	return true;
 }
 
+/*
+ * An invalidation returns. One with no operation around it is its own
+ * operation: it closes its window, checks its pages and ends.
+ */
+static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 lost = iv->lost;
+
+	if (iv->window_open) {
+		lost += window_lost_since(&iv->key, iv->lost_base);
+		window_close(&iv->key);
+	}
+	emit_inval_end(iv->op_id, now);
+	if (!iv->standalone)
+		return;
+	if (iv->window_open)
+		lost += emit_page_states(iv->op_id, &iv->key, now);
+	if (iv->window_failed)
+		flags |= RW_OP_END_UNWATCHED;
+	if (iv->op_id)
+		emit_op_end(iv->op_id, 0, now, flags, lost);
+}
+
 static __always_inline int handle_inval_begin(void *ctx, struct address_space *mapping,
 					      __u64 first, __u64 last, __u32 fn)
 {
 	struct inode *inode = BPF_CORE_READ(mapping, host);
-	struct inval_state iv = {};
+	struct rw_inval_state iv = {};
 	struct rw_inode_key key = {};
 	__u32 tid = current_tid();
-	struct op_state *op;
+	struct rw_inval_state *stale;
+	struct rw_op_state *op;
 
 	if (!inode || mapping_exiting(mapping))
 		return 0;
 	inode_key(inode, &key);
 	if (key_filtered_out(&key))
 		return 0;
+
+	/* Invalidations do not nest: a leftover is a return that never fired. */
+	stale = bpf_map_lookup_elem(&invals, &tid);
+	if (stale) {
+		count(RW_CNT_RETURN_MISSED);
+		inval_finish(stale, RW_OP_END_NO_RETURN);
+		bpf_map_delete_elem(&invals, &tid);
+	}
 
 	op = bpf_map_lookup_elem(&ops, &tid);
 	if (op && op->key_known && !key_equal(&op->key, &key))
@@ -264,7 +345,7 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 		op_invalidates(ctx, op, inode, first, last, fn);
 		iv.op_id = op->op_id;
 	} else {
-		struct op_state bare = {};
+		struct rw_op_state bare = {};
 
 		/* Direct I/O invalidates on every write; with nothing cached
 		 * there is nothing to drop and no window worth a record. */
@@ -278,12 +359,16 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 		iv.op_id = bare.op_id;
 		iv.standalone = 1;
 		iv.window_open = bare.window_open;
+		iv.window_failed = bare.window_failed;
+		iv.lost_base = bare.lost_base;
+		iv.lost = bare.lost;
 	}
 	iv.key = key;
 	if (bpf_map_update_elem(&invals, &tid, &iv, BPF_ANY)) {
+		/* Its return cannot be matched: end it now, marked unsure. */
 		count(RW_CNT_OPS_FULL);
-		if (iv.standalone && iv.window_open)
-			window_close(&key);
+		iv.lost++;
+		inval_finish(&iv, 0);
 	}
 	return 0;
 }
@@ -291,19 +376,11 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 static __always_inline int handle_inval_end(void *ctx)
 {
 	__u32 tid = current_tid();
-	struct inval_state *iv = bpf_map_lookup_elem(&invals, &tid);
-	__u64 now;
+	struct rw_inval_state *iv = bpf_map_lookup_elem(&invals, &tid);
 
 	if (!iv)
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (iv->standalone && iv->window_open)
-		window_close(&iv->key);
-	emit_inval_end(iv->op_id, now);
-	if (iv->standalone) {
-		emit_page_states(iv->op_id, &iv->key, now);
-		emit_op_end(iv->op_id, 0, now);
-	}
+	inval_finish(iv, 0);
 	bpf_map_delete_elem(&invals, &tid);
 	return 0;
 }
@@ -314,7 +391,7 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 					     __u32 fs, __u64 blocks)
 {
 	__u32 tid = current_tid();
-	struct op_state *op = bpf_map_lookup_elem(&ops, &tid);
+	struct rw_op_state *op = bpf_map_lookup_elem(&ops, &tid);
 	struct rw_block_free *r;
 
 	if (!op)
@@ -331,8 +408,10 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 	if (!op->window_open)
 		return 0;
 	r = reserve_record(RW_REC_BLOCK_FREE, struct rw_block_free, bpf_ktime_get_ns());
-	if (!r)
+	if (!r) {
+		op->lost++;
 		return 0;
+	}
 	r->op_id = op->op_id;
 	r->fs = fs;
 	r->blocks = blocks;

@@ -24,8 +24,11 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
 				  .index = index, .insert_ts = ts };
 
-	/* A full map only costs the evidence: the timing verdict stands. */
-	bpf_map_update_elem(&page_slots, &sk, &slot, BPF_ANY);
+	/* A full map costs the page's evidence: its operation says so. */
+	if (bpf_map_update_elem(&page_slots, &sk, &slot, BPF_ANY)) {
+		count(RW_CNT_SLOTS_FULL);
+		window_note_loss(key);
+	}
 }
 
 /* A successful insert of entry (a page or folio) at index into mapping. */
@@ -36,7 +39,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	struct rw_cand_key ck = {};
 	struct rw_insert *r;
 	struct inode *inode;
-	struct window *w;
+	struct rw_window_state *w;
 	__u64 ts;
 	__u32 nr;
 
@@ -56,8 +59,10 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	ck.key = key;
 	ck.index = index;
 	r = reserve_record(RW_REC_INSERT, struct rw_insert, ts);
-	if (!r)
+	if (!r) {
+		__sync_fetch_and_add(&w->lost, 1);
 		return 0;
+	}
 	fill_task(&r->task);
 	r->key = key;
 	r->index = index;
@@ -84,7 +89,13 @@ static __always_inline int handle_insert_entry(struct address_space *mapping,
 	if (windows_idle())
 		return 0;
 	if (bpf_map_update_elem(&insert_stash, &tid, &st, BPF_ANY)) {
+		struct rw_inode_key key = {};
+
+		/* An insert we will never see: if it fell in a window, the
+		 * window's operations must not claim a complete picture. */
 		count(RW_CNT_STASH_FULL);
+		if (inode_key(BPF_CORE_READ(mapping, host), &key))
+			window_note_loss(&key);
 		return 0;
 	}
 	__sync_fetch_and_add(&stashed, 1);
@@ -129,7 +140,7 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 
 	if (derive_invalidation) {
 		__u32 tid = current_tid();
-		struct op_state *op = bpf_map_lookup_elem(&ops, &tid);
+		struct rw_op_state *op = bpf_map_lookup_elem(&ops, &tid);
 
 		/* truncate(2) by path: its first dropped page names it. */
 		if (op && op->pending_bind)
@@ -142,8 +153,10 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 		return 0;
 	bpf_map_delete_elem(&candidates, &ck);
 	r = reserve_record(RW_REC_DELETE, struct rw_delete, bpf_ktime_get_ns());
-	if (!r)
+	if (!r) {
+		window_note_loss(&key);
 		return 0;
+	}
 	r->tid = current_tid();
 	r->key = key;
 	r->index = ck.index;

@@ -26,33 +26,9 @@ __u64 inflight = 0;
 __u64 stashed = 0;
 __u64 counters[RW_CNT_MAX] = {};
 
-struct op_state {
-	__u64 op_id;		/* 0 until the operation opens a window */
-	__u64 start_ts;
-	struct rw_inode_key key;
-	__u32 kind;
-	__u32 mode;
-	__s64 offset;
-	__s64 len;
-	__u8 key_known;
-	__u8 window_open;
-	__u8 pending_bind;	/* holds an inflight reference until bound */
-};
-
-/* The invalidation a task is inside, so its exit knows what to close. */
-struct inval_state {
-	__u64 op_id;
-	struct rw_inode_key key;
-	__u8 standalone;	/* the invalidation is its own operation */
-	__u8 window_open;
-};
-
-/* Union of all windows open on one inode; userspace attributes exactly. */
-struct window {
-	__u64 first;
-	__u64 last;
-	__s64 refs;
-};
+/* struct rw_op_state, rw_inval_state and rw_window_state (the values of
+ * the ops, invals and inode_windows maps) are in racewatch.h: userspace
+ * releases the state of operations whose return never fired. */
 
 /* The latest candidate page per (inode, index % RW_PAGE_SLOTS). */
 struct page_slot_key {
@@ -78,21 +54,21 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RW_MAX_OPS);
 	__type(key, __u32);
-	__type(value, struct op_state);
+	__type(value, struct rw_op_state);
 } ops SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RW_MAX_OPS);
 	__type(key, __u32);
-	__type(value, struct inval_state);
+	__type(value, struct rw_inval_state);
 } invals SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RW_MAX_WINDOWS);
 	__type(key, struct rw_inode_key);
-	__type(value, struct window);
+	__type(value, struct rw_window_state);
 } inode_windows SEC(".maps");
 
 /* Pages inserted into a window, so their deletion can be reported. */
@@ -223,22 +199,23 @@ static __always_inline __s32 stack_id(void *ctx)
 /*
  * Publish (or widen) the window on an inode. Callers emit their records
  * before calling this, so any insert that sees the window is queued in the
- * ring buffer after the records that explain it.
+ * ring buffer after the records that explain it. Returns the window, or
+ * NULL when inode_windows is full (counted).
  */
-static __always_inline bool window_open(const struct rw_inode_key *key,
-					__u64 first, __u64 last, bool new_ref)
+static __always_inline struct rw_window_state *
+window_open(const struct rw_inode_key *key, __u64 first, __u64 last, bool new_ref)
 {
-	struct window *w = bpf_map_lookup_elem(&inode_windows, key);
+	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
 
 	if (!w) {
-		struct window fresh = { .first = first, .last = last };
+		struct rw_window_state fresh = { .first = first, .last = last };
 
 		/* -EEXIST means another CPU created it first: use theirs. */
 		bpf_map_update_elem(&inode_windows, key, &fresh, BPF_NOEXIST);
 		w = bpf_map_lookup_elem(&inode_windows, key);
 		if (!w) {
 			count(RW_CNT_WINDOWS_FULL);
-			return false;
+			return NULL;
 		}
 	}
 	/* Racy widening is fine: the table only pre-filters candidates. */
@@ -250,12 +227,30 @@ static __always_inline bool window_open(const struct rw_inode_key *key,
 		__sync_fetch_and_add(&w->refs, 1);
 		__sync_fetch_and_add(&inflight, 1);
 	}
-	return true;
+	return w;
+}
+
+/* Records about the inode lost since the window's lost count was base. */
+static __always_inline __u32 window_lost_since(const struct rw_inode_key *key, __u64 base)
+{
+	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
+
+	return w ? (__u32)(w->lost - base) : 0;
+}
+
+/* A record about an inode with an open window could not be sent: every
+ * operation open on it will say so in its OP_END (rw_op_end.lost). */
+static __always_inline void window_note_loss(const struct rw_inode_key *key)
+{
+	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
+
+	if (w)
+		__sync_fetch_and_add(&w->lost, 1);
 }
 
 static __always_inline void window_close(const struct rw_inode_key *key)
 {
-	struct window *w = bpf_map_lookup_elem(&inode_windows, key);
+	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
 
 	__sync_fetch_and_add(&inflight, -1);
 	if (!w) {

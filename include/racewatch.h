@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION		1
+#define RW_ABI_VERSION		2
 
 #define RW_COMM_LEN		16
 #define RW_FSTYPE_LEN		16
@@ -179,10 +179,22 @@ struct rw_block_free {
 	__u64 blocks;			/* 0 when the hook cannot tell */
 };
 
+/* OP_END flags: why the operation's windows may be incomplete. */
+#define RW_OP_END_NO_RETURN	0x1	/* its return was never seen (a missed
+					 * kretprobe): closed when its task began
+					 * another operation; ret is unknown (0) */
+#define RW_OP_END_UNWATCHED	0x2	/* inode_windows map full: no insert
+					 * into its range was watched */
+
 struct rw_op_end {
 	struct rw_hdr hdr;
 	__u64 op_id;
 	__s64 ret;
+	__u32 flags;			/* RW_OP_END_* */
+	/* Records about this operation or its inode that could not be sent
+	 * (ring buffer full, kprobe stash full) while it was open: a lost
+	 * INSERT, DELETE, BLOCK_FREE or PAGE makes its verdicts unsure. */
+	__u32 lost;
 };
 
 #define RW_INSERT_UNTRACKED	0x1	/* candidate map full: deletes unseen */
@@ -238,6 +250,8 @@ enum rw_counter {
 	RW_CNT_STASH_FULL,		/* kprobe insert stash full */
 	RW_CNT_STACK_FAIL,		/* bpf_get_stackid failed */
 	RW_CNT_WINDOW_LOST,		/* a window closed that was never seen open */
+	RW_CNT_SLOTS_FULL,		/* page_slots map full: a PAGE check skipped */
+	RW_CNT_RETURN_MISSED,		/* an operation's return never fired */
 	RW_CNT_MAX,
 };
 
@@ -247,5 +261,47 @@ enum rw_counter {
 #define RW_MAX_CANDIDATES	16384
 #define RW_MAX_STACKS		8192
 #define RW_RINGBUF_BYTES	(4 << 20)
+
+/*
+ * Per-task state that userspace also reads and releases: an operation (or
+ * a bare invalidation) whose return never fired stays in the ops or
+ * invals map, and holds its window open, until userspace expires it
+ * (src/expire.c). Value types of the ops, invals and inode_windows maps.
+ */
+struct rw_op_state {
+	__u64 op_id;		/* 0 until the operation opens a window */
+	__u64 start_ts;
+	struct rw_inode_key key;
+	__u32 kind;
+	__u32 mode;
+	__s64 offset;
+	__s64 len;
+	__u64 lost_base;	/* the window's lost count when it opened */
+	__u32 lost;		/* its own records that could not be sent */
+	__u8 key_known;
+	__u8 window_open;
+	__u8 window_failed;	/* inode_windows was full */
+	__u8 pending_bind;	/* holds an inflight reference until bound */
+};
+
+/* The invalidation a task is inside, so its exit knows what to close. */
+struct rw_inval_state {
+	__u64 op_id;
+	__u64 lost_base;
+	struct rw_inode_key key;
+	__u8 standalone;	/* the invalidation is its own operation */
+	__u8 window_open;
+	__u8 window_failed;
+	__u8 pad;
+	__u32 lost;		/* a standalone one's own records not sent */
+};
+
+/* Union of all windows open on one inode; userspace attributes exactly. */
+struct rw_window_state {
+	__u64 first;
+	__u64 last;
+	__s64 refs;
+	__u64 lost;		/* records about this inode that were lost */
+};
 
 #endif /* RACEWATCH_H */

@@ -18,6 +18,36 @@ static unsigned int page_shift(void)
 	return shift;
 }
 
+/* --test-map-size: force loss paths in tests (cli.h). */
+static int shrink_maps(struct racewatch_bpf *skel, const struct rw_config *cfg)
+{
+	struct bpf_map *maps[TEST_MAP_MAX] = {
+		[TEST_MAP_OPS]		= skel->maps.ops,
+		[TEST_MAP_INVALS]	= skel->maps.invals,
+		[TEST_MAP_WINDOWS]	= skel->maps.inode_windows,
+		[TEST_MAP_CANDIDATES]	= skel->maps.candidates,
+		[TEST_MAP_STASH]	= skel->maps.insert_stash,
+		[TEST_MAP_SLOTS]	= skel->maps.page_slots,
+		[TEST_MAP_STACKS]	= skel->maps.stacks,
+		[TEST_MAP_RINGBUF]	= skel->maps.events,
+	};
+	int err;
+
+	for (int m = 0; m < TEST_MAP_MAX; m++) {
+		if (!cfg->test_map_size[m])
+			continue;
+		err = bpf_map__set_max_entries(maps[m], cfg->test_map_size[m]);
+		if (err) {
+			fprintf(stderr, "racewatch: failed to resize map %s: %s\n",
+				cli__test_map_name(m), strerror(-err));
+			return err;
+		}
+		fprintf(stderr, "racewatch: warning: testing only: %s map shrunk to %u\n",
+			cli__test_map_name(m), cfg->test_map_size[m]);
+	}
+	return 0;
+}
+
 int attach__configure(struct racewatch_bpf *skel, const struct plan *plan,
 		      const struct rw_config *cfg)
 {
@@ -63,7 +93,10 @@ int attach__configure(struct racewatch_bpf *skel, const struct plan *plan,
 	/* A stack map costs memory up front; keep a token one when unused. */
 	if (!cfg->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
-	return bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	if (err)
+		return err;
+	return shrink_maps(skel, cfg);
 }
 
 static struct bpf_link *attach_hook(struct bpf_program *prog, const struct hook *hook)

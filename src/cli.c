@@ -32,8 +32,26 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FAIL_ON_RACE,
 	OPT_RINGBUF,
+	OPT_MAX_OP_AGE,
+	OPT_TEST_MAP_SIZE,
 	OPT_USAGE,
 };
+
+static const char *const test_map_names[TEST_MAP_MAX] = {
+	[TEST_MAP_OPS]		= "ops",
+	[TEST_MAP_INVALS]	= "invals",
+	[TEST_MAP_WINDOWS]	= "windows",
+	[TEST_MAP_CANDIDATES]	= "candidates",
+	[TEST_MAP_STASH]	= "stash",
+	[TEST_MAP_SLOTS]	= "slots",
+	[TEST_MAP_STACKS]	= "stacks",
+	[TEST_MAP_RINGBUF]	= "ringbuf",
+};
+
+const char *cli__test_map_name(enum rw_test_map m)
+{
+	return m < TEST_MAP_MAX ? test_map_names[m] : "?";
+}
 
 static const struct argp_option options[] = {
 	{ "attach", 'a', "MODE", 0, "auto (default), fentry, kprobe or tracepoint" },
@@ -48,6 +66,10 @@ static const struct argp_option options[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the attach plan and exit" },
 	{ "fail-on-race", OPT_FAIL_ON_RACE, NULL, 0, "Exit with status 3 when a race was reported" },
 	{ "ringbuf-size", OPT_RINGBUF, "MIB", 0, "Ring buffer size in MiB, a power of two (default 4)" },
+	{ "max-op-age", OPT_MAX_OP_AGE, "SECONDS", 0, "Give up on an operation still open after "
+	  "SECONDS, e.g. a missed kretprobe (default 60, 0: never)" },
+	{ "test-map-size", OPT_TEST_MAP_SIZE, "MAP=N", 0, "Testing only: shrink a BPF map to force "
+	  "its loss path (ops, invals, windows, candidates, stash, slots, stacks; ringbuf in bytes)" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
 	{ "help", 'h', NULL, 0, "Show this help and exit" },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit" },
@@ -98,6 +120,28 @@ static int parse_dev(const char *s, __u32 *dev)
 		return -EINVAL;
 	*dev = major << 20 | minor;	/* the kernel's MKDEV() */
 	return 0;
+}
+
+static int parse_test_map_size(const char *arg, struct rw_config *cfg)
+{
+	const char *eq = strchr(arg, '=');
+	long v;
+
+	if (!eq)
+		return -EINVAL;
+	for (int m = 0; m < TEST_MAP_MAX; m++) {
+		if (strlen(test_map_names[m]) != (size_t)(eq - arg) ||
+		    strncmp(arg, test_map_names[m], eq - arg))
+			continue;
+		if (parse_long(eq + 1, 1, 1L << 30, &v))
+			return -EINVAL;
+		/* BPF ring buffers are a power-of-two number of pages. */
+		if (m == TEST_MAP_RINGBUF && (v < 4096 || (v & (v - 1))))
+			return -EINVAL;
+		cfg->test_map_size[m] = v;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -158,6 +202,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return usage_error("invalid --ringbuf-size '%s': a power of two, 1 to 1024 MiB", arg);
 		cfg->ringbuf_mib = v;
 		break;
+	case OPT_MAX_OP_AGE:
+		if (parse_long(arg, 0, 86400 * 365, &v))
+			return usage_error("invalid --max-op-age '%s': whole seconds, 0 for never", arg);
+		cfg->max_op_age_s = v;
+		break;
+	case OPT_TEST_MAP_SIZE:
+		if (parse_test_map_size(arg, cfg))
+			return usage_error("invalid --test-map-size '%s': MAP=N, MAP one of ops, "
+					   "invals, windows, candidates, stash, slots, stacks, ringbuf "
+					   "(bytes: a power of two, 4096 or more)", arg);
+		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);
 		exit(RW_EXIT_OK);
@@ -187,6 +242,7 @@ int cli__parse(int argc, char **argv, struct rw_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_mib = 4;
+	cfg->max_op_age_s = 60;
 	error_reported = false;
 	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, cfg))
 		return RW_EXIT_USAGE;

@@ -16,6 +16,22 @@ enum rw_exit {
 	RW_EXIT_NOPERM = 77,		/* not root / missing CAP_BPF+CAP_PERFMON */
 };
 
+/*
+ * Maps that --test-map-size can shrink, to force every loss path in tests
+ * (README "Lost data"). Testing only: a shrunken map loses data by design.
+ */
+enum rw_test_map {
+	TEST_MAP_OPS,
+	TEST_MAP_INVALS,
+	TEST_MAP_WINDOWS,
+	TEST_MAP_CANDIDATES,
+	TEST_MAP_STASH,
+	TEST_MAP_SLOTS,
+	TEST_MAP_STACKS,
+	TEST_MAP_RINGBUF,		/* bytes: a power of two, at least a page */
+	TEST_MAP_MAX,
+};
+
 struct rw_config {
 	enum rw_mech attach;
 	long duration_s;		/* 0: until Ctrl-C */
@@ -29,7 +45,12 @@ struct rw_config {
 	bool fail_on_race;
 	int verbose;
 	__u32 ringbuf_mib;
+	long max_op_age_s;		/* 0: never expire */
+	__u32 test_map_size[TEST_MAP_MAX];	/* 0: default */
 };
+
+/* "ops", "windows"...: the --test-map-size name of a map. */
+const char *cli__test_map_name(enum rw_test_map m);
 
 /* Fills cfg; on bad input prints one line to stderr and returns RW_EXIT_USAGE. */
 int cli__parse(int argc, char **argv, struct rw_config *cfg);

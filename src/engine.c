@@ -38,11 +38,15 @@ struct op {
 	bool ended;
 	__u64 end_ts;
 	__s64 ret;
+	__u32 flags;			/* RW_OP_END_* */
+	__u32 lost;			/* records BPF, or the engine, could not keep */
+	bool expired;
 };
 
 struct engine {
 	struct engine_opts opts;
 	struct op *ops;
+	size_t nops;
 	struct inode_stats *inodes;
 	size_t ninodes;
 	struct engine_stats stats;
@@ -176,12 +180,19 @@ static void on_op_begin(struct engine *e, const struct rw_op_begin *r)
 
 	if (find_op(e, r->op_id))
 		return;
-	op = calloc(1, sizeof(*op));
-	if (!op)
+	if (e->nops >= ENGINE_MAX_OPS) {
+		e->stats.ops_dropped++;
 		return;
+	}
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		e->stats.ops_dropped++;
+		return;
+	}
 	op->begin = *r;
 	op->next = e->ops;
 	e->ops = op;
+	e->nops++;
 
 	s = inode_stats(e, &r->key);
 	if (!s)
@@ -203,9 +214,11 @@ static void on_inval_begin(struct engine *e, const struct rw_inval_begin *r)
 		e->stats.orphans++;
 		return;
 	}
-	iv = push(&op->invals, &op->ninvals, sizeof(*iv));
+	iv = op->ninvals < ENGINE_MAX_INVALS ? push(&op->invals, &op->ninvals, sizeof(*iv)) : NULL;
 	if (iv)
 		iv->begin = *r;
+	else
+		op->lost++;	/* inserts it covered cannot be attributed */
 	s = inode_stats(e, &r->key);
 	if (s)
 		s->invalidations++;
@@ -250,11 +263,22 @@ static void on_op_end(struct engine *e, const struct rw_op_end *r)
 
 	if (!op) {
 		e->stats.orphans++;
+		/* Its OP_BEGIN was lost: whatever it saw went unreported. */
+		if (r->lost)
+			e->stats.ops_incomplete++;
 		return;
 	}
 	op->ended = true;
 	op->end_ts = r->hdr.ts;
 	op->ret = r->ret;
+	op->flags = r->flags;
+	op->lost += r->lost;
+	if (r->lost)
+		e->stats.ops_incomplete++;
+	if (r->flags & RW_OP_END_UNWATCHED)
+		e->stats.ops_unwatched++;
+	if (r->flags & RW_OP_END_NO_RETURN)
+		e->stats.ops_no_return++;
 	s = inode_stats(e, &op->begin.key);
 	if (s && op->begin.kind != RW_OP_INVALIDATE && r->ret == 0)
 		s->ops_ok++;
@@ -291,12 +315,16 @@ static void on_insert(struct engine *e, const struct rw_insert *r)
 		iv = covering_inval(op, r);
 		if (iv < 0)
 			continue;
-		c = push(&op->cands, &op->ncands, sizeof(*c));
-		if (!c)
+		attributed = true;
+		c = op->ncands < ENGINE_MAX_CANDS ? push(&op->cands, &op->ncands, sizeof(*c)) : NULL;
+		if (!c) {
+			/* Its verdicts would rest on a partial view. */
+			e->stats.cands_dropped++;
+			op->lost++;
 			continue;
+		}
 		c->ins = *r;
 		c->inval = iv;
-		attributed = true;
 	}
 	if (!attributed)
 		e->stats.unattributed++;
@@ -422,8 +450,13 @@ static enum rw_verdict judge(const struct op *op, const struct cand *c,
 	default:
 		break;
 	}
-	if (ins->flags & RW_INSERT_UNTRACKED)
+	/* Evidence is missing: a deletion, free, page check or the insert
+	 * record of another page may be what was lost. Never a confident race. */
+	if ((ins->flags & RW_INSERT_UNTRACKED) || op->lost)
 		return VERDICT_UNTRACKED;
+	/* Its end is only known to precede the task's next operation. */
+	if (op->flags & RW_OP_END_NO_RETURN)
+		return VERDICT_UNFINISHED;
 	/*
 	 * Readers held invalidate_lock (5.15+), so the invalidator was outside
 	 * its exclusive section; it freed nothing afterwards, so its mapping
@@ -480,6 +513,9 @@ static void judge_op(struct engine *e, struct op *op)
 			.op_ended = op->ended,
 			.op_end_ts = op->end_ts,
 			.op_ret = op->ret,
+			.op_flags = op->flags,
+			.op_lost = op->lost,
+			.op_expired = op->expired,
 			.nfree = op->nfree,
 			.first_free_ts = op->first_free_ts,
 			.last_free_ts = op->last_free_ts,
@@ -500,17 +536,34 @@ static void judge_op(struct engine *e, struct op *op)
 	}
 }
 
+/* An operation that never returns (a missed kretprobe, a task stuck in
+ * the kernel) must not hold memory, or BPF's window, forever. */
+static bool expired(const struct engine *e, const struct op *op, __u64 now)
+{
+	return !op->ended && e->opts.max_op_age_ns &&
+	       op->begin.hdr.ts + e->opts.max_op_age_ns <= now;
+}
+
 static void judge_matching(struct engine *e, bool all, __u64 now)
 {
 	struct op **link = &e->ops;
 
 	while (*link) {
 		struct op *op = *link;
+		bool done = all || (op->ended && op->end_ts + e->opts.grace_ns <= now);
 
-		if (all || (op->ended && op->end_ts + e->opts.grace_ns <= now)) {
+		if (!done && expired(e, op, now)) {
+			op->expired = true;
+			e->stats.ops_expired++;
+			if (e->opts.on_expire)
+				e->opts.on_expire(&op->begin, e->opts.ctx);
+			done = true;
+		}
+		if (done) {
 			judge_op(e, op);
 			*link = op->next;
 			op_free(op);
+			e->nops--;
 		} else {
 			link = &op->next;
 		}

@@ -55,6 +55,9 @@ struct rw_window {
 	bool op_ended;
 	__u64 op_end_ts;
 	__s64 op_ret;
+	__u32 op_flags;		/* RW_OP_END_* */
+	__u32 op_lost;		/* records BPF could not send (rw_op_end.lost) */
+	bool op_expired;
 	__u64 nfree;
 	__u64 first_free_ts;
 	__u64 last_free_ts;
@@ -81,16 +84,34 @@ struct engine_stats {
 	__u64 orphans;		/* records of an operation never seen to begin */
 	__u64 unattributed;	/* candidate inserts in no known window */
 	__u64 verdicts[VERDICT_MAX];
+	/* Operations whose picture is incomplete (README "Lost data"). */
+	__u64 ops_incomplete;	/* BPF could not send some of their records */
+	__u64 ops_unwatched;	/* no window could be opened for them */
+	__u64 ops_no_return;	/* their return never fired */
+	__u64 ops_expired;	/* open longer than max_op_age_ns: given up */
+	__u64 ops_dropped;	/* engine full (ENGINE_MAX_OPS): not tracked */
+	__u64 cands_dropped;	/* over ENGINE_MAX_CANDS in one operation */
 };
+
+/* Bounds on the engine's memory whatever the kernel sends. */
+#define ENGINE_MAX_OPS		16384
+#define ENGINE_MAX_CANDS	65536	/* per operation */
+#define ENGINE_MAX_INVALS	1024	/* per operation */
 
 typedef void (*engine_window_fn)(const struct rw_window *w, void *ctx);
 /* A surviving candidate is judged: BPF may stop tracking its page. */
 typedef void (*engine_forget_fn)(const struct rw_inode_key *key, __u64 index, void *ctx);
+/* An operation expired: BPF may still hold its state (a missed return). */
+typedef void (*engine_expire_fn)(const struct rw_op_begin *op, void *ctx);
 
 struct engine_opts {
 	engine_window_fn on_window;
 	engine_forget_fn on_forget;	/* may be NULL */
+	engine_expire_fn on_expire;	/* may be NULL */
 	void *ctx;
+	/* An operation still open this long after it began is judged as it
+	 * stands (unfinished) and forgotten; 0: never. */
+	__u64 max_op_age_ns;
 	/* How long after an operation's end to wait for records from other
 	 * CPUs with earlier timestamps before judging it. */
 	__u64 grace_ns;
@@ -104,7 +125,8 @@ struct engine;
 struct engine *engine__new(const struct engine_opts *opts);
 void engine__free(struct engine *e);
 void engine__feed(struct engine *e, const union rw_record *rec);
-/* Judge every operation that ended before now - grace. */
+/* Judge every operation that ended before now - grace, and expire those
+ * open longer than max_op_age_ns. */
 void engine__tick(struct engine *e, __u64 now);
 /* Judge everything, finished or not (at exit). */
 void engine__flush(struct engine *e);

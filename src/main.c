@@ -20,7 +20,9 @@
 #include "cli.h"
 #include "engine.h"
 #include "events.h"
+#include "expire.h"
 #include "ksyms.h"
+#include "losses.h"
 #include "probe.h"
 #include "report.h"
 
@@ -39,7 +41,8 @@ struct session {
 	struct report *report;
 	struct ksyms *ksyms;
 	__u64 malformed;
-	__u64 lost_warned;
+	__u64 released;		/* expired operations whose BPF state we dropped */
+	struct loss_watch losses;
 };
 
 /* libbpf's warnings always reach stderr; its debug output only with -vv. */
@@ -129,16 +132,21 @@ static int fetch_stack(__s32 id, __u64 *ips, int max, void *ctx)
 	return max;
 }
 
-/* Ring buffer losses are reported as they happen, at most once a second. */
+static void on_expire(const struct rw_op_begin *op, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (expire__release(s->skel, op))
+		s->released++;
+}
+
+/* Every loss is reported as it happens, at most once a second. */
 static void warn_losses(struct session *s)
 {
-	__u64 lost = s->skel->bss->counters[RW_CNT_RINGBUF_FULL];
+	__u64 counters[RW_CNT_MAX];
 
-	if (lost > s->lost_warned) {
-		fprintf(stderr, "racewatch: WARNING! lost %llu records (ring buffer full); "
-			"grow it with --ringbuf-size\n", (unsigned long long)(lost - s->lost_warned));
-		s->lost_warned = lost;
-	}
+	memcpy(counters, s->skel->bss->counters, sizeof(counters));
+	losses__warn(&s->losses, counters, engine__stats(s->engine), stderr);
 }
 
 static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan)
@@ -249,7 +257,9 @@ static int run(struct session *s, struct plan *plan)
 	struct engine_opts eopts = {
 		.on_window = on_window,
 		.on_forget = on_forget,
+		.on_expire = on_expire,
 		.ctx = s,
+		.max_op_age_ns = s->cfg.max_op_age_s * 1000000000ULL,
 		.grace_ns = GRACE_NS,
 		.page_shift = s->skel->rodata->page_shift,	/* set by attach__configure() */
 	};
@@ -292,6 +302,7 @@ static int run(struct session *s, struct plan *plan)
 	engine__flush(s->engine);
 	memcpy(losses.counters, s->skel->bss->counters, sizeof(losses.counters));
 	losses.malformed = s->malformed;
+	losses.released = s->released;
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
 	warn_losses(s);
 	if (!err && s->cfg.fail_on_race && engine__stats(s->engine)->verdicts[VERDICT_RACE])

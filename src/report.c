@@ -307,11 +307,16 @@ static void window_json(struct report *r, const struct rw_window *w)
 		"\"begin_ns\":%llu,",
 		(unsigned long long)op->op_id, op_kind_name(op->kind), buf,
 		(long long)op->offset, (long long)op->len, (unsigned long long)op->hdr.ts);
-	if (w->op_ended)
+	if (w->op_ended && !(w->op_flags & RW_OP_END_NO_RETURN))
 		fprintf(out, "\"end_ns\":%llu,\"ret\":%lld,", (unsigned long long)w->op_end_ts,
 			(long long)w->op_ret);
 	else
 		fputs("\"end_ns\":null,\"ret\":null,", out);
+	/* Why its verdicts may rest on a partial view (README "Lost data"). */
+	fprintf(out, "\"lost\":%u,\"no_return\":%s,\"unwatched\":%s,\"expired\":%s,",
+		w->op_lost, w->op_flags & RW_OP_END_NO_RETURN ? "true" : "false",
+		w->op_flags & RW_OP_END_UNWATCHED ? "true" : "false",
+		w->op_expired ? "true" : "false");
 	fprintf(out, "\"drop\":{\"fn\":\"%s\",", inval_fn_name(w->inval->fn));
 	json_page_index(out, "first", w->inval->first);
 	fputc(',', out);
@@ -406,6 +411,8 @@ static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_STASH_FULL]		= "stash_map_full",
 	[RW_CNT_STACK_FAIL]		= "stack_failures",
 	[RW_CNT_WINDOW_LOST]		= "windows_lost",
+	[RW_CNT_SLOTS_FULL]		= "slots_map_full",
+	[RW_CNT_RETURN_MISSED]		= "returns_missed",
 };
 
 /* One flat "inode" record per inode, then the "summary": easy to grep and
@@ -445,6 +452,13 @@ static void summary_json(struct report *r, const struct engine *e,
 	fprintf(out, "},\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);
+	fprintf(out, "},\"incomplete\":{\"ops_lossy\":%llu,\"ops_unwatched\":%llu,"
+		"\"ops_no_return\":%llu,\"ops_expired\":%llu,\"ops_released\":%llu,"
+		"\"ops_dropped\":%llu,\"cands_dropped\":%llu",
+		(unsigned long long)st->ops_incomplete, (unsigned long long)st->ops_unwatched,
+		(unsigned long long)st->ops_no_return, (unsigned long long)st->ops_expired,
+		(unsigned long long)losses->released, (unsigned long long)st->ops_dropped,
+		(unsigned long long)st->cands_dropped);
 	fputs("},\"lost\":{", out);
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
@@ -500,6 +514,12 @@ static void summary_text(struct report *r, const struct engine *e,
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, " %s %llu", counter_names[c], (unsigned long long)losses->counters[c]);
 	fputc('\n', out);
+	fprintf(out, "  incomplete operations: %llu lossy, %llu unwatched, %llu no return, "
+		"%llu expired (%llu released in BPF), %llu dropped; %llu candidates dropped\n",
+		(unsigned long long)st->ops_incomplete, (unsigned long long)st->ops_unwatched,
+		(unsigned long long)st->ops_no_return, (unsigned long long)st->ops_expired,
+		(unsigned long long)losses->released, (unsigned long long)st->ops_dropped,
+		(unsigned long long)st->cands_dropped);
 	plan__print(plan, out, false);
 }
 

@@ -28,6 +28,7 @@ struct report_opts {
 struct report_losses {
 	__u64 counters[RW_CNT_MAX];	/* BPF .bss counters */
 	__u64 malformed;		/* records that failed to decode */
+	__u64 released;			/* expired operations released in BPF */
 };
 
 struct report;

@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
 	    linux-libc-dev)
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt)
+	   util-linux apt jq)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -294,14 +294,15 @@ static int type_is(const struct input *in, const char *field, const char *want)
 	return err;
 }
 
-/* Only version 1 records are understood; an absent "v" is taken as 1. */
+/* Versions 1 and 2 are understood (2 added the operations' loss fields,
+ * which racematch does not read); an absent "v" is taken as 1. */
 static int check_version(const struct input *in)
 {
 	int64_t v;
 	int err;
 
 	err = ndjson__get_i64(in->line, in->len, "v", &v);
-	if (err == -ENOENT || (!err && v == 1))
+	if (err == -ENOENT || (!err && (v == 1 || v == 2)))
 		return 0;
 	fprintf(stderr, "racematch: %s:%lu: unsupported record version\n",
 		in->path, in->lineno);

@@ -52,6 +52,12 @@ static void test_bad_input(void)
 		{ "racewatch", "--path", "/nonexistent/racewatch" },
 		{ "racewatch", "--no-such-option", NULL },
 		{ "racewatch", "stray", NULL },
+		{ "racewatch", "--max-op-age", "-1" },
+		{ "racewatch", "--test-map-size", "ops" },
+		{ "racewatch", "--test-map-size", "opsx=4" },
+		{ "racewatch", "--test-map-size", "ops=0" },
+		{ "racewatch", "--test-map-size", "ringbuf=6000" },
+		{ "racewatch", "--test-map-size", "ringbuf=2048" },
 	};
 	struct rw_config cfg;
 
@@ -62,10 +68,29 @@ static void test_bad_input(void)
 	}
 }
 
+static void test_loss_knobs(void)
+{
+	const char *argv[] = { "racewatch", "--max-op-age", "5", "--test-map-size", "ops=1",
+			       "--test-map-size", "ringbuf=4096", "--test-map-size", "candidates=16" };
+	struct rw_config cfg;
+
+	ASSERT_EQ(parse(&cfg, 1, argv), RW_EXIT_OK, "no options");
+	ASSERT_EQ(cfg.max_op_age_s, 60, "default operation age bound");
+	for (int m = 0; m < TEST_MAP_MAX; m++)
+		ASSERT_EQ(cfg.test_map_size[m], 0, cli__test_map_name(m));
+	ASSERT_EQ(parse(&cfg, 9, argv), RW_EXIT_OK, "knobs");
+	ASSERT_EQ(cfg.max_op_age_s, 5, "operation age bound");
+	ASSERT_EQ(cfg.test_map_size[TEST_MAP_OPS], 1, "ops");
+	ASSERT_EQ(cfg.test_map_size[TEST_MAP_RINGBUF], 4096, "ringbuf bytes");
+	ASSERT_EQ(cfg.test_map_size[TEST_MAP_CANDIDATES], 16, "candidates");
+	ASSERT_EQ(cfg.test_map_size[TEST_MAP_WINDOWS], 0, "others untouched");
+}
+
 void suite_cli(void)
 {
 	harness_suite("cli");
 	RUN(test_defaults_and_values);
 	RUN(test_path_sets_dev_and_inode);
 	RUN(test_bad_input);
+	RUN(test_loss_knobs);
 }

@@ -516,6 +516,140 @@ static void test_orphans_and_stats(void)
 	ASSERT_STREQ(in[0].fstype, "ext4", "fs type");
 }
 
+/* OP_END as BPF sends it when something about the operation was lost. */
+static void op_end_lossy(__u64 op_id, __u32 flags, __u32 lost, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.op_end.op_id = op_id;
+	r.op_end.flags = flags;
+	r.op_end.lost = lost;
+	feed(&r, RW_REC_OP_END, sizeof(r.op_end), ts);
+}
+
+/* A lost record (a DELETE, a free, a PAGE) may be what made it a race. */
+static void test_lost_records_never_race(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 15, 25);
+	block_free(OP, 30);
+	op_end_lossy(OP, 0, 3, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNTRACKED, "verdict");
+	ASSERT_EQ(cap.w[0].op_lost, 3, "lost records carried to the report");
+	ASSERT_EQ(engine__stats(eng)->ops_incomplete, 1, "incomplete operations");
+	ASSERT_EQ(engine__stats(eng)->verdicts[VERDICT_RACE], 0, "no race");
+}
+
+/* Evidence that was seen still decides: a transient page stays transient. */
+static void test_lost_records_keep_seen_evidence(void)
+{
+	setup();
+	punch_510();
+	insert(READER, 15, 12);
+	delete(INVALIDATOR, 15, 14);
+	inval_end(OP, 20);
+	block_free(OP, 30);
+	op_end_lossy(OP, 0, 1, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_TRANSIENT, "verdict");
+}
+
+/* BPF closed it when the task began another operation: end unknown. */
+static void test_missed_return_is_unfinished(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 15, 25);
+	op_end_lossy(OP, RW_OP_END_NO_RETURN, 0, 900);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNFINISHED, "verdict");
+	ASSERT_EQ(engine__stats(eng)->ops_no_return, 1, "operations without return");
+}
+
+static void test_unwatched_counted(void)
+{
+	setup();
+	punch_510();
+	op_end_lossy(OP, RW_OP_END_UNWATCHED, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 0, "no window: none was watched");
+	ASSERT_EQ(engine__stats(eng)->ops_unwatched, 1, "unwatched operations");
+}
+
+static struct rw_op_begin expired_op;
+static int nexpired;
+
+static void capture_expire(const struct rw_op_begin *op, void *ctx)
+{
+	expired_op = *op;
+	nexpired++;
+}
+
+/* An operation whose return never comes is given up after max_op_age. */
+static void test_expiry(void)
+{
+	struct engine_opts opts = {
+		.on_window = capture_window,
+		.on_expire = capture_expire,
+		.grace_ns = 5,
+		.page_shift = 12,
+		.max_op_age_ns = 100,
+	};
+
+	memset(&cap, 0, sizeof(cap));
+	nexpired = 0;
+	engine__free(eng);
+	eng = engine__new(&opts);
+	punch_510();			/* begins at 5 */
+	insert(READER, 15, 25);
+	engine__tick(eng, 104);
+	ASSERT_EQ(nexpired, 0, "not yet: 99 ns old");
+	engine__tick(eng, 105);
+	ASSERT_EQ(nexpired, 1, "expired at 100 ns");
+	ASSERT_EQ(expired_op.op_id, OP, "the expired operation, for BPF to release");
+	ASSERT_EQ(expired_op.task.tid, INVALIDATOR, "its task");
+	ASSERT_EQ(cap.n, 1, "its candidate judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNFINISHED, "verdict");
+	ASSERT_TRUE(cap.w[0].op_expired, "window says expired");
+	ASSERT_EQ(engine__stats(eng)->ops_expired, 1, "expired count");
+	/* Its late records are orphans, not a new operation. */
+	op_end(OP, 0, 200);
+	ASSERT_EQ(engine__stats(eng)->orphans, 1, "late OP_END");
+	engine__tick(eng, 10000);
+	ASSERT_EQ(cap.n, 1, "nothing judged twice");
+}
+
+/* Whatever BPF sends, the engine's memory stays bounded. */
+static void test_bounds(void)
+{
+	setup();
+	for (__u64 i = 0; i < ENGINE_MAX_OPS + 10; i++)
+		op_begin(1000 + i, RW_OP_FALLOCATE, 5);
+	ASSERT_EQ(engine__stats(eng)->ops_dropped, 10, "operations over the bound");
+	engine__flush(eng);
+
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	for (__u64 i = 0; i < ENGINE_MAX_CANDS + 3; i++)
+		insert(READER, 15, 25);
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	memset(&cap, 0, sizeof(cap));
+	engine__tick(eng, 1000);
+	ASSERT_EQ(engine__stats(eng)->cands_dropped, 3, "candidates over the bound");
+	ASSERT_EQ(engine__stats(eng)->verdicts[VERDICT_UNTRACKED], ENGINE_MAX_CANDS,
+		  "kept candidates are judged untracked");
+	ASSERT_EQ(engine__stats(eng)->verdicts[VERDICT_RACE], 0, "no race");
+}
+
 void suite_engine(void)
 {
 	harness_suite("engine");
@@ -541,6 +675,12 @@ void suite_engine(void)
 	RUN(test_flush_unfinished);
 	RUN(test_untracked);
 	RUN(test_orphans_and_stats);
+	RUN(test_lost_records_never_race);
+	RUN(test_lost_records_keep_seen_evidence);
+	RUN(test_missed_return_is_unfinished);
+	RUN(test_unwatched_counted);
+	RUN(test_expiry);
+	RUN(test_bounds);
 	engine__free(eng);
 	eng = NULL;
 }

@@ -97,7 +97,7 @@ static void test_json_line(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":1,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":2,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"ext4\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -105,6 +105,7 @@ static void test_json_line(void)
 		"\"invalidator\":{\"pid\":100,\"tid\":100,\"comm\":\"racegen\"},"
 		"\"op\":{\"id\":7,\"kind\":\"fallocate\",\"mode\":\"PUNCH_HOLE|KEEP_SIZE\","
 		"\"offset\":40960,\"len\":65536,\"begin_ns\":1000000,\"end_ns\":3000000,\"ret\":0,"
+		"\"lost\":0,\"no_return\":false,\"unwatched\":false,\"expired\":false,"
 		"\"drop\":{\"fn\":\"truncate_inode_pages_range\",\"first\":10,\"last\":25,"
 		"\"begin_ns\":1200000},"
 		"\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,\"last_ns\":2500000}},"

@@ -2,11 +2,13 @@
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "cli.h"
+#include "escape.h"
 
 const char *argp_program_version = "racewatch 0.1 (record ABI 1)";
 
@@ -32,6 +34,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FAIL_ON_RACE,
 	OPT_RINGBUF,
+	OPT_RAW_ADDRESSES,
 	OPT_USAGE,
 };
 
@@ -48,6 +51,8 @@ static const struct argp_option options[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the attach plan and exit" },
 	{ "fail-on-race", OPT_FAIL_ON_RACE, NULL, 0, "Exit with status 3 when a race was reported" },
 	{ "ringbuf-size", OPT_RINGBUF, "MIB", 0, "Ring buffer size in MiB, a power of two (default 4)" },
+	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
+	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
 	{ "help", 'h', NULL, 0, "Show this help and exit" },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit" },
@@ -58,15 +63,27 @@ static const struct argp_option options[] = {
 /* argp delivers ARGP_KEY_ERROR after any failed key: report only once. */
 static bool error_reported;
 
-/* One line, the house format; the caller returns RW_EXIT_USAGE. */
+/*
+ * One line, the house format; the caller returns RW_EXIT_USAGE. The
+ * argument is escaped: it may come from a script or a file name with a
+ * newline or terminal controls in it.
+ */
 static int usage_error(const char *fmt, const char *arg)
 {
+	size_t len;
+	char *esc;
+
 	if (error_reported)
 		return EINVAL;
 	error_reported = true;
+	len = escape__text(NULL, 0, arg, SIZE_MAX) + 1;
+	esc = malloc(len);
+	if (esc)
+		escape__text(esc, len, arg, SIZE_MAX);
 	fprintf(stderr, "racewatch: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc ? esc : "(out of memory)");
 	fprintf(stderr, " (see racewatch --help)\n");
+	free(esc);
 	return EINVAL;
 }
 
@@ -157,6 +174,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_long(arg, 1, 1024, &v) || (v & (v - 1)))
 			return usage_error("invalid --ringbuf-size '%s': a power of two, 1 to 1024 MiB", arg);
 		cfg->ringbuf_mib = v;
+		break;
+	case OPT_RAW_ADDRESSES:
+		cfg->raw_addresses = true;
 		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);

@@ -4,12 +4,8 @@
 #include <stdlib.h>
 #include "escape.h"
 #include "harness.h"
+#include "hostile.h"
 #include "suites.h"
-
-/* A reader that names itself r"d\ newline \x01 \xff \xfe (prctl). */
-#define HOSTILE		"r\"d\\\n\x01\xff\xfe"
-#define HOSTILE_TEXT	"r\"d\\\\\\n\\x01\\xff\\xfe"
-#define HOSTILE_JSON	"r\\\"d\\\\\\\\\\n\\u0001\\\\xff\\\\xfe"
 
 static char buf[4096];
 
@@ -29,6 +25,10 @@ static void test_hostile(void)
 {
 	ASSERT_STREQ(text(HOSTILE, 16), HOSTILE_TEXT, "text");
 	ASSERT_STREQ(json(HOSTILE, 16), HOSTILE_JSON, "json");
+	ASSERT_STREQ(text(OSC, 16), OSC_TEXT, "text, terminal title");
+	ASSERT_STREQ(json(OSC, 16), OSC_JSON, "json, terminal title");
+	ASSERT_STREQ(text(RLO, 16), RLO_TEXT, "text, bidi override");
+	ASSERT_STREQ(json(RLO, 16), RLO_JSON, "json, bidi override");
 }
 
 static void all_bytes(char *s)

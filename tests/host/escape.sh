@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Hostile task names reach stdout escaped, never raw (README.md, "Output").
 # racegen names its readers r"d\ newline \x01 \xff \xfe and its invalidator
-# with an xterm title sequence; racewatch -v watches it once as text and
-# once as NDJSON (two instances, one run). Text lines must keep to the
-# window and summary grammar in printable ASCII; every NDJSON line must be
-# strict UTF-8 and parse as JSON, with the names decoding as specified.
+# with an xterm title sequence; racewatch -v --stacks watches it once as
+# text and once as NDJSON (two instances, one run). Text lines must keep to
+# the window, stack and summary grammar in printable ASCII; every NDJSON
+# line must be strict UTF-8 and parse as JSON, with the names decoding as
+# specified. Neither output may hold a kernel address.
 #   escape.sh [SECONDS]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-secs=${1:-8}
+secs=${1:-10}
 name=escape/ext4
 reader=$'r"d\\\n\x01\xff\xfe'
 writer=$'w\e]0;pwn\a'
@@ -39,7 +40,7 @@ fi
 dev=$(mountpoint -d "$tmp/mnt")
 
 for mode in text json; do
-	args=(-v --dev "$dev")
+	args=(-v --stacks --dev "$dev")
 	[ "$mode" = json ] && args+=(--json)
 	if ! start_racewatch "$tmp/rw.$mode" "$tmp/rw.$mode.err" "${args[@]}"; then
 		fail "$name" "racewatch ($mode) did not start: $(head -c 300 "$tmp/rw.$mode.err")"
@@ -69,10 +70,14 @@ fi
 
 # Text: the only bytes are printable ASCII and the newline ending each line.
 window='^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} (RACE|[a-z-]+) [!-~]+ [0-9]+:[0-9]+ ino [0-9]+ pages [0-9]+-[0-9]+ inserter [ -~]+\[[0-9]+/[0-9]+\] invalidator [ -~]+\[[0-9]+/[0-9]+\] (fallocate\([A-Z_|0-9x]*\)|truncate|invalidate) phase [a-z-]+ page [a-z-]+ locks:( none readable| ino [0-9]+ [ -~]+)$'
+stack='^(    (inserter|invalidator) stack:( \(not collected\))?|      ([!-~]+\+0x[0-9a-f]+( \[[!-~]+\])?|\[unknown\]))$'
 summary='^(racewatch summary after [0-9.]+ s|  inode +fs +ops +ok +bare +drops +inserts( +[a-z-]+)+|  [0-9]+:[0-9]+/[0-9]+ +[!-~]+( +[0-9]+)+|  stale-page windows \(races\): [0-9]+|  records: [0-9]+ malformed, [0-9]+ orphaned, [0-9]+ unattributed inserts|  lost:( [a-z_]+ [0-9]+)+|attach plan \(requested: [a-z]+\)|  [a-zA-Z0-9/ -]+ -> [!-~]+( [!-~()]+)* +-> [a-zA-Z ]+|  +tried: [ -~]+)$'
 lines=$(wc -l < "$tmp/rw.text")
 bad_bytes=$(LC_ALL=C grep -c '[^ -~]' "$tmp/rw.text")
-bad_lines=$(LC_ALL=C grep -Ev -e "$window" -e "$summary" "$tmp/rw.text")
+bad_lines=$(LC_ALL=C grep -Ev -e "$window" -e "$stack" -e "$summary" "$tmp/rw.text")
+# A kernel address is 0xffff... on 64-bit; offsets into symbols are short.
+pointers=$(LC_ALL=C grep -ohE '0x[0-9a-f]{9,}' "$tmp/rw.text" "$tmp/rw.json" | head -3 | tr '\n' ' ')
+frames=$(LC_ALL=C grep -cE '^      [!-~]+\+0x' "$tmp/rw.text")
 hostile_text=$(LC_ALL=C grep -cF "inserter $reader_text[" "$tmp/rw.text")
 writer_lines=$(LC_ALL=C grep -cF "invalidator $writer_text[" "$tmp/rw.text")
 windows_text=$(LC_ALL=C grep -cE "$window" "$tmp/rw.text")
@@ -117,12 +122,16 @@ PY
 )
 jrc=$?
 read -r windows_json hostile_json writer_json <<< "$json"
-summary="text: $lines lines, $windows_text windows, $hostile_text by the reader; json: ${windows_json:-?} windows, ${hostile_json:-?} by the reader"
+summary="text: $lines lines, $windows_text windows, $hostile_text by the reader, $frames frames; json: ${windows_json:-?} windows, ${hostile_json:-?} by the reader"
 
 if [ "$bad_bytes" -ne 0 ]; then
 	fail "$name" "$bad_bytes text lines hold bytes outside 0x20..0x7e: $(LC_ALL=C grep -m1 '[^ -~]' "$tmp/rw.text" | od -An -c | head -3 | tr -s ' \n' ' ')"
 elif [ -n "$bad_lines" ]; then
 	fail "$name" "text lines outside the grammar: $(echo "$bad_lines" | head -3)"
+elif [ -n "$pointers" ]; then
+	fail "$name" "kernel addresses in the output: $pointers"
+elif [ "$frames" -eq 0 ]; then
+	fail "$name" "no symbolized stack frame in the text output ($summary)"
 elif [ "$hostile_text" -eq 0 ]; then
 	fail "$name" "no text window names the reader as '$reader_text' ($summary)"
 elif [ "$writer_lines" -eq 0 ]; then

@@ -184,7 +184,8 @@ static void fmt_time(const struct report *r, __u64 mono_ns, bool utc, char *buf,
 	}
 }
 
-/* Strings we did not write ourselves, escaped as README "Output" says. */
+/* Strings we did not write ourselves, escaped as README "Output" says;
+ * every caller's string fits SYM_LEN (comms, fs types, symbols). */
 static void json_str(FILE *out, const char *s, size_t max)
 {
 	char buf[ESCAPE_JSON_SIZE(SYM_LEN)];

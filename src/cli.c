@@ -2,11 +2,13 @@
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "cli.h"
+#include "escape.h"
 
 const char *argp_program_version = "racewatch 0.1 (record ABI 1)";
 
@@ -34,6 +36,7 @@ enum {
 	OPT_RINGBUF,
 	OPT_MAX_OP_AGE,
 	OPT_TEST_MAP_SIZE,
+	OPT_RAW_ADDRESSES,
 	OPT_USAGE,
 };
 
@@ -70,6 +73,8 @@ static const struct argp_option options[] = {
 	  "SECONDS, e.g. a missed kretprobe (default 60, 0: never)" },
 	{ "test-map-size", OPT_TEST_MAP_SIZE, "MAP=N", 0, "Testing only: shrink a BPF map to force "
 	  "its loss path (ops, invals, windows, candidates, stash, slots, stacks; ringbuf in bytes)" },
+	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
+	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
 	{ "help", 'h', NULL, 0, "Show this help and exit" },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit" },
@@ -80,15 +85,27 @@ static const struct argp_option options[] = {
 /* argp delivers ARGP_KEY_ERROR after any failed key: report only once. */
 static bool error_reported;
 
-/* One line, the house format; the caller returns RW_EXIT_USAGE. */
+/*
+ * One line, the house format; the caller returns RW_EXIT_USAGE. The
+ * argument is escaped: it may come from a script or a file name with a
+ * newline or terminal controls in it.
+ */
 static int usage_error(const char *fmt, const char *arg)
 {
+	size_t len;
+	char *esc;
+
 	if (error_reported)
 		return EINVAL;
 	error_reported = true;
+	len = escape__text(NULL, 0, arg, SIZE_MAX) + 1;
+	esc = malloc(len);
+	if (esc)
+		escape__text(esc, len, arg, SIZE_MAX);
 	fprintf(stderr, "racewatch: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc ? esc : "(out of memory)");
 	fprintf(stderr, " (see racewatch --help)\n");
+	free(esc);
 	return EINVAL;
 }
 
@@ -212,6 +229,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return usage_error("invalid --test-map-size '%s': MAP=N, MAP one of ops, "
 					   "invals, windows, candidates, stash, slots, stacks, ringbuf "
 					   "(bytes: a power of two, 4096 or more)", arg);
+		break;
+	case OPT_RAW_ADDRESSES:
+		cfg->raw_addresses = true;
 		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);

@@ -41,6 +41,7 @@ struct rw_config {
 	const char *path;
 	bool json;
 	bool stacks;
+	bool raw_addresses;		/* unresolved frames as 0x..., not [unknown] */
 	bool dry_run;
 	bool fail_on_race;
 	int verbose;

@@ -5,11 +5,15 @@
  * CAP_SYSLOG (kptr_restrict); names still answer ksyms__find().
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ksyms.h"
+
+/* Longest function we trust to run past an object's last symbol. */
+#define KSYMS_MAX_TAIL	0x10000
 
 struct ksyms {
 	struct ksym *syms;
@@ -131,6 +135,13 @@ void ksyms__free(struct ksyms *ks)
 	free(ks);
 }
 
+static bool same_object(const struct ksym *a, const struct ksym *b)
+{
+	if (!a->module || !b->module)
+		return a->module == b->module;
+	return !strcmp(a->module, b->module);
+}
+
 const struct ksym *ksyms__resolve(const struct ksyms *ks, unsigned long addr)
 {
 	size_t lo = 0, hi = ks->nr;
@@ -146,6 +157,17 @@ const struct ksym *ksyms__resolve(const struct ksyms *ks, unsigned long addr)
 	}
 	if (!lo || !ks->syms[lo - 1].addr)
 		return NULL;
+	/*
+	 * kallsyms has no sizes. A symbol ends where the next one of the same
+	 * object starts; after the last one of vmlinux or a module, only a
+	 * short tail is believed. Else an address in a gap (the module area
+	 * beyond vmlinux) would print as "last_symbol+0x3f4e0000", which
+	 * leaks the distance between separately randomized regions.
+	 */
+	if (lo == ks->nr || !same_object(&ks->syms[lo - 1], &ks->syms[lo])) {
+		if (addr - ks->syms[lo - 1].addr >= KSYMS_MAX_TAIL)
+			return NULL;
+	}
 	return &ks->syms[lo - 1];
 }
 

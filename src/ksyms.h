@@ -15,7 +15,8 @@ struct ksyms;
 struct ksyms *ksyms__load(const char *path);
 void ksyms__free(struct ksyms *ks);
 
-/* The symbol containing addr (greatest address <= addr), or NULL. */
+/* The symbol containing addr (greatest address <= addr, and addr before the
+ * next symbol of the same object or within 64 KiB of an object's last), or NULL. */
 const struct ksym *ksyms__resolve(const struct ksyms *ks, unsigned long addr);
 /* The first symbol with this exact name, or NULL. */
 const struct ksym *ksyms__find(const struct ksyms *ks, const char *name);

@@ -249,6 +249,7 @@ static int run(struct session *s, struct plan *plan)
 		.json = s->cfg.json,
 		.verbose = s->cfg.verbose > 0,
 		.stacks = s->cfg.stacks,
+		.raw_addresses = s->cfg.raw_addresses,
 		.pid = s->cfg.pid,
 		.realtime_offset = realtime_offset(),
 		.stack_fn = fetch_stack,
@@ -273,7 +274,7 @@ static int run(struct session *s, struct plan *plan)
 		s->ksyms = ksyms__load("/proc/kallsyms");
 		if (!s->ksyms)
 			fprintf(stderr, "racewatch: failed to read /proc/kallsyms: %s; "
-				"stacks will show raw addresses\n", strerror(errno));
+				"stack frames will not be symbolized\n", strerror(errno));
 	}
 	ropts.ksyms = s->ksyms;
 	s->report = report__new(stdout, &ropts);

@@ -6,8 +6,10 @@
  * to the requested mechanism for required roles (see plan__select()).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "escape.h"
 #include "plan.h"
 #include "racewatch.h"
 
@@ -354,23 +356,27 @@ void plan__format_tried(const struct plan_role *role, char *buf, size_t len)
 	}
 }
 
+/* Symbols and reasons may come from the kernel: escaped (escape.h). */
 void plan__print(const struct plan *plan, FILE *out, bool verbose)
 {
-	char tried[1024];
+	char tried[1024], esc[ESCAPE_TEXT_SIZE(1024)];
 
 	fprintf(out, "attach plan (requested: %s)\n", plan__mech_name(plan->requested));
 	for (int i = 0; i < ROLE_MAX; i++) {
 		const struct plan_role *r = &plan->roles[i];
 
-		if (r->served)
+		if (r->served) {
+			escape__text(esc, sizeof(esc), r->symbol, SIZE_MAX);
 			fprintf(out, "  %-24s -> %-44s -> %s\n", plan__role_name(i),
-				r->symbol, plan__mech_name(r->mech));
-		else
+				esc, plan__mech_name(r->mech));
+		} else {
 			fprintf(out, "  %-24s -> %-44s -> %s\n", plan__role_name(i),
 				"(none)", r->required ? "MISSING" : "not covered");
+		}
 		if ((verbose || !r->served) && r->ntried) {
 			plan__format_tried(r, tried, sizeof(tried));
-			fprintf(out, "  %-24s    tried: %s\n", "", tried);
+			escape__text(esc, sizeof(esc), tried, sizeof(tried));
+			fprintf(out, "  %-24s    tried: %s\n", "", esc);
 		}
 	}
 }

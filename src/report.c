@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "escape.h"
 #include "ksyms.h"
 #include "report.h"
 
 #define MAX_STACK 127
+/* Lock text: the template's longest case plus an escaped comm. */
+#define LOCK_TEXT_LEN	(128 + ESCAPE_JSON_SIZE(RW_COMM_LEN))
+#define SYM_LEN		192
 
 struct report {
 	FILE *out;
@@ -71,8 +75,9 @@ void report__falloc_mode(__u32 mode, char *buf, size_t len)
 		snprintf(buf + off, off < len ? len - off : 0, "%s0x%x", off ? "|" : "", mode);
 }
 
-void report__lock_text(const char *name, __u64 ino, const struct rw_lock *l,
-		       char *buf, size_t len)
+/* owner: the lock owner's comm, already escaped for the output at hand. */
+static void lock_text(const char *name, __u64 ino, const struct rw_lock *l,
+		      const char *owner, char *buf, size_t len)
 {
 	const char *waiters = l->waiters ? ", waiters queued" : "";
 
@@ -87,14 +92,14 @@ void report__lock_text(const char *name, __u64 ino, const struct rw_lock *l,
 		snprintf(buf, len, "ino %llu %s free", (unsigned long long)ino, name);
 		break;
 	case RW_LOCK_WRITE:
-		snprintf(buf, len, "ino %llu %s held W by %.16s[%u]%s", (unsigned long long)ino,
-			 name, l->owner_comm, l->owner_pid, waiters);
+		snprintf(buf, len, "ino %llu %s held W by %s[%u]%s", (unsigned long long)ino,
+			 name, owner, l->owner_pid, waiters);
 		break;
 	case RW_LOCK_READ:
 		if (l->owner_pid)
-			snprintf(buf, len, "ino %llu %s held R by %u reader%s (last %.16s[%u])%s",
+			snprintf(buf, len, "ino %llu %s held R by %u reader%s (last %s[%u])%s",
 				 (unsigned long long)ino, name, l->readers,
-				 l->readers == 1 ? "" : "s", l->owner_comm, l->owner_pid, waiters);
+				 l->readers == 1 ? "" : "s", owner, l->owner_pid, waiters);
 		else
 			snprintf(buf, len, "ino %llu %s held R by %u reader%s%s",
 				 (unsigned long long)ino, name, l->readers,
@@ -103,6 +108,15 @@ void report__lock_text(const char *name, __u64 ino, const struct rw_lock *l,
 	default:
 		snprintf(buf, len, "ino %llu %s state %u", (unsigned long long)ino, name, l->state);
 	}
+}
+
+void report__lock_text(const char *name, __u64 ino, const struct rw_lock *l,
+		       char *buf, size_t len)
+{
+	char owner[ESCAPE_TEXT_SIZE(RW_COMM_LEN)];
+
+	escape__text(owner, sizeof(owner), l->owner_comm, sizeof(l->owner_comm));
+	lock_text(name, ino, l, owner, buf, len);
 }
 
 static const struct rw_lock *lock_at(const struct rw_locks *locks, int i)
@@ -170,20 +184,14 @@ static void fmt_time(const struct report *r, __u64 mono_ns, bool utc, char *buf,
 	}
 }
 
+/* Strings we did not write ourselves, escaped as README "Output" says;
+ * every caller's string fits SYM_LEN (comms, fs types, symbols). */
 static void json_str(FILE *out, const char *s, size_t max)
 {
-	fputc('"', out);
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = s[i];
+	char buf[ESCAPE_JSON_SIZE(SYM_LEN)];
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	escape__json(buf, sizeof(buf), s, max < SYM_LEN ? max : SYM_LEN);
+	fprintf(out, "\"%s\"", buf);
 }
 
 static void json_task(FILE *out, const char *name, const struct rw_task *t)
@@ -195,7 +203,7 @@ static void json_task(FILE *out, const char *name, const struct rw_task *t)
 
 static void json_locks(FILE *out, const char *key, __u64 ino, const struct rw_locks *locks)
 {
-	char text[160];
+	char text[LOCK_TEXT_LEN], owner[ESCAPE_JSON_SIZE(RW_COMM_LEN)];
 
 	fprintf(out, "\"%s\":{", key);
 	for (int i = 0; i < 3; i++) {
@@ -213,11 +221,11 @@ static void json_locks(FILE *out, const char *key, __u64 ino, const struct rw_lo
 				fputc('}', out);
 			}
 		}
-		report__lock_text(lock_names[i], ino, l, text, sizeof(text));
-		if (text[0]) {
-			fputs(",\"text\":", out);
-			json_str(out, text, sizeof(text));
-		}
+		/* The template is plain ASCII: only the owner needs escaping. */
+		escape__json(owner, sizeof(owner), l->owner_comm, sizeof(l->owner_comm));
+		lock_text(lock_names[i], ino, l, owner, text, sizeof(text));
+		if (text[0])
+			fprintf(out, ",\"text\":\"%s\"", text);
 		fputc('}', out);
 	}
 	fputc('}', out);
@@ -230,12 +238,20 @@ static int fetch_stack(const struct report *r, __s32 id, __u64 *ips)
 	return r->opts.stack_fn(id, ips, MAX_STACK, r->opts.stack_ctx);
 }
 
+/*
+ * Unescaped: callers escape the whole string, whose template is plain
+ * ASCII. An address that resolves to no symbol is a raw kernel pointer, a
+ * KASLR leak in a log anyone may read: "[unknown]", as perf prints it,
+ * unless --raw-addresses asked for it.
+ */
 static void sym_text(const struct report *r, __u64 ip, char *buf, size_t len)
 {
 	const struct ksym *s = r->opts.ksyms ? ksyms__resolve(r->opts.ksyms, ip) : NULL;
 
-	if (!s)
+	if (!s && r->opts.raw_addresses)
 		snprintf(buf, len, "0x%llx", (unsigned long long)ip);
+	else if (!s)
+		snprintf(buf, len, "[unknown]");
 	else if (s->module)
 		snprintf(buf, len, "%s+0x%llx [%s]", s->name,
 			 (unsigned long long)(ip - s->addr), s->module);
@@ -246,7 +262,7 @@ static void sym_text(const struct report *r, __u64 ip, char *buf, size_t len)
 static void json_stack(const struct report *r, const char *name, __s32 id)
 {
 	__u64 ips[MAX_STACK];
-	char sym[192];
+	char sym[SYM_LEN];
 	int n = fetch_stack(r, id, ips);
 
 	fprintf(r->out, "\"%s\":[", name);
@@ -262,13 +278,14 @@ static void json_stack(const struct report *r, const char *name, __s32 id)
 static void text_stack(const struct report *r, const char *name, __s32 id)
 {
 	__u64 ips[MAX_STACK];
-	char sym[192];
+	char sym[SYM_LEN], esc[ESCAPE_TEXT_SIZE(SYM_LEN)];
 	int n = fetch_stack(r, id, ips);
 
 	fprintf(r->out, "    %s stack:%s\n", name, n > 0 ? "" : " (not collected)");
 	for (int i = 0; i < n && ips[i]; i++) {
 		sym_text(r, ips[i], sym, sizeof(sym));
-		fprintf(r->out, "      %s\n", sym);
+		escape__text(esc, sizeof(esc), sym, sizeof(sym));
+		fprintf(r->out, "      %s\n", esc);
 	}
 }
 
@@ -352,18 +369,23 @@ static void window_text(struct report *r, const struct rw_window *w)
 	const struct rw_insert *ins = w->insert;
 	const struct rw_op_begin *op = w->op;
 	__u64 last = ins->index + (ins->nr_pages ? ins->nr_pages : 1) - 1;
-	char when[32], optext[128], lock[160];
+	char when[32], optext[128], lock[LOCK_TEXT_LEN];
+	char fs[ESCAPE_TEXT_SIZE(RW_FSTYPE_LEN)];
+	char inserter[ESCAPE_TEXT_SIZE(RW_COMM_LEN)], invalidator[ESCAPE_TEXT_SIZE(RW_COMM_LEN)];
 	bool any = false;
 
 	fmt_time(r, ins->hdr.ts, false, when, sizeof(when));
 	op_text(op, optext, sizeof(optext));
-	fprintf(r->out, "%s %s %.16s %u:%u ino %llu pages %llu-%llu inserter %.16s[%u/%u]"
-		" invalidator %.16s[%u/%u] %s phase %s page %s locks:",
+	escape__text(fs, sizeof(fs), op->fstype, sizeof(op->fstype));
+	escape__text(inserter, sizeof(inserter), ins->task.comm, sizeof(ins->task.comm));
+	escape__text(invalidator, sizeof(invalidator), op->task.comm, sizeof(op->task.comm));
+	fprintf(r->out, "%s %s %s %u:%u ino %llu pages %llu-%llu inserter %s[%u/%u]"
+		" invalidator %s[%u/%u] %s phase %s page %s locks:",
 		when, w->verdict == VERDICT_RACE ? "RACE" : engine__verdict_name(w->verdict),
-		op->fstype, dev_major(ins->key.dev), dev_minor(ins->key.dev),
+		fs, dev_major(ins->key.dev), dev_minor(ins->key.dev),
 		(unsigned long long)ins->key.ino, (unsigned long long)ins->index,
-		(unsigned long long)last, ins->task.comm, ins->task.pid, ins->task.tid,
-		op->task.comm, op->task.pid, op->task.tid, optext,
+		(unsigned long long)last, inserter, ins->task.pid, ins->task.tid,
+		invalidator, op->task.pid, op->task.tid, optext,
 		engine__phase_name(w->phase), engine__evidence_name(w->page));
 	for (int i = 0; i < 3; i++) {
 		report__lock_text(lock_names[i], ins->key.ino, lock_at(&ins->locks, i),
@@ -492,11 +514,12 @@ static void summary_text(struct report *r, const struct engine *e,
 	fputc('\n', out);
 	in = engine__inodes(e, &n);
 	for (size_t i = 0; i < n; i++) {
-		char name[48];
+		char name[48], fs[ESCAPE_TEXT_SIZE(RW_FSTYPE_LEN)];
 
 		snprintf(name, sizeof(name), "%u:%u/%llu", dev_major(in[i].key.dev),
 			 dev_minor(in[i].key.dev), (unsigned long long)in[i].key.ino);
-		fprintf(out, "  %-22s %-8.16s %6llu %6llu %6llu %7llu %7llu", name, in[i].fstype,
+		escape__text(fs, sizeof(fs), in[i].fstype, sizeof(in[i].fstype));
+		fprintf(out, "  %-22s %-8s %6llu %6llu %6llu %7llu %7llu", name, fs,
 			(unsigned long long)in[i].ops, (unsigned long long)in[i].ops_ok,
 			(unsigned long long)in[i].bare_invals,
 			(unsigned long long)in[i].invalidations,

@@ -17,6 +17,7 @@ struct report_opts {
 	bool json;
 	bool verbose;		/* also windows that are not races */
 	bool stacks;
+	bool raw_addresses;	/* unresolved stack frames as 0x..., not [unknown] */
 	__u32 pid;		/* 0: any; else inserter or invalidator pid */
 	__s64 realtime_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	const struct ksyms *ksyms;
@@ -41,7 +42,8 @@ void report__summary(struct report *r, const struct engine *e,
 		     double elapsed_s);
 /* "PUNCH_HOLE|KEEP_SIZE"; "" for 0. */
 void report__falloc_mode(__u32 mode, char *buf, size_t len);
-/* "ino 12 invalidate_lock held W by fallocate[812]"; "" when absent. */
+/* "ino 12 invalidate_lock held W by fallocate[812]"; "" when absent. The
+ * owner's comm is escaped for text (escape.h). */
 void report__lock_text(const char *name, __u64 ino, const struct rw_lock *lock,
 		       char *buf, size_t len);
 

@@ -11,6 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip detect/ext4 "needs root"
 	skip detect/xfs "needs root"
 	skip overload "needs root"
+	skip escape/ext4 "needs root"
 	exit 0
 fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
@@ -18,3 +19,4 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./detect.sh ext4
 ./detect.sh xfs
 ./overload.sh
+./escape.sh

@@ -10,6 +10,7 @@ int main(int argc, char **argv)
 	suite_engine();
 	suite_plan();
 	suite_report();
+	suite_escape();
 	suite_events();
 	suite_ksyms();
 	suite_cli();

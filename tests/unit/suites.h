@@ -5,6 +5,7 @@
 void suite_engine(void);
 void suite_plan(void);
 void suite_report(void);
+void suite_escape(void);
 void suite_events(void);
 void suite_ksyms(void);
 void suite_cli(void);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Option parsing and validation (errors must be usage errors, exit 64). */
+#include <stdio.h>
+#include <unistd.h>
 #include "harness.h"
 #include "cli.h"
+#include "hostile.h"
 #include "suites.h"
 
 static int parse(struct rw_config *cfg, int argc, const char **argv)
@@ -28,6 +31,10 @@ static void test_defaults_and_values(void)
 	ASSERT_TRUE(cfg.json && cfg.stacks && cfg.fail_on_race, "flags");
 	ASSERT_EQ(cfg.verbose, 2, "verbosity");
 	ASSERT_EQ(cfg.ringbuf_mib, 16, "ring buffer");
+	ASSERT_TRUE(!cfg.raw_addresses, "no raw addresses by default");
+	argv[1] = "--raw-addresses";
+	ASSERT_EQ(parse(&cfg, 2, argv), RW_EXIT_OK, "--raw-addresses");
+	ASSERT_TRUE(cfg.raw_addresses, "raw addresses asked for");
 }
 
 static void test_path_sets_dev_and_inode(void)
@@ -86,6 +93,33 @@ static void test_loss_knobs(void)
 	ASSERT_EQ(cfg.test_map_size[TEST_MAP_WINDOWS], 0, "others untouched");
 }
 
+/* The one stderr line, with the argument escaped as text. */
+static void test_error_escapes_argument(void)
+{
+	const char *argv[] = { "racewatch", "--path", "/nonexistent/" HOSTILE };
+	char line[256] = "";
+	FILE *err = tmpfile();
+	int saved = dup(2);
+	struct rw_config cfg;
+
+	ASSERT_TRUE(err && saved >= 0, "capture stderr");
+	if (!err || saved < 0)
+		return;
+	fflush(stderr);
+	dup2(fileno(err), 2);
+	ASSERT_EQ(parse(&cfg, 3, argv), RW_EXIT_USAGE, "missing path");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(err);
+	ASSERT_EQ(fread(line, 1, sizeof(line) - 1, err),
+		  strlen("racewatch: cannot stat --path '/nonexistent/" HOSTILE_TEXT
+			 "' (see racewatch --help)\n"), "one line, nothing more");
+	ASSERT_STREQ(line, "racewatch: cannot stat --path '/nonexistent/" HOSTILE_TEXT
+		     "' (see racewatch --help)\n", "escaped");
+	fclose(err);
+}
+
 void suite_cli(void)
 {
 	harness_suite("cli");
@@ -93,4 +127,5 @@ void suite_cli(void)
 	RUN(test_path_sets_dev_and_inode);
 	RUN(test_bad_input);
 	RUN(test_loss_knobs);
+	RUN(test_error_escapes_argument);
 }

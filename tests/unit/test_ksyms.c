@@ -31,6 +31,15 @@ static void test_resolve(void)
 	s = ksyms__resolve(ks, 0xffffffffc0100004);
 	ASSERT_STREQ(s ? s->module : NULL, "ext4", "module name");
 	ASSERT_TRUE(ksyms__resolve(ks, 0x1000) == NULL, "below the first symbol");
+	/* No sizes in kallsyms: an object's last symbol gets a 64 KiB tail. */
+	s = ksyms__resolve(ks, 0xffffffff8130fff0);
+	ASSERT_STREQ(s ? s->name : NULL, "truncate_inode_pages_range", "vmlinux's last, in the tail");
+	ASSERT_TRUE(ksyms__resolve(ks, 0xffffffff81310000) == NULL,
+		    "past vmlinux's last symbol: a gap, not +0x10000");
+	ASSERT_TRUE(ksyms__resolve(ks, 0xffffffffc0000000) == NULL, "module area before a module");
+	s = ksyms__resolve(ks, 0xffffffffc0100810);
+	ASSERT_STREQ(s ? s->name : NULL, "ext4_punch_hole", "the last symbol");
+	ASSERT_TRUE(ksyms__resolve(ks, 0xffffffffc0110800) == NULL, "past the last symbol");
 	ksyms__free(ks);
 }
 

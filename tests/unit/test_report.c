@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "harness.h"
+#include "hostile.h"
 #include "ksyms.h"
 #include "report.h"
 #include "suites.h"
@@ -122,6 +123,70 @@ static void test_json_line(void)
 	free(got);
 }
 
+/* Names chosen by the tasks themselves: no line split, no control byte. */
+static struct rw_window hostile_window(void)
+{
+	struct rw_window w = sample_window();
+
+	memcpy(ins.task.comm, HOSTILE, sizeof(HOSTILE));
+	memcpy(op.task.comm, OSC, sizeof(OSC));
+	memcpy(ins.locks.i_rwsem.owner_comm, RLO, sizeof(RLO));
+	ins.locks.invalidate_lock = (struct rw_lock){ .state = RW_LOCK_READ, .readers = 1,
+						      .owner_pid = 201, .owner_tid = 201 };
+	memcpy(ins.locks.invalidate_lock.owner_comm, HOSTILE, sizeof(HOSTILE));
+	memcpy(op.fstype, "fuse\x9b", 6);
+	return w;
+}
+
+static void test_hostile_text(void)
+{
+	struct report_opts opts = { .realtime_offset = OFFSET };
+	struct rw_window w = hostile_window();
+	char *got = render(&opts, &w);
+
+	ASSERT_STREQ(got, "22:13:20.001500 RACE fuse\\x9b 254:1 ino 12 pages 15-15 "
+		     "inserter " HOSTILE_TEXT "[200/201] invalidator " OSC_TEXT "[100/100] "
+		     "fallocate(PUNCH_HOLE|KEEP_SIZE) phase dropped page disk locks: "
+		     "ino 12 invalidate_lock held R by 1 reader (last " HOSTILE_TEXT "[201]); "
+		     "ino 12 i_rwsem held W by " RLO_TEXT "[100]; "
+		     "ino 12 i_mmap_sem unreadable (no BTF for it)\n", "text");
+	free(got);
+}
+
+static void test_hostile_json(void)
+{
+	struct report_opts opts = { .json = true, .realtime_offset = OFFSET };
+	struct rw_window w = hostile_window();
+	char *got = render(&opts, &w);
+
+	ASSERT_STREQ(got,
+		"{\"type\":\"window\",\"v\":2,\"verdict\":\"race\","
+		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
+		"\"fs\":\"fuse\\\\x9b\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
+		"\"phase\":\"dropped\","
+		"\"inserter\":{\"pid\":200,\"tid\":201,\"comm\":\"" HOSTILE_JSON "\"},"
+		"\"invalidator\":{\"pid\":100,\"tid\":100,\"comm\":\"" OSC_JSON "\"},"
+		"\"op\":{\"id\":7,\"kind\":\"fallocate\",\"mode\":\"PUNCH_HOLE|KEEP_SIZE\","
+		"\"offset\":40960,\"len\":65536,\"begin_ns\":1000000,\"end_ns\":3000000,\"ret\":0,"
+		"\"lost\":0,\"no_return\":false,\"unwatched\":false,\"expired\":false,"
+		"\"drop\":{\"fn\":\"truncate_inode_pages_range\",\"first\":10,\"last\":25,"
+		"\"begin_ns\":1200000},"
+		"\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,\"last_ns\":2500000}},"
+		"\"deleted\":null,\"page\":\"disk\","
+		"\"locks\":{\"invalidate_lock\":{\"state\":\"read\",\"readers\":1,\"waiters\":false,"
+		"\"owner\":{\"pid\":201,\"tid\":201,\"comm\":\"" HOSTILE_JSON "\"},"
+		"\"text\":\"ino 12 invalidate_lock held R by 1 reader (last " HOSTILE_JSON "[201])\"},"
+		"\"i_rwsem\":{\"state\":\"write\",\"readers\":0,\"waiters\":false,"
+		"\"owner\":{\"pid\":100,\"tid\":100,\"comm\":\"" RLO_JSON "\"},"
+		"\"text\":\"ino 12 i_rwsem held W by " RLO_JSON "[100]\"},"
+		"\"i_mmap_sem\":{\"state\":\"unreadable\","
+		"\"text\":\"ino 12 i_mmap_sem unreadable (no BTF for it)\"}},"
+		"\"invalidator_locks\":{\"invalidate_lock\":{\"state\":\"absent\"},"
+		"\"i_rwsem\":{\"state\":\"absent\"},\"i_mmap_sem\":{\"state\":\"absent\"}}}\n",
+		"json");
+	free(got);
+}
+
 static void test_filters(void)
 {
 	struct report_opts opts = { .realtime_offset = OFFSET };
@@ -198,6 +263,63 @@ static void test_stacks(void)
 	ksyms__free(ks);
 }
 
+/* Symbols with control bytes, and frames that resolve to nothing. */
+static int hostile_stack(__s32 id, __u64 *ips, int max, void *ctx)
+{
+	static const __u64 frames[] = {
+		0xffffffff81100008,	/* evil+0x8 */
+		0xffffffffc0200010,	/* modfn+0x10 [m\xff] */
+		0xffffffff90000000,	/* far past vmlinux's last symbol */
+		0x0000000000001000,	/* below every symbol */
+	};
+
+	memcpy(ips, frames, sizeof(frames));
+	return 4;
+}
+
+static void test_stacks_hostile(void)
+{
+	char path[512];
+	struct ksyms *ks;
+	struct report_opts opts = { .stacks = true, .realtime_offset = OFFSET,
+				    .stack_fn = hostile_stack };
+	struct rw_window w = sample_window();
+	char *got;
+
+	snprintf(path, sizeof(path), "%s/kallsyms-hostile",
+		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures");
+	ks = ksyms__load(path);
+	ASSERT_TRUE(ks != NULL, "load kallsyms fixture");
+	opts.ksyms = ks;
+	ins.stack_id = 1;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "\n    inserter stack:\n      evil\\x1b[2J+0x8\n"
+			       "      modfn+0x10 [m\\xff]\n      [unknown]\n      [unknown]\n"
+			       "    invalidator stack: (not collected)\n") != NULL, "text stacks");
+	free(got);
+	opts.json = true;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, ",\"stacks\":{\"inserter\":[\"evil\\u001b[2J+0x8\","
+			       "\"modfn+0x10 [m\\\\xff]\",\"[unknown]\",\"[unknown]\"],"
+			       "\"invalidator\":[]}}\n") != NULL, "json stacks");
+	free(got);
+	/* Without kallsyms every frame is unknown; raw only when asked for. */
+	opts.ksyms = NULL;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "\"inserter\":[\"[unknown]\",\"[unknown]\",\"[unknown]\","
+			       "\"[unknown]\"]") != NULL, "no kallsyms");
+	ASSERT_TRUE(strstr(got, "0xffff") == NULL, "no kernel address");
+	free(got);
+	opts.raw_addresses = true;
+	opts.ksyms = ks;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "[\"evil\\u001b[2J+0x8\",\"modfn+0x10 [m\\\\xff]\","
+			       "\"0xffffffff90000000\",\"0x1000\"]") != NULL, "--raw-addresses");
+	free(got);
+	ins.stack_id = -1;
+	ksyms__free(ks);
+}
+
 static void test_lock_text(void)
 {
 	struct rw_lock l = { .state = RW_LOCK_READ, .readers = 2, .owner_pid = 813,
@@ -238,8 +360,11 @@ void suite_report(void)
 	harness_suite("report");
 	RUN(test_text_line);
 	RUN(test_json_line);
+	RUN(test_hostile_text);
+	RUN(test_hostile_json);
 	RUN(test_filters);
 	RUN(test_stacks);
+	RUN(test_stacks_hostile);
 	RUN(test_lock_text);
 	RUN(test_falloc_mode);
 }

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <linux/falloc.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@
 #include "setup.h"
 
 #define EX_USAGE	64
+
+enum {
+	OPT_COMM_READER = 0x100,
+	OPT_COMM_WRITER,
+};
 
 const char *const op_names[OP_MAX] = {
 	[OP_PUNCH] = "punch",
@@ -94,6 +100,8 @@ const char argp_program_doc[] =
 "    racegen -d 20 -m pread /mnt/ext4/f   # most stale pages on 5.10 ext4:\n"
 "                                         # mmap faults there wait out the\n"
 "                                         # whole punch on i_mmap_sem\n"
+"    racegen --comm-reader $'r\\n\\x01' /mnt/ext4/f  # hostile names for\n"
+"                                         # racewatch's escaping tests\n"
 "\n"
 "Exit status: 0 on success (stale pages are data, not an error), 1 on a\n"
 "runtime failure, 64 on a usage error.\n";
@@ -108,6 +116,10 @@ static const struct argp_option opts[] = {
 	{ "max-range", 'R', "KIB", 0, "Longest range a call drops or truncate cuts (default 64)", 0 },
 	{ "drop", 'D', "MODE", 0, "Evict before each call: none, fadvise or caches (default fadvise)", 0 },
 	{ "seed", 'S', "N", 0, "Seed of the op and range choices (default: from the clock)", 0 },
+	{ "comm-reader", OPT_COMM_READER, "NAME", 0,
+	  "Name every reader thread NAME, any bytes, cut to 15 (default rg-reader-N)", 0 },
+	{ "comm-writer", OPT_COMM_WRITER, "NAME", 0,
+	  "Name the invalidating thread NAME (default: the process name)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
@@ -204,6 +216,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.seed = parse_num(arg, 0, LLONG_MAX, "seed", state);
 		env.seed_set = true;
 		break;
+	case OPT_COMM_READER:
+		env.comm_reader = arg;
+		break;
+	case OPT_COMM_WRITER:
+		env.comm_writer = arg;
+		break;
 	case ARGP_KEY_ARG:
 		if (env.path)
 			argp_error(state, "unexpected argument '%s'", arg);
@@ -286,6 +304,12 @@ int main(int argc, char **argv)
 		g.rng = 1;
 	g.ops_left = env.ops;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* prctl, not pthread_setname_np: it cuts long names instead of failing. */
+	if (env.comm_writer && prctl(PR_SET_NAME, env.comm_writer)) {
+		err = -errno;
+		fprintf(stderr, "racegen: failed to set the thread name: %s\n", strerror(errno));
+		goto cleanup;
+	}
 
 	err = install_signals();
 	if (err) {

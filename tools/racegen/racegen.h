@@ -61,6 +61,8 @@ struct env {
 	enum drop_mode drop;
 	unsigned long long seed;
 	bool seed_set;
+	const char *comm_reader;	/* NULL: rg-reader-N */
+	const char *comm_writer;	/* NULL: keep the process name */
 };
 
 extern struct env env;

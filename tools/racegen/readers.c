@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include "readers.h"
 
 /* Where a reader's SIGBUS handler jumps to; NULL outside mapped reads. */
@@ -85,9 +86,13 @@ static void *reader_main(void *arg)
 	enum read_mode mode;
 	char name[16];
 
-	/* A comm of their own lets traces tell reader inserts from ours. */
+	/*
+	 * A comm of their own lets traces tell reader inserts from ours.
+	 * prctl cuts a --comm-reader name to 15 bytes, as the kernel does for
+	 * any task, instead of failing like pthread_setname_np.
+	 */
 	snprintf(name, sizeof(name), "rg-reader-%hu", r->id);
-	pthread_setname_np(pthread_self(), name);
+	prctl(PR_SET_NAME, env.comm_reader ? env.comm_reader : name);
 	while (!atomic_load_explicit(&g->sh.stop, memory_order_relaxed)) {
 		range = atomic_load_explicit(&g->sh.range, memory_order_relaxed);
 		len = (range & 0xffffffffULL) << PG_SHIFT;

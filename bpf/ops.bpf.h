@@ -367,6 +367,8 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 	if (bpf_map_update_elem(&invals, &tid, &iv, BPF_ANY)) {
 		/* Its return cannot be matched: end it now, marked unsure. */
 		count(RW_CNT_OPS_FULL);
+		if (op)
+			op->lost++;
 		iv.lost++;
 		inval_finish(&iv, 0);
 	}

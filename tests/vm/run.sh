@@ -113,3 +113,5 @@ for c in "${cases[@]}"; do
 	# RW_VM_ONLY=REGEX runs the matching cases only (development).
 	[[ "$c" =~ ${RW_VM_ONLY:-.} ]] && run_case $c
 done
+# The kprobe-only loss paths (tests/host/overload.sh covers the others).
+[[ "5.10 kprobe overload" =~ ${RW_VM_ONLY:-.} ]] && "$here/overload.sh"

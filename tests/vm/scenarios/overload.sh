@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of tests/vm/overload.sh (busybox sh): the loss paths that need
+# kprobes, on a kernel that really races. For each MAP in RW_MAPS
+# (comma list), racewatch runs in kprobe mode with that map shrunk to one
+# entry while two racegen instances punch two files on /mnt/ext4 (two
+# invalidations and many inserts at once). Outputs land in /out/MAP.*.
+duration=${RW_DURATION:-8}
+rc=0
+
+for map in $(echo "${RW_MAPS:-stash,invals}" | tr , ' '); do
+	/opt/racewatch --attach kprobe --json -v --test-map-size "$map=1" \
+		> "/out/$map.json" 2> "/out/$map.err" &
+	rw=$!
+	tries=0
+	until grep -q '^racewatch: watching' "/out/$map.err"; do
+		if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
+			echo "overload: racewatch did not start for $map:"
+			cat "/out/$map.err"
+			exit 1
+		fi
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	/opt/racegen -d "$duration" -r 6 -R 1024 -o punch -m pread "/mnt/ext4/a.dat" \
+		> "/out/$map.gen-a.json" 2> "/out/$map.gen-a.err" &
+	a=$!
+	/opt/racegen -d "$duration" -r 6 -R 1024 -o punch -m pread "/mnt/ext4/b.dat" \
+		> "/out/$map.gen-b.json" 2> "/out/$map.gen-b.err" || rc=1
+	wait $a || rc=1
+	kill -INT $rw
+	wait $rw
+	echo $? > "/out/$map.rc"
+	echo "overload: $map done"
+done
+exit $rc

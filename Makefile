@@ -1,23 +1,38 @@
 # SPDX-License-Identifier: GPL-2.0
 # racewatch build. Everything generated goes under build/.
 
+# SANITIZE=1: ASan + UBSan. ASan cannot link statically, so that build is
+# dynamic and lives in its own directory: its objects never mix with the
+# static build's. tests/run.sh takes the binaries from RW_BUILD. clang,
+# because gcc 12's libubsan ignores UBSAN_OPTIONS=log_path, and the tests
+# find reports by their files.
+ifeq ($(SANITIZE),1)
+OUT      := build/sanitize
+CC       := clang
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSTATIC :=
+else
 OUT      := build
+SANFLAGS :=
+LDSTATIC := -static
+endif
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 -Iinclude -I$(OUT)
-LDSTATIC := -static
+CFLAGS   += $(SANFLAGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
-	      -idirafter /usr/include/$(shell $(CC) -dumpmachine) \
+	      -idirafter /usr/include/$(shell $(CC) -print-multiarch) \
 	      -Wall -Wno-unused-function -Wno-compare-distinct-pointer-types
 
 TOOLS := $(OUT)/racegen $(OUT)/racematch
 SRCS  := $(wildcard src/*.c)
 OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
-# Static, so that one binary drops into a qemu guest or onto another host.
+# Static (except with SANITIZE=1), so that one binary drops into a qemu
+# guest or onto another host.
 LIBS  := -lbpf -lelf -lz -lzstd
 
 .PHONY: all tools clean deps test-deps run check
@@ -39,7 +54,7 @@ run: deps
 
 check: test-deps
 	$(MAKE) all $(OUT)/unit-tests
-	tests/run.sh
+	RW_BUILD=$(OUT) RW_SANITIZE=$(SANITIZE) tests/run.sh
 
 $(OUT)/obj:
 	mkdir -p $@
@@ -48,7 +63,7 @@ $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/racewatch.h $(OUT)/racewatch
 	$(CC) $(CFLAGS) -Isrc -c $< -o $@
 
 $(OUT)/racewatch: $(OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDSTATIC) -o $@ $^ $(LIBS)
 
 tools: $(TOOLS)
 

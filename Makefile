@@ -35,7 +35,7 @@ OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # guest or onto another host.
 LIBS  := -lbpf -lelf -lz -lzstd
 
-.PHONY: all tools clean deps test-deps run check
+.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds
 all: $(OUT)/racewatch tools
 
 # `sudo make run` and `make check` work on a fresh Debian 12: they install
@@ -52,8 +52,11 @@ run: deps
 	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 	$(OUT)/racewatch $(ARGS)
 
+# The fuzz target is built only where clang's libFuzzer runtime exists;
+# elsewhere the fuzz layer says SKIP with the reason.
 check: test-deps
 	$(MAKE) all $(OUT)/unit-tests
+	@if tests/fuzz/have-libfuzzer.sh; then $(MAKE) fuzz; fi
 	RW_BUILD=$(OUT) RW_SANITIZE=$(SANITIZE) tests/run.sh
 
 $(OUT)/obj:
@@ -89,5 +92,31 @@ UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe
 $(OUT)/unit-tests: $(UNIT_SRCS) $(UNIT_OBJS) $(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS)
 
+# libFuzzer target: always clang with ASan+UBSan, whatever SANITIZE says,
+# so it has a directory of its own.
+FUZZ_OUT    := build/fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
+	       -Wno-missing-field-initializers -std=gnu11 -Iinclude -Isrc -Itests/fuzz
+# The records' consumers: decoder, verdict engine, and the report sink.
+FUZZ_SRCS   := src/events.c src/engine.c src/report.c src/ksyms.c src/plan.c
+FUZZ_HDRS   := $(wildcard src/*.h tests/fuzz/*.h) include/racewatch.h
+
+fuzz: $(FUZZ_OUT)/fuzz_records $(FUZZ_OUT)/mkseeds
+
+$(FUZZ_OUT)/fuzz_records: tests/fuzz/fuzz_records.c $(FUZZ_SRCS) $(FUZZ_HDRS)
+	@mkdir -p $(FUZZ_OUT)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_records.c $(FUZZ_SRCS)
+
+# Writes the seed corpus from the record layouts of include/racewatch.h.
+$(FUZZ_OUT)/mkseeds: tests/fuzz/mkseeds.c $(FUZZ_HDRS)
+	@mkdir -p $(FUZZ_OUT)
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -Iinclude -Isrc -Itests/fuzz -o $@ tests/fuzz/mkseeds.c
+
+# Regenerate tests/fuzz/corpus/ after a change to the record layouts.
+fuzz-seeds: $(FUZZ_OUT)/mkseeds
+	rm -f tests/fuzz/corpus/*
+	$(FUZZ_OUT)/mkseeds tests/fuzz/corpus
+
 clean:
-	rm -rf $(OUT)
+	rm -rf $(OUT) $(FUZZ_OUT)

@@ -4,6 +4,7 @@
 # kernel), vm (qemu guests booting Debian kernels). Each layer prints one
 # PASS/FAIL/SKIP line per test; this script adds them up and ends with
 # "N passed, N failed, N skipped". Select layers with RW_TESTS="unit host".
+# The fuzz layer replays tests/fuzz/regressions and fuzzes for about a minute.
 #
 # RW_BUILD names the build directory (make check passes it: build, or
 # build/sanitize with SANITIZE=1). With RW_SANITIZE=1 the sanitizers write
@@ -12,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-layers=${RW_TESTS:-"unit host vm"}
+layers=${RW_TESTS:-"unit fuzz host vm"}
 build=${RW_BUILD:-build}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 export RW=${RW:-$build/racewatch}
@@ -65,6 +66,7 @@ for l in $layers; do
 	unit)
 		layer unit "$build/unit-tests"
 		layer unit-tools tests/unit/racematch.sh ;;
+	fuzz) layer fuzz tests/fuzz/run.sh ;;
 	host) layer host tests/host/run.sh ;;
 	vm)
 		# The guests take build/racewatch, which must be static.

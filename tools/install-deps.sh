@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages racewatch needs, only those missing.
 #   install-deps.sh build   compiler, libbpf, bpftool, static libraries
-#   install-deps.sh test    build + qemu, busybox, mkfs tools for the tests
+#   install-deps.sh test    build + qemu, busybox, mkfs tools, fuzzer runtime for the tests
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
 	    linux-libc-dev)
+# libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (tests/fuzz);
+# jq: tests/soak.sh counts BPF map entries in bpftool's JSON.
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt)
+	   util-linux apt libclang-rt-dev jq)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -76,7 +76,7 @@ mkdir -p "$out/work" "$out/artifacts"
 	"$out/work" tests/fuzz/corpus > "$out/run.log" 2>&1
 rc=$?
 stats=$(grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb):' "$out/run.log" |
-	sed 's/^stat:://' | tr '\n' ' ')
+	sed 's/^stat:://' | tr -s ' \n' ' ')
 cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$out/run.log" | tail -1)
 if [ "$rc" -eq 0 ]; then
 	pass run "${secs}s, max_len $max_len: $cov, $stats"

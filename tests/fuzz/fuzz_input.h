@@ -18,6 +18,10 @@
  *   parameter bytes, that build valid records from small alphabets, so that
  *   operation ids, inode keys, page indexes and timestamps collide. That is
  *   where the engine's bookkeeping gets exercised.
+ *
+ * The stream ends with engine__flush(), as racewatch's exit does, unless the
+ * input's last byte is FZ_END_NOFLUSH: then the engine is freed with its
+ * operations still open, as on an error path.
  */
 #ifndef RACEWATCH_FUZZ_INPUT_H
 #define RACEWATCH_FUZZ_INPUT_H
@@ -30,6 +34,8 @@
 #define FZ_OPT_GRACE(o)		(((o) >> 5) & 3)	/* index into fz_grace */
 #define FZ_OPT_WITH_GRACE(g)	((g) << 5)
 #define FZ_OPT_BLKBITS_SMALL	0x80	/* page_shift 16: blocks smaller than pages */
+
+#define FZ_END_NOFLUSH		0xfe
 
 #define FZ_RAW_TICK		0
 #define FZ_RAW_FLUSH		1

@@ -308,6 +308,17 @@ static void seed_steps_overlap(struct seed *s)
 	step(s, FZ_ST_FLUSH, 0, 0);
 }
 
+/* Structured: operations still open when the engine is freed (error path). */
+static void seed_steps_noflush(struct seed *s)
+{
+	put8(s, FZ_OPT_STRUCTURED | FZ_OPT_FORGET);
+	step(s, FZ_ST_OP_BEGIN, FZ_P(2, 1, 0, 0), FZ_Q(0, 1, 1));
+	step(s, FZ_ST_INVAL_BEGIN, FZ_P(2, 1, 0, 0), FZ_Q(0, 7, 1));
+	step(s, FZ_ST_INSERT, FZ_P(0, 1, 1, 0), FZ_Q(2, 0, 1));
+	step(s, FZ_ST_BLOCK_FREE, FZ_P(2, 1, 0, 0), FZ_Q(0, 0, 1));
+	put8(s, FZ_END_NOFLUSH);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -321,6 +332,7 @@ int main(int argc, char **argv)
 		{ "raw-malformed", seed_malformed },
 		{ "steps-punch", seed_steps_punch },
 		{ "steps-overlap", seed_steps_overlap },
+		{ "steps-noflush", seed_steps_noflush },
 	};
 	int err = 0;
 

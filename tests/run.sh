@@ -76,7 +76,7 @@ for l in $layers; do
 		else
 			layer vm tests/vm/run.sh
 		fi ;;
-	*) echo "FAIL run.sh: unknown layer '$l'" ;;
+	*) echo "FAIL run.sh: unknown layer '$l'" | tee -a "$tally" ;;
 	esac
 done
 

@@ -1,26 +1,41 @@
 # SPDX-License-Identifier: GPL-2.0
 # racewatch build. Everything generated goes under build/.
 
+# SANITIZE=1: ASan + UBSan. ASan cannot link statically, so that build is
+# dynamic and lives in its own directory: its objects never mix with the
+# static build's. tests/run.sh takes the binaries from RW_BUILD. clang,
+# because gcc 12's libubsan ignores UBSAN_OPTIONS=log_path, and the tests
+# find reports by their files.
+ifeq ($(SANITIZE),1)
+OUT      := build/sanitize
+CC       := clang
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSTATIC :=
+else
 OUT      := build
+SANFLAGS :=
+LDSTATIC := -static
+endif
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -std=gnu11 -Iinclude -I$(OUT)
-LDSTATIC := -static
+CFLAGS   += $(SANFLAGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
-	      -idirafter /usr/include/$(shell $(CC) -dumpmachine) \
+	      -idirafter /usr/include/$(shell $(CC) -print-multiarch) \
 	      -Wall -Wno-unused-function -Wno-compare-distinct-pointer-types
 
 TOOLS := $(OUT)/racegen $(OUT)/racematch
 SRCS  := $(wildcard src/*.c)
 OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
-# Static, so that one binary drops into a qemu guest or onto another host.
+# Static (except with SANITIZE=1), so that one binary drops into a qemu
+# guest or onto another host.
 LIBS  := -lbpf -lelf -lz -lzstd
 
-.PHONY: all tools clean deps test-deps run check
+.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds
 all: $(OUT)/racewatch tools
 
 # `sudo make run` and `make check` work on a fresh Debian 12: they install
@@ -37,9 +52,12 @@ run: deps
 	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 	$(OUT)/racewatch $(ARGS)
 
+# The fuzz target is built only where clang's libFuzzer runtime exists;
+# elsewhere the fuzz layer says SKIP with the reason.
 check: test-deps
 	$(MAKE) all $(OUT)/unit-tests
-	tests/run.sh
+	@if tests/fuzz/have-libfuzzer.sh; then $(MAKE) fuzz; fi
+	RW_BUILD=$(OUT) RW_SANITIZE=$(SANITIZE) tests/run.sh
 
 $(OUT)/obj:
 	mkdir -p $@
@@ -48,7 +66,7 @@ $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/racewatch.h $(OUT)/racewatch
 	$(CC) $(CFLAGS) -Isrc -c $< -o $@
 
 $(OUT)/racewatch: $(OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDSTATIC) -o $@ $^ $(LIBS)
 
 tools: $(TOOLS)
 
@@ -74,5 +92,31 @@ UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe
 $(OUT)/unit-tests: $(UNIT_SRCS) $(UNIT_OBJS) $(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS)
 
+# libFuzzer target: always clang with ASan+UBSan, whatever SANITIZE says,
+# so it has a directory of its own.
+FUZZ_OUT    := build/fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
+	       -Wno-missing-field-initializers -std=gnu11 -Iinclude -Isrc -Itests/fuzz
+# The records' consumers: decoder, verdict engine, and the report sink.
+FUZZ_SRCS   := src/events.c src/engine.c src/report.c src/ksyms.c src/plan.c
+FUZZ_HDRS   := $(wildcard src/*.h tests/fuzz/*.h) include/racewatch.h
+
+fuzz: $(FUZZ_OUT)/fuzz_records $(FUZZ_OUT)/mkseeds
+
+$(FUZZ_OUT)/fuzz_records: tests/fuzz/fuzz_records.c $(FUZZ_SRCS) $(FUZZ_HDRS)
+	@mkdir -p $(FUZZ_OUT)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_records.c $(FUZZ_SRCS)
+
+# Writes the seed corpus from the record layouts of include/racewatch.h.
+$(FUZZ_OUT)/mkseeds: tests/fuzz/mkseeds.c $(FUZZ_HDRS)
+	@mkdir -p $(FUZZ_OUT)
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -Iinclude -Isrc -Itests/fuzz -o $@ tests/fuzz/mkseeds.c
+
+# Regenerate tests/fuzz/corpus/ after a change to the record layouts.
+fuzz-seeds: $(FUZZ_OUT)/mkseeds
+	rm -f tests/fuzz/corpus/*
+	$(FUZZ_OUT)/mkseeds tests/fuzz/corpus
+
 clean:
-	rm -rf $(OUT)
+	rm -rf $(OUT) $(FUZZ_OUT)

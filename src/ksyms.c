@@ -115,7 +115,8 @@ struct ksyms *ksyms__load(const char *path)
 		if (ks->syms[i].module)
 			ks->syms[i].module = ks->strs + (uintptr_t)ks->syms[i].module;
 	}
-	qsort(ks->syms, ks->nr, sizeof(*ks->syms), cmp_addr);
+	if (ks->nr)	/* qsort(NULL, 0, ...) is undefined: an empty file */
+		qsort(ks->syms, ks->nr, sizeof(*ks->syms), cmp_addr);
 cleanup:
 	fclose(f);
 	if (err) {

@@ -4,12 +4,46 @@
 # kernel), vm (qemu guests booting Debian kernels). Each layer prints one
 # PASS/FAIL/SKIP line per test; this script adds them up and ends with
 # "N passed, N failed, N skipped". Select layers with RW_TESTS="unit host".
+# The fuzz layer replays tests/fuzz/regressions and fuzzes for about a minute.
+#
+# RW_BUILD names the build directory (make check passes it: build, or
+# build/sanitize with SANITIZE=1). With RW_SANITIZE=1 the sanitizers write
+# their reports to files, and any report fails the layer that produced it,
+# whatever the exit code of the test that ran the binary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-layers=${RW_TESTS:-"unit host vm"}
+layers=${RW_TESTS:-"unit fuzz host vm"}
+build=${RW_BUILD:-build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+export RW=${RW:-$build/racewatch}
+export RACEGEN=${RACEGEN:-$build/racegen}
+export RACEMATCH=${RACEMATCH:-$build/racematch}
 tally=$(mktemp)
-trap 'rm -f "$tally"' EXIT
+reports=
+trap 'rm -f "$tally"; [ -n "$reports" ] && rm -rf "$reports"' EXIT
+
+if [ "${RW_SANITIZE:-}" = 1 ]; then
+	# World-writable: errors.sh runs racewatch as nobody.
+	reports=$(mktemp -d)
+	chmod 1777 "$reports"
+	export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$reports/asan"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+fi
+
+# sanitizer_reports LAYER: one FAIL per report written since the last call.
+sanitizer_reports() {
+	local f
+	[ -n "$reports" ] || return 0
+	for f in "$reports"/*; do
+		[ -e "$f" ] || continue
+		echo "sanitizer report from layer $1 ($f):" >&2
+		cat "$f" >&2
+		echo "FAIL $1/sanitizer: $(grep -m1 -E 'ERROR|runtime error' "$f" | head -c 300)" |
+			tee -a "$tally"
+		rm -f "$f"
+	done
+}
 
 layer() {
 	local name=$1 out rc
@@ -24,16 +58,25 @@ layer() {
 		echo "FAIL $name: exited with status $rc" | tee -a "$tally"
 	fi
 	rm -f "$out"
+	sanitizer_reports "$name"
 }
 
 for l in $layers; do
 	case $l in
 	unit)
-		layer unit build/unit-tests
+		layer unit "$build/unit-tests"
 		layer unit-tools tests/unit/racematch.sh ;;
+	fuzz) layer fuzz tests/fuzz/run.sh ;;
 	host) layer host tests/host/run.sh ;;
-	vm) layer vm tests/vm/run.sh ;;
-	*) echo "FAIL run.sh: unknown layer '$l'" ;;
+	vm)
+		# The guests take build/racewatch, which must be static.
+		if [ "${RW_SANITIZE:-}" = 1 ]; then
+			echo "SKIP vm: SANITIZE=1 builds a dynamic racewatch; the guests need the static build (make check)" |
+				tee -a "$tally"
+		else
+			layer vm tests/vm/run.sh
+		fi ;;
+	*) echo "FAIL run.sh: unknown layer '$l'" | tee -a "$tally" ;;
 	esac
 done
 

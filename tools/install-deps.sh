@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages racewatch needs, only those missing.
 #   install-deps.sh build   compiler, libbpf, bpftool, static libraries
-#   install-deps.sh test    build + qemu, busybox, mkfs tools for the tests,
-#                           python3 (its json module checks racewatch's NDJSON)
+#   install-deps.sh test    build + qemu, busybox, mkfs tools, the fuzzer runtime,
+#                           jq and python3 (they check racewatch's NDJSON)
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
 	    linux-libc-dev)
+# libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (tests/fuzz);
+# jq: tests/soak.sh, tests/host/overload.sh and tests/vm/overload.sh read
+# JSON; python3: tests/host/escape.sh decodes NDJSON as strict UTF-8.
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt jq python3)
+	   util-linux apt libclang-rt-dev jq python3)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -524,7 +524,8 @@ static void match(struct vec *truths, struct vec *windows)
 	struct truth *t = truths->items;
 	size_t i, j;
 
-	qsort(w, windows->n, sizeof(*w), cmp_begin);
+	if (windows->n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w, windows->n, sizeof(*w), cmp_begin);
 	for (i = 0; i < truths->n; i++) {
 		for (j = lower_bound(w, windows->n, t[i].t0_ns);
 		     j < windows->n && w[j].begin_ns <= t[i].t1_ns; j++) {

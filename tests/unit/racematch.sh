@@ -5,7 +5,7 @@
 # stdout against NAME.expected where there is one.
 set -uo pipefail
 cd "$(dirname "$0")/fixtures/racematch"
-match=../../../../build/racematch
+match=${RACEMATCH:-../../../../build/racematch}
 
 # case NAME EXIT [ARGS...]
 check() {

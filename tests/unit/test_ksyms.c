@@ -63,10 +63,24 @@ static void test_missing_file(void)
 	ASSERT_EQ(errno, ENOENT, "errno");
 }
 
+/* A masked /proc/kallsyms (bound to /dev/null) holds no symbol at all. */
+static void test_empty_file(void)
+{
+	struct ksyms *ks = ksyms__load("/dev/null");
+
+	ASSERT_TRUE(ks != NULL, "load an empty file");
+	if (!ks)
+		return;
+	ASSERT_TRUE(ksyms__resolve(ks, 0xffffffff81200190) == NULL, "nothing resolves");
+	ASSERT_TRUE(ksyms__find(ks, "ext4_punch_hole") == NULL, "nothing is found");
+	ksyms__free(ks);
+}
+
 void suite_ksyms(void)
 {
 	harness_suite("ksyms");
 	RUN(test_resolve);
 	RUN(test_find);
 	RUN(test_missing_file);
+	RUN(test_empty_file);
 }

@@ -110,7 +110,11 @@ static void fz_check_window(const struct rw_window *w)
 	FZ_ASSERT(w->inval->op_id == w->op->op_id);
 	FZ_ASSERT(w->inval->hdr.ts <= w->insert->hdr.ts);
 	FZ_ASSERT((w->verdict == VERDICT_SELF) == (w->insert->task.tid == w->op->task.tid));
-	FZ_ASSERT(w->verdict != VERDICT_UNFINISHED || !w->op_ended);
+	/* Unfinished: no return was seen, or BPF closed it without one. */
+	FZ_ASSERT(w->verdict != VERDICT_UNFINISHED || !w->op_ended ||
+		  (w->op_flags & RW_OP_END_NO_RETURN));
+	/* Evidence was lost: never a confident race. */
+	FZ_ASSERT(w->verdict != VERDICT_RACE || !w->op_lost);
 	/* An insert stamped after the operation's end read the new blocks. */
 	FZ_ASSERT(!w->op_ended || w->insert->hdr.ts <= w->op_end_ts ||
 		  w->verdict == VERDICT_SELF || w->verdict == VERDICT_LATE);
@@ -381,7 +385,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(inode_inserts == st->records[RW_REC_INSERT]);
 	FZ_ASSERT(st->unattributed <= st->records[RW_REC_INSERT]);
 	/* An attributed insert is a candidate of at least one operation. */
-	FZ_ASSERT(f.windows >= st->records[RW_REC_INSERT] - st->unattributed);
+	FZ_ASSERT(f.windows + st->cands_dropped >= st->records[RW_REC_INSERT] - st->unattributed);
 	FZ_ASSERT(f.forgets <= f.windows);
 
 	losses.malformed = f.size & 0xff;

@@ -96,7 +96,7 @@ static void test_loss_knobs(void)
 /* The one stderr line, with the argument escaped as text. */
 static void test_error_escapes_argument(void)
 {
-	const char *argv[] = { "racewatch", "--path", "/nonexistent/" HOSTILE };
+	const char *argv[] = { "racewatch", "--path", ("/nonexistent/" HOSTILE) };
 	char line[256] = "";
 	FILE *err = tmpfile();
 	int saved = dup(2);

@@ -560,6 +560,8 @@ static void judge_matching(struct engine *e, bool all, __u64 now)
 			done = true;
 		}
 		if (done) {
+			if (!op->ended && !op->expired)
+				e->stats.ops_open++;
 			judge_op(e, op);
 			*link = op->next;
 			op_free(op);

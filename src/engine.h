@@ -89,6 +89,8 @@ struct engine_stats {
 	__u64 ops_unwatched;	/* no window could be opened for them */
 	__u64 ops_no_return;	/* their return never fired */
 	__u64 ops_expired;	/* open longer than max_op_age_ns: given up */
+	__u64 ops_open;		/* still open at engine__flush() (exit), or
+				 * their OP_END was lost */
 	__u64 ops_dropped;	/* engine full (ENGINE_MAX_OPS): not tracked */
 	__u64 cands_dropped;	/* over ENGINE_MAX_CANDS in one operation */
 };

@@ -476,11 +476,11 @@ static void summary_json(struct report *r, const struct engine *e,
 		(unsigned long long)st->unattributed);
 	fprintf(out, "},\"incomplete\":{\"ops_lossy\":%llu,\"ops_unwatched\":%llu,"
 		"\"ops_no_return\":%llu,\"ops_expired\":%llu,\"ops_released\":%llu,"
-		"\"ops_dropped\":%llu,\"cands_dropped\":%llu",
+		"\"ops_open\":%llu,\"ops_dropped\":%llu,\"cands_dropped\":%llu",
 		(unsigned long long)st->ops_incomplete, (unsigned long long)st->ops_unwatched,
 		(unsigned long long)st->ops_no_return, (unsigned long long)st->ops_expired,
-		(unsigned long long)losses->released, (unsigned long long)st->ops_dropped,
-		(unsigned long long)st->cands_dropped);
+		(unsigned long long)losses->released, (unsigned long long)st->ops_open,
+		(unsigned long long)st->ops_dropped, (unsigned long long)st->cands_dropped);
 	fputs("},\"lost\":{", out);
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
@@ -538,11 +538,12 @@ static void summary_text(struct report *r, const struct engine *e,
 		fprintf(out, " %s %llu", counter_names[c], (unsigned long long)losses->counters[c]);
 	fputc('\n', out);
 	fprintf(out, "  incomplete operations: %llu lossy, %llu unwatched, %llu no return, "
-		"%llu expired (%llu released in BPF), %llu dropped; %llu candidates dropped\n",
+		"%llu expired (%llu released in BPF), %llu open at exit, %llu dropped; "
+		"%llu candidates dropped\n",
 		(unsigned long long)st->ops_incomplete, (unsigned long long)st->ops_unwatched,
 		(unsigned long long)st->ops_no_return, (unsigned long long)st->ops_expired,
-		(unsigned long long)losses->released, (unsigned long long)st->ops_dropped,
-		(unsigned long long)st->cands_dropped);
+		(unsigned long long)losses->released, (unsigned long long)st->ops_open,
+		(unsigned long long)st->ops_dropped, (unsigned long long)st->cands_dropped);
 	plan__print(plan, out, false);
 }
 

@@ -101,9 +101,11 @@ loss() {
 	fi
 }
 
-# Every record that did not fit: the operations it touched say so.
+# Every record that did not fit: the operations it touched say so, or are
+# orphans (OP_BEGIN lost), or never ended (OP_END lost).
 loss ringbuf ringbuf_full "records lost \(ring buffer full\)" \
-	'[.[] | select(.type == "summary") | .incomplete.ops_lossy > 0] == [true]' 1 \
+	'[.[] | select(.type == "summary") | .incomplete.ops_lossy + .incomplete.ops_open +
+	  .records.orphans > 0] == [true]' 1 \
 	--test-map-size ringbuf=4096
 # Candidates that cannot be watched for deletion are judged untracked.
 loss candidates candidates_map_full "candidate pages untracked" \

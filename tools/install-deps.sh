@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages racewatch needs, only those missing.
 #   install-deps.sh build   compiler, libbpf, bpftool, static libraries
-#   install-deps.sh test    build + qemu, busybox, mkfs tools for the tests
+#   install-deps.sh test    build + qemu, busybox, mkfs tools, jq (bpftool's
+#                           JSON in tests/host/exit.sh) for the tests
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
 	    linux-libc-dev)
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt)
+	   util-linux apt jq)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

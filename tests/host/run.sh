@@ -10,9 +10,13 @@ cd "$(dirname "$0")"
 if [ "$(id -u)" -ne 0 ]; then
 	skip detect/ext4 "needs root"
 	skip detect/xfs "needs root"
+	skip exit "needs root"
+	skip coexist/ext4 "needs root"
 	exit 0
 fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./plan.sh
 ./detect.sh ext4
 ./detect.sh xfs
+./exit.sh
+./coexist.sh

@@ -24,9 +24,12 @@ static const char doc[] =
 "    racewatch --json | your-dashboard-ingest\n"
 "    racewatch --attach kprobe -v    # force kprobes, show every window\n"
 "\n"
-"EXIT STATUS: 0 ok (also Ctrl-C and --duration), 1 failure, 3 races found\n"
-"with --fail-on-race, 64 bad arguments, 69 kernel unsupported (no BTF, no\n"
-"hookable insert path, tracefs not mounted), 77 insufficient privileges.";
+"EXIT STATUS: 0 ok (also Ctrl-C and --duration), 1 failure (also a write\n"
+"error on stdout), 3 races found with --fail-on-race, 64 bad arguments, 69\n"
+"kernel unsupported (no BTF, no hookable insert path, tracefs not mounted),\n"
+"77 insufficient privileges. Died by a signal after detaching or at once, as\n"
+"the shell reports it: 130 a second Ctrl-C (no summary), 141 stdout's reader\n"
+"went away (silent), 143 a second SIGTERM.";
 
 enum {
 	OPT_DEV = 0x100,

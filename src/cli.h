@@ -14,6 +14,15 @@ enum rw_exit {
 	RW_EXIT_USAGE = 64,		/* bad arguments (EX_USAGE) */
 	RW_EXIT_UNAVAILABLE = 69,	/* kernel cannot support it: no BTF, no hooks, no tracefs */
 	RW_EXIT_NOPERM = 77,		/* not root / missing CAP_BPF+CAP_PERFMON */
+	/*
+	 * Deaths by signal, as a shell reports them (128 + signal number):
+	 * racewatch re-raises the signal with its default action after it
+	 * detached (SIGPIPE), or at once (the second SIGINT/SIGTERM), so a
+	 * parent sees WIFSIGNALED and nothing is printed on stderr.
+	 */
+	RW_EXIT_SECOND_SIGINT = 130,	/* second Ctrl-C: no summary */
+	RW_EXIT_BROKEN_PIPE = 141,	/* stdout's reader went away (SIGPIPE) */
+	RW_EXIT_SECOND_SIGTERM = 143,	/* second SIGTERM: no summary */
 };
 
 /*

@@ -43,6 +43,7 @@ struct session {
 	__u64 malformed;
 	__u64 released;		/* expired operations whose BPF state we dropped */
 	struct loss_watch losses;
+	int write_errno;		/* first failed write to stdout */
 };
 
 /* libbpf's warnings always reach stderr; its debug output only with -vv. */
@@ -53,8 +54,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+/*
+ * The first SIGINT/SIGTERM stops the poll loop and lets the summary print.
+ * A second one means "now": die by that signal, so the shell sees 128+sig
+ * and a script running us stops too. Closing our fds on death is what
+ * detaches every link and frees every program and map.
+ */
 static void on_signal(int sig)
 {
+	if (exiting) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	exiting = 1;
 }
 
@@ -108,6 +119,29 @@ static void on_window(const struct rw_window *w, void *ctx)
 	struct session *s = ctx;
 
 	report__window(s->report, w);
+	/* report__window() ends with fflush(): errno is its write's. Stop the
+	 * poll loop; nobody reads what we would print. */
+	if (ferror(stdout) && !s->write_errno) {
+		s->write_errno = errno ? errno : EIO;
+		exiting = 1;
+	}
+}
+
+/*
+ * stdout's fate, once the last record is out. A reader that went away
+ * (racewatch | head) is not an error to report: say nothing, and the
+ * caller dies by SIGPIPE after detaching. Anything else (ENOSPC, EIO) is.
+ */
+static int output_status(struct session *s, int err)
+{
+	if ((fflush(stdout) || ferror(stdout)) && !s->write_errno)
+		s->write_errno = errno ? errno : EIO;
+	if (!s->write_errno)
+		return err;
+	if (s->write_errno == EPIPE)
+		return RW_EXIT_BROKEN_PIPE;
+	fprintf(stderr, "racewatch: failed to write output: %s\n", strerror(s->write_errno));
+	return RW_EXIT_FAILURE;
 }
 
 static void on_forget(const struct rw_inode_key *key, __u64 index, void *ctx)
@@ -308,6 +342,7 @@ static int run(struct session *s, struct plan *plan)
 	warn_losses(s);
 	if (!err && s->cfg.fail_on_race && engine__stats(s->engine)->verdicts[VERDICT_RACE])
 		err = RW_EXIT_RACES;
+	err = output_status(s, err);
 cleanup:
 	ring_buffer__free(rb);
 	attach__destroy(&links);
@@ -316,7 +351,10 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+	/* SA_RESTART: a signal must not fail a write blocked on a slow reader
+	 * (EINTR would read as an output error); ring_buffer__poll()'s
+	 * epoll_wait() returns EINTR regardless (signal(7)). */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct session s = {};
 	struct plan plan;
 	int err;
@@ -326,6 +364,9 @@ int main(int argc, char **argv)
 		return err;
 	libbpf_debug = s.cfg.verbose > 1;
 	libbpf_set_print(libbpf_print);
+	/* Write errors, EPIPE included, come back as ferror(stdout), so that a
+	 * closed pipe detaches cleanly instead of killing us mid-write. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (!privileged()) {
 		fprintf(stderr, "racewatch: failed to get privileges: permission denied; "
@@ -337,12 +378,13 @@ int main(int argc, char **argv)
 		return err;
 	if (s.cfg.dry_run) {
 		plan__print(&plan, stdout, s.cfg.verbose > 0);
-		return RW_EXIT_OK;
+		err = output_status(&s, RW_EXIT_OK);
+		goto out;
 	}
 
 	warn_uncovered(&plan);
 
-	/* First Ctrl-C: stop and summarise; SA_RESETHAND: the second kills. */
+	/* First Ctrl-C: stop and summarise; the second kills (on_signal()). */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
@@ -354,5 +396,11 @@ int main(int argc, char **argv)
 	engine__free(s.engine);
 	ksyms__free(s.ksyms);
 	racewatch_bpf__destroy(s.skel);
+out:
+	/* Detached by now: die the way a filter on a closed pipe dies. */
+	if (err == RW_EXIT_BROKEN_PIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	return err;
 }

@@ -12,6 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip detect/xfs "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
+	skip exit "needs root"
+	skip coexist/ext4 "needs root"
 	exit 0
 fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
@@ -20,3 +22,5 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./detect.sh xfs
 ./overload.sh
 ./escape.sh
+./exit.sh
+./coexist.sh

@@ -30,7 +30,8 @@ for l in $layers; do
 	case $l in
 	unit)
 		layer unit build/unit-tests
-		layer unit-tools tests/unit/racematch.sh ;;
+		layer unit-tools tests/unit/racematch.sh
+		layer unit-tools tests/unit/console-scan.sh ;;
 	host) layer host tests/host/run.sh ;;
 	vm) layer vm tests/vm/run.sh ;;
 	*) echo "FAIL run.sh: unknown layer '$l'" ;;

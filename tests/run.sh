@@ -65,7 +65,8 @@ for l in $layers; do
 	case $l in
 	unit)
 		layer unit "$build/unit-tests"
-		layer unit-tools tests/unit/racematch.sh ;;
+		layer unit-tools tests/unit/racematch.sh
+		layer unit-tools tests/unit/console-scan.sh ;;
 	fuzz) layer fuzz tests/fuzz/run.sh ;;
 	host) layer host tests/host/run.sh ;;
 	vm)

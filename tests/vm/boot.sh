@@ -3,19 +3,22 @@
 # Boot one guest under qemu (TCG) and wait for it to stop.
 #   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs]...
 #           [--outdir DIR] [--append "rw.run=/opt/NAME rw.key=value"]
-#           [--timeout SECONDS]
+#           [--timeout SECONDS] [--tcg multi|single]
 # Each --disk is a fresh 512M filesystem, in order vda, vdb... --outdir adds
 # an output disk and extracts the guest's /out into DIR.
-# Exit status: the scenario's rc from "RW-DONE rc=N", 124 on timeout, 98 if
-# the guest stopped without that line.
+# --tcg picks qemu's TCG threading (default: $RW_TCG, else multi).
+# Exit status: 97 if the console shows kernel trouble (oops, BUG, panic,
+# lockup, RCU stall, WARNING splat; console-scan.sh's line goes to stderr),
+# whatever the scenario's rc; else the scenario's rc from "RW-DONE rc=N",
+# 124 on timeout, 98 if the guest stopped without that line.
 set -euo pipefail
 
 usage() {
 	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs]..." \
-	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS]" >&2
+	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" >&2
 	exit 64
 }
-kdir='' initrd='' log='' outdir='' append='' timeout=300
+kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-multi}
 disks=()
 while [ $# -ge 2 ]; do
 	case $1 in
@@ -26,18 +29,21 @@ while [ $# -ge 2 ]; do
 	--outdir) outdir=$2 ;;
 	--append) append=$2 ;;
 	--timeout) timeout=$2 ;;
+	--tcg) tcg=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
 done
-if [ $# -ne 0 ] || [ -z "$kdir" ] || [ -z "$initrd" ] || [ -z "$log" ]; then
+if [ $# -ne 0 ] || [ -z "$kdir" ] || [ -z "$initrd" ] || [ -z "$log" ] ||
+   { [ "$tcg" != multi ] && [ "$tcg" != single ]; }; then
 	usage
 fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 drives=()
-params="console=ttyS0 quiet panic=-1 softlockup_panic=1 $append"
+# oops=panic and panic=-1 with -no-reboot stop the guest at its first oops.
+params="console=ttyS0 quiet panic=-1 oops=panic softlockup_panic=1 $append"
 for fs in "${disks[@]}"; do
 	img=$work/disk${#drives[@]}.img
 	truncate -s 512M "$img"
@@ -61,10 +67,16 @@ fi
 # KVM hangs at "Booting from ROM" on these machines; TCG boots in seconds.
 start=$SECONDS
 rc=0
-timeout "$timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 1024 \
+timeout "$timeout" qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu max -smp 2 -m 1024 \
 	-nographic -no-reboot -nic none -kernel "$kdir/vmlinuz" -initrd "$initrd" \
 	-append "$params" "${drives[@]}" < /dev/null 2>&1 | tr -d '\r' > "$log" || rc=$?
-echo "boot.sh: $(cat "$kdir/kver") guest ran $((SECONDS - start)) s" >&2
+echo "boot.sh: $(cat "$kdir/kver") guest ran $((SECONDS - start)) s (tcg $tcg)" >&2
+if trouble=$("$(dirname "$0")/console-scan.sh" "$log"); then
+	:
+else
+	echo "boot.sh: $trouble" >&2
+	exit 97
+fi
 [ "$rc" -ne 124 ] || exit 124
 
 # Kernel messages may share the line, so match anywhere in it.

@@ -30,7 +30,11 @@ rm -rf "$dir"
 mkdir -p "$dir"
 kdir=$("$here/kernel.sh" 5.10 2> "$dir/kernel.err")
 rc=$?
-if [ "$rc" -ne 0 ]; then
+if [ "$rc" -eq 97 ]; then
+	why=$("$here/console-scan.sh" "$dir/console.log")
+	for p in "${paths[@]}"; do fail "${p%% *}" "$why (log: $dir/console.log)"; done
+	exit 0
+elif [ "$rc" -ne 0 ]; then
 	for p in "${paths[@]}"; do
 		if [ "$rc" -eq 75 ]; then
 			skip "${p%% *}" "cannot download Debian's 5.10 kernel: $(tail -1 "$dir/kernel.err")"
@@ -45,7 +49,11 @@ fi
 "$here/boot.sh" --kernel "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --outdir "$dir/out" \
 	--timeout 600 --log "$dir/console.log" --append "rw.run=/opt/overload.sh rw.maps=stash,invals"
 rc=$?
-if [ "$rc" -ne 0 ]; then
+if [ "$rc" -eq 97 ]; then
+	why=$("$here/console-scan.sh" "$dir/console.log")
+	for p in "${paths[@]}"; do fail "${p%% *}" "$why (log: $dir/console.log)"; done
+	exit 0
+elif [ "$rc" -ne 0 ]; then
 	for p in "${paths[@]}"; do
 		fail "${p%% *}" "guest failed (status $rc): $(grep -a -E 'overload:|RW-DONE|racewatch:' \
 			"$dir/console.log" | tail -3 | tr '\n' ' ')"

@@ -89,7 +89,12 @@ run_case() {
 		--outdir "$dir/out" --timeout 900 --log "$dir/console.log" \
 		--append "rw.run=/opt/detect.sh rw.attach=$attach rw.fs=$fslist rw.duration=$secs rw.ops=$ops rw.read_mode=pread"
 	rc=$?
-	if [ "$rc" -ne 0 ]; then
+	# boot.sh gives 97 for any oops, lockup, panic or WARNING in the
+	# console, even if the scenario passed: name it, never a bare status.
+	if [ "$rc" -eq 97 ]; then
+		fail "$name" "$("$here/console-scan.sh" "$dir/console.log") (log: $dir/console.log)"
+		return
+	elif [ "$rc" -ne 0 ]; then
 		fail "$name" "guest failed (status $rc): $(grep -a -E 'detect:|RW-DONE|racewatch:|racegen:' "$dir/console.log" | tail -5 | tr '\n' ' ')"
 		return
 	fi

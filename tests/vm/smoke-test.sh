@@ -23,6 +23,7 @@ check() {
 		--log "$d/console.log" || rc=$?
 	case $rc in
 	0) ;;
+	97) "$here/console-scan.sh" "$d/console.log"; return ;;
 	124) echo "timed out"; return ;;
 	98) echo "guest stopped without RW-DONE"; return ;;
 	*) echo "guest exited $rc: $(grep -aho 'RW-DONE.*' "$d/console.log")"; return ;;

@@ -437,6 +437,33 @@ static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_RETURN_MISSED]		= "returns_missed",
 };
 
+/* Operations whose picture is incomplete (README "Lost data"): the same
+ * names in the JSON and text summaries. */
+struct count_field {
+	const char *name;
+	__u64 value;
+};
+
+#define INCOMPLETE_FIELDS	8
+
+static int incomplete_counts(const struct engine_stats *st, const struct report_losses *losses,
+			     struct count_field out[INCOMPLETE_FIELDS])
+{
+	const struct count_field all[INCOMPLETE_FIELDS] = {
+		{ "ops_lossy", st->ops_incomplete },
+		{ "ops_unwatched", st->ops_unwatched },
+		{ "ops_no_return", st->ops_no_return },
+		{ "ops_expired", st->ops_expired },
+		{ "ops_released", losses->released },
+		{ "ops_open", st->ops_open },
+		{ "ops_dropped", st->ops_dropped },
+		{ "cands_dropped", st->cands_dropped },
+	};
+
+	memcpy(out, all, sizeof(all));
+	return INCOMPLETE_FIELDS;
+}
+
 /* One flat "inode" record per inode, then the "summary": easy to grep and
  * to load into a dashboard without walking nested arrays. */
 static void summary_json(struct report *r, const struct engine *e,
@@ -446,6 +473,8 @@ static void summary_json(struct report *r, const struct engine *e,
 	const struct engine_stats *st = engine__stats(e);
 	const struct inode_stats *in;
 	FILE *out = r->out;
+	struct count_field inc[INCOMPLETE_FIELDS];
+	int n_inc;
 	size_t n;
 
 	in = engine__inodes(e, &n);
@@ -474,13 +503,11 @@ static void summary_json(struct report *r, const struct engine *e,
 	fprintf(out, "},\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);
-	fprintf(out, "},\"incomplete\":{\"ops_lossy\":%llu,\"ops_unwatched\":%llu,"
-		"\"ops_no_return\":%llu,\"ops_expired\":%llu,\"ops_released\":%llu,"
-		"\"ops_open\":%llu,\"ops_dropped\":%llu,\"cands_dropped\":%llu",
-		(unsigned long long)st->ops_incomplete, (unsigned long long)st->ops_unwatched,
-		(unsigned long long)st->ops_no_return, (unsigned long long)st->ops_expired,
-		(unsigned long long)losses->released, (unsigned long long)st->ops_open,
-		(unsigned long long)st->ops_dropped, (unsigned long long)st->cands_dropped);
+	fputs("},\"incomplete\":{", out);
+	n_inc = incomplete_counts(st, losses, inc);
+	for (int i = 0; i < n_inc; i++)
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "", inc[i].name,
+			(unsigned long long)inc[i].value);
 	fputs("},\"lost\":{", out);
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
@@ -504,6 +531,8 @@ static void summary_text(struct report *r, const struct engine *e,
 	const struct engine_stats *st = engine__stats(e);
 	const struct inode_stats *in;
 	FILE *out = r->out;
+	struct count_field inc[INCOMPLETE_FIELDS];
+	int n_inc;
 	size_t n;
 
 	fprintf(out, "racewatch summary after %.1f s\n", elapsed_s);
@@ -537,13 +566,11 @@ static void summary_text(struct report *r, const struct engine *e,
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, " %s %llu", counter_names[c], (unsigned long long)losses->counters[c]);
 	fputc('\n', out);
-	fprintf(out, "  incomplete operations: %llu lossy, %llu unwatched, %llu no return, "
-		"%llu expired (%llu released in BPF), %llu open at exit, %llu dropped; "
-		"%llu candidates dropped\n",
-		(unsigned long long)st->ops_incomplete, (unsigned long long)st->ops_unwatched,
-		(unsigned long long)st->ops_no_return, (unsigned long long)st->ops_expired,
-		(unsigned long long)losses->released, (unsigned long long)st->ops_open,
-		(unsigned long long)st->ops_dropped, (unsigned long long)st->cands_dropped);
+	fputs("  incomplete:", out);
+	n_inc = incomplete_counts(st, losses, inc);
+	for (int i = 0; i < n_inc; i++)
+		fprintf(out, " %s %llu", inc[i].name, (unsigned long long)inc[i].value);
+	fputc('\n', out);
 	plan__print(plan, out, false);
 }
 

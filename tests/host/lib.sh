@@ -21,6 +21,18 @@ mkfs_mount() {
 	mount -o loop "$dir/$fs.img" "$dir/mnt"
 }
 
+# wait_line FILE REGEX [SECONDS]: until a line of FILE matches while
+# racewatch ($RWPID) runs; fails when it exits first or after SECONDS
+# (default 30: a hang guard, not a timing assertion).
+wait_line() {
+	for _ in $(seq $((${3:-30} * 10))); do
+		grep -qE "$2" "$1" && return 0
+		kill -0 "$RWPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # Start racewatch in the background and wait until it is attached.
 # start_racewatch OUT ERR ARGS...; sets RWPID.
 start_racewatch() {
@@ -28,10 +40,5 @@ start_racewatch() {
 	shift 2
 	"$RW" "$@" > "$out" 2> "$err" &
 	RWPID=$!
-	for _ in $(seq 300); do
-		grep -q '^racewatch: watching' "$err" && return 0
-		kill -0 "$RWPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	wait_line "$err" '^racewatch: watching'
 }

@@ -33,17 +33,6 @@ if ! mkfs_mount ext4 "$tmp" 2> "$tmp/mkfs.err"; then
 fi
 dev=$(mountpoint -d "$tmp/mnt")
 
-# wait_for FILE REGEX: until a line matches, for at most 20 s (a hang
-# guard, not a timing assertion: racewatch warns on its next poll round).
-wait_for() {
-	for _ in $(seq 200); do
-		grep -qE "$2" "$1" && return 0
-		kill -0 "$RWPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # stop_racewatch: SIGINT, wait, and keep its exit status in RWRC.
 stop_racewatch() {
 	kill -INT "$RWPID"
@@ -56,7 +45,8 @@ stop_racewatch() {
 # the given knobs while GENS racegen instances run on their own files (4
 # pread readers and ranges up to 1 MiB: many candidates per operation).
 # COUNTER is the summary's "lost" field that must have moved; WARNING the
-# stderr line that must appear while racewatch runs; JQ_CHECK a jq filter
+# stderr line that must appear while racewatch runs (it warns on its next
+# poll round, once a second); JQ_CHECK a jq filter
 # over the whole output (slurped) that must print true.
 loss() {
 	local name=overload/$1 counter=$2 warning=$3 check=$4 gens=$5 got why=
@@ -72,7 +62,7 @@ loss() {
 			> "$tmp/gen.$i.json" 2> "$tmp/gen.$i.err" &
 		GENPIDS+=($!)
 	done
-	wait_for "$tmp/rw.err" "^racewatch: WARNING! [0-9]+ $warning" ||
+	wait_line "$tmp/rw.err" "^racewatch: WARNING! [0-9]+ $warning" ||
 		why="no 'WARNING! N $warning' on stderr while it ran"
 	for p in "${GENPIDS[@]}"; do wait "$p"; done
 	GENPIDS=()
@@ -141,7 +131,7 @@ fi
 fsfreeze -f "$tmp/mnt"
 fallocate -p -o 0 -l 1M "$tmp/mnt/stuck.dat" &
 stuck=$!
-wait_for "$tmp/rw.err" "^racewatch: WARNING! 1 operations expired" ||
+wait_line "$tmp/rw.err" "^racewatch: WARNING! 1 operations expired" ||
 	why="no expiry warning while the punch was stuck"
 fsfreeze -u "$tmp/mnt"
 wait "$stuck"

@@ -362,6 +362,15 @@ int main(int argc, char **argv)
 	err = cli__parse(argc, argv, &s.cfg);
 	if (err)
 		return err;
+	/*
+	 * First Ctrl-C: stop and summarise; the second kills (on_signal()).
+	 * Before anything slow: probing and loading take seconds on a busy or
+	 * emulated machine, and a job started with & by a non-interactive
+	 * shell inherits SIGINT ignored, so a signal sent in that time was
+	 * lost and racewatch ran on. Now it stops once attached, at once.
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	libbpf_debug = s.cfg.verbose > 1;
 	libbpf_set_print(libbpf_print);
 	/* Write errors, EPIPE included, come back as ferror(stdout), so that a
@@ -383,10 +392,6 @@ int main(int argc, char **argv)
 	}
 
 	warn_uncovered(&plan);
-
-	/* First Ctrl-C: stop and summarise; the second kills (on_signal()). */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	err = open_and_load(&s, &plan);
 	if (!err)

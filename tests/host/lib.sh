@@ -38,6 +38,9 @@ wait_line() {
 start_racewatch() {
 	local out=$1 err=$2
 	shift 2
+	# Empty it first: the child truncates it only after fork, and a wait
+	# that saw the last run's "watching" would go on before this one.
+	: > "$err"
 	"$RW" "$@" > "$out" 2> "$err" &
 	RWPID=$!
 	wait_line "$err" '^racewatch: watching'

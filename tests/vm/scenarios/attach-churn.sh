@@ -62,6 +62,9 @@ tracefs_cycle() {
 }
 
 racewatch_cycle() {
+	# Empty it first: the child truncates it only after fork, so the wait
+	# below could see the previous cycle's "watching" and signal too early.
+	: > /tmp/rw.err
 	/opt/racewatch --attach kprobe --json > /dev/null 2> /tmp/rw.err &
 	rw=$!
 	tries=0

@@ -6,7 +6,9 @@
 #           [--timeout SECONDS] [--tcg multi|single]
 # Each --disk is a fresh 512M filesystem, in order vda, vdb... --outdir adds
 # an output disk and extracts the guest's /out into DIR.
-# --tcg picks qemu's TCG threading (default: $RW_TCG, else multi).
+# --tcg picks qemu's TCG threading (default: $RW_TCG, else single). Single:
+# under thread=multi guests oopsed on code the kernel had just patched
+# (README "Tests", "Guest oopses under multi-threaded TCG").
 # Exit status: 97 if the console shows kernel trouble (oops, BUG, panic,
 # lockup, RCU stall, WARNING splat; console-scan.sh's line goes to stderr),
 # whatever the scenario's rc; else the scenario's rc from "RW-DONE rc=N",
@@ -18,7 +20,7 @@ usage() {
 	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" >&2
 	exit 64
 }
-kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-multi}
+kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-single}
 disks=()
 while [ $# -ge 2 ]; do
 	case $1 in

@@ -14,9 +14,9 @@ repo=$(realpath "$here/../..")
 results=${RW_VM_RESULTS:-$repo/build/vm}
 secs=${RW_VM_SECONDS:-20}
 # The racy fixture must race: single-threaded TCG interleaves the vCPUs
-# less often than two host threads did, and one 20 s 5.10 punch run in 5
+# less often than two host threads did: one 20 s 5.10 punch run in 5
 # under a loaded host confirmed no stale page. Give it longer.
-race_secs=${RW_VM_RACE_SECONDS:-40}
+race_secs=${RW_VM_RACE_SECONDS:-60}
 min_recall=${RW_MIN_RECALL:-95}
 all_ops=punch,collapse,zero,insert,truncate
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include "harness.h"
 
 struct harness harness;
@@ -40,4 +42,13 @@ void harness_run(const char *name, void (*fn)(void))
 		harness.passed++;
 	}
 	fflush(stdout);
+}
+
+const char *harness_fixture(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s",
+		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures", name);
+	return path;
 }

@@ -49,4 +49,8 @@ void harness_suite(const char *suite);
 
 #define RUN(fn) harness_run(#fn, fn)
 
+/* Path of a fixture file: $RW_FIXTURES/NAME, else tests/unit/fixtures/NAME.
+ * Static storage: valid until the next call. */
+const char *harness_fixture(const char *name);
+
 #endif /* RACEWATCH_HARNESS_H */

@@ -6,18 +6,9 @@
 #include "ksyms.h"
 #include "suites.h"
 
-static const char *fixture(const char *name)
-{
-	static char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s",
-		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures", name);
-	return path;
-}
-
 static void test_resolve(void)
 {
-	struct ksyms *ks = ksyms__load(fixture("kallsyms"));
+	struct ksyms *ks = ksyms__load(harness_fixture("kallsyms"));
 	const struct ksym *s;
 
 	ASSERT_TRUE(ks != NULL, "load fixture");
@@ -45,7 +36,7 @@ static void test_resolve(void)
 
 static void test_find(void)
 {
-	struct ksyms *ks = ksyms__load(fixture("kallsyms"));
+	struct ksyms *ks = ksyms__load(harness_fixture("kallsyms"));
 
 	ASSERT_TRUE(ks != NULL, "load fixture");
 	if (!ks)
@@ -59,7 +50,7 @@ static void test_find(void)
 
 static void test_missing_file(void)
 {
-	ASSERT_TRUE(ksyms__load(fixture("does-not-exist")) == NULL, "missing file");
+	ASSERT_TRUE(ksyms__load(harness_fixture("does-not-exist")) == NULL, "missing file");
 	ASSERT_EQ(errno, ENOENT, "errno");
 }
 

@@ -229,16 +229,13 @@ static int fake_stack(__s32 id, __u64 *ips, int max, void *ctx)
 
 static void test_stacks(void)
 {
-	char path[512];
 	struct ksyms *ks;
 	struct report_opts opts = { .stacks = true, .realtime_offset = OFFSET,
 				    .stack_fn = fake_stack };
 	struct rw_window w = sample_window();
 	char *got;
 
-	snprintf(path, sizeof(path), "%s/kallsyms",
-		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures");
-	ks = ksyms__load(path);
+	ks = ksyms__load(harness_fixture("kallsyms"));
 	ASSERT_TRUE(ks != NULL, "load kallsyms fixture");
 	opts.ksyms = ks;
 	ins.stack_id = 1;
@@ -279,16 +276,13 @@ static int hostile_stack(__s32 id, __u64 *ips, int max, void *ctx)
 
 static void test_stacks_hostile(void)
 {
-	char path[512];
 	struct ksyms *ks;
 	struct report_opts opts = { .stacks = true, .realtime_offset = OFFSET,
 				    .stack_fn = hostile_stack };
 	struct rw_window w = sample_window();
 	char *got;
 
-	snprintf(path, sizeof(path), "%s/kallsyms-hostile",
-		 getenv("RW_FIXTURES") ? getenv("RW_FIXTURES") : "tests/unit/fixtures");
-	ks = ksyms__load(path);
+	ks = ksyms__load(harness_fixture("kallsyms-hostile"));
 	ASSERT_TRUE(ks != NULL, "load kallsyms fixture");
 	opts.ksyms = ks;
 	ins.stack_id = 1;

@@ -3,11 +3,13 @@
  * Verdict engine. Operations in flight are few (fallocate and truncate are
  * serialised per inode by i_rwsem), so they live in a plain list; each keeps
  * its invalidations, block-free times and the candidate inserts that fell
- * into its ranges, until it ends and is judged by judge().
+ * into its ranges, until it ends and each candidate is judged
+ * (src/verdict.c).
  */
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "verdict.h"
 
 struct inval_rec {
 	struct rw_inval_begin begin;
@@ -51,50 +53,6 @@ struct engine {
 	size_t ninodes;
 	struct engine_stats stats;
 };
-
-static const char *const verdict_names[VERDICT_MAX] = {
-	[VERDICT_RACE]		= "race",
-	[VERDICT_UNTRACKED]	= "untracked",
-	[VERDICT_UNFINISHED]	= "unfinished",
-	[VERDICT_TRANSIENT]	= "transient",
-	[VERDICT_EVICTED]	= "evicted",
-	[VERDICT_SELF]		= "self",
-	[VERDICT_LATE]		= "late",
-	[VERDICT_UNLOCKED]	= "unlocked",
-	[VERDICT_HOLE]		= "hole",
-};
-
-static const char *const evidence_names[PAGE_EVIDENCE_MAX] = {
-	[PAGE_UNCHECKED]	= "unchecked",
-	[PAGE_GONE]		= "gone",
-	[PAGE_FROM_DISK]	= "disk",
-	[PAGE_ZERO_FILLED]	= "zero-filled",
-	[PAGE_UNKNOWN]		= "unknown",
-};
-
-static const char *const phase_names[PHASE_MAX] = {
-	[PHASE_DROPPING]	= "dropping",
-	[PHASE_DROPPED]		= "dropped",
-	[PHASE_BEFORE_FREE]	= "before-free",
-	[PHASE_FREEING]		= "freeing",
-	[PHASE_UNFREED]		= "unfreed",
-	[PHASE_AFTER_FREE]	= "after-free",
-};
-
-const char *engine__verdict_name(enum rw_verdict v)
-{
-	return v < VERDICT_MAX ? verdict_names[v] : "?";
-}
-
-const char *engine__evidence_name(enum rw_page_evidence e)
-{
-	return e < PAGE_EVIDENCE_MAX ? evidence_names[e] : "?";
-}
-
-const char *engine__phase_name(enum rw_phase p)
-{
-	return p < PHASE_MAX ? phase_names[p] : "?";
-}
 
 static bool key_eq(const struct rw_inode_key *a, const struct rw_inode_key *b)
 {
@@ -390,98 +348,6 @@ void engine__feed(struct engine *e, const union rw_record *rec)
 	}
 }
 
-/*
- * Filesystems whose read path (ext4_mpage_readpages, mpage_readahead) sets
- * PG_mappedtodisk on every page it reads from disk and zero-fills holes
- * without it. iomap-based ones (xfs, btrfs) never set it.
- */
-static bool sets_mappedtodisk(const char *fstype)
-{
-	static const char *const fs[] = { "ext4", "ext3", "ext2" };
-
-	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
-		if (!strncmp(fstype, fs[i], RW_FSTYPE_LEN))
-			return true;
-	return false;
-}
-
-static enum rw_page_evidence evidence(const struct engine *e, const struct op *op,
-				      const struct cand *c)
-{
-	if (!c->checked)
-		return PAGE_UNCHECKED;
-	if (!c->page.present)
-		return PAGE_GONE;
-	if (c->page.mapped_to_disk)
-		return PAGE_FROM_DISK;
-	/* With blocks smaller than a page the flag needs every block mapped. */
-	if (sets_mappedtodisk(op->begin.fstype) && c->page.blkbits == e->opts.page_shift)
-		return PAGE_ZERO_FILLED;
-	return PAGE_UNKNOWN;
-}
-
-/*
- * The verdict rules (README.md, "Verdicts"), in order. A candidate is
- * already known to be an insert into a range the operation had started
- * dropping, before the operation returned.
- */
-static enum rw_verdict judge(const struct op *op, const struct cand *c,
-			     enum rw_page_evidence page)
-{
-	const struct rw_insert *ins = &c->ins;
-	__u32 invalidator = op->begin.task.tid;
-
-	if (ins->task.tid == invalidator)
-		return VERDICT_SELF;
-	/* The old blocks are gone: the page reads what replaced them. */
-	if (op->nfree && ins->hdr.ts > op->last_free_ts)
-		return VERDICT_LATE;
-	if (op->ended && ins->hdr.ts > op->end_ts)
-		return VERDICT_LATE;
-	if (c->deleted && (!op->ended || c->delete_ts <= op->end_ts))
-		return c->delete_tid == invalidator ? VERDICT_TRANSIENT : VERDICT_EVICTED;
-	if (!op->ended)
-		return VERDICT_UNFINISHED;
-	switch (page) {
-	case PAGE_GONE:
-		return VERDICT_EVICTED;	/* a deletion we did not see */
-	case PAGE_ZERO_FILLED:
-		return VERDICT_HOLE;	/* its read found the mapping already gone */
-	default:
-		break;
-	}
-	/* Evidence is missing: a deletion, free, page check or the insert
-	 * record of another page may be what was lost. Never a confident race. */
-	if ((ins->flags & RW_INSERT_UNTRACKED) || op->lost)
-		return VERDICT_UNTRACKED;
-	/* Its end is only known to precede the task's next operation. */
-	if (op->flags & RW_OP_END_NO_RETURN)
-		return VERDICT_UNFINISHED;
-	/*
-	 * Readers held invalidate_lock (5.15+), so the invalidator was outside
-	 * its exclusive section; it freed nothing afterwards, so its mapping
-	 * changes were complete and the page reads current data.
-	 */
-	if (!op->nfree && ins->locks.invalidate_lock.state == RW_LOCK_READ)
-		return VERDICT_UNLOCKED;
-	return VERDICT_RACE;
-}
-
-static enum rw_phase phase_of(const struct op *op, const struct inval_rec *iv, __u64 ts)
-{
-	bool derived = iv->begin.fn == RW_INVAL_DERIVED;
-
-	if (op->nfree && ts > op->last_free_ts)
-		return PHASE_AFTER_FREE;
-	if (!derived && (!iv->end_ts || ts <= iv->end_ts))
-		return PHASE_DROPPING;
-	if (!op->nfree)
-		return PHASE_UNFREED;
-	if (ts < op->first_free_ts)
-		return derived ? PHASE_BEFORE_FREE : PHASE_DROPPED;
-	return PHASE_FREEING;
-}
-
 /* Is the page still a candidate of some other live operation? */
 static bool watched_elsewhere(const struct engine *e, const struct op *self,
 			      const struct cand *c)
@@ -503,13 +369,11 @@ static void judge_op(struct engine *e, struct op *op)
 	for (int i = 0; i < op->ncands; i++) {
 		struct cand *c = &op->cands[i];
 		const struct inval_rec *iv = &op->invals[c->inval];
-		enum rw_page_evidence page = evidence(e, op, c);
 		struct rw_window w = {
-			.verdict = judge(op, c, page),
-			.phase = phase_of(op, iv, c->ins.hdr.ts),
 			.insert = &c->ins,
 			.op = &op->begin,
 			.inval = &iv->begin,
+			.inval_end_ts = iv->end_ts,
 			.op_ended = op->ended,
 			.op_end_ts = op->end_ts,
 			.op_ret = op->ret,
@@ -523,9 +387,12 @@ static void judge_op(struct engine *e, struct op *op)
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
-			.page = page,
+			.page = verdict__evidence(op->begin.fstype, c->checked ? &c->page : NULL,
+						  e->opts.page_shift),
 		};
 
+		w.verdict = verdict__judge(&w);
+		w.phase = verdict__phase(&w);
 		e->stats.verdicts[w.verdict]++;
 		if (s)
 			s->verdicts[w.verdict]++;

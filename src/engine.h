@@ -52,6 +52,7 @@ struct rw_window {
 	const struct rw_insert *insert;
 	const struct rw_op_begin *op;
 	const struct rw_inval_begin *inval;	/* the drop that covered the page */
+	__u64 inval_end_ts;	/* 0: it had not returned */
 	bool op_ended;
 	__u64 op_end_ts;
 	__s64 op_ret;

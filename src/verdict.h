@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The verdict rules (README.md, "Verdicts"): what one candidate insert
+ * means, decided from the facts the engine gathered about it and its
+ * operation (struct rw_window). No bookkeeping here, only judgement, so
+ * that the rules read in one place and unit tests can state them.
+ */
+#ifndef RACEWATCH_VERDICT_H
+#define RACEWATCH_VERDICT_H
+
+#include "engine.h"
+
+/* What the PAGE record says of the page; page is NULL when none came. */
+enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
+					unsigned int page_shift);
+/* w->page must already be set. */
+enum rw_verdict verdict__judge(const struct rw_window *w);
+enum rw_phase verdict__phase(const struct rw_window *w);
+
+#endif /* RACEWATCH_VERDICT_H */

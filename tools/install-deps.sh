@@ -10,9 +10,10 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd
 	    linux-libc-dev)
 # libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (tests/fuzz);
 # jq: tests/soak.sh, tests/host/overload.sh and tests/vm/overload.sh read
-# JSON; python3: tests/host/escape.sh decodes NDJSON as strict UTF-8.
+# JSON; python3: tests/host/escape.sh decodes NDJSON as strict UTF-8;
+# stress-ng, fio, btrfs-progs: tests/workloads runs load nobody here wrote.
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt libclang-rt-dev jq python3)
+	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE		/* statx() */
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "cli.h"
+#include "devmap.h"
 #include "escape.h"
 
 const char *argp_program_version = "racewatch 0.1 (record ABI 1)";
@@ -63,7 +66,8 @@ static const struct argp_option options[] = {
 	{ "attach", 'a', "MODE", 0, "auto (default), fentry, kprobe or tracepoint" },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C)" },
 	{ "pid", 'p', "PID", 0, "Only report windows where process PID inserted or invalidated" },
-	{ "dev", OPT_DEV, "MAJ:MIN", 0, "Only watch inodes on this device" },
+	{ "dev", OPT_DEV, "MAJ:MIN", 0, "Only watch inodes on this device (as mountinfo or stat "
+	  "shows it: a btrfs mount's stat device means its whole filesystem)" },
 	{ "inode", 'i', "INO", 0, "Only watch this inode number" },
 	{ "path", OPT_PATH, "FILE", 0, "Only watch FILE (sets --dev and --inode)" },
 	{ "json", 'j', NULL, 0, "Print NDJSON records instead of text" },
@@ -188,6 +192,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DEV:
 		if (parse_dev(arg, &cfg->dev))
 			return usage_error("invalid --dev '%s': use MAJ:MIN as in ls -l /dev", arg);
+		cfg->dev_source = DEV_FROM_DEV;
+		cfg->dev_user = cfg->dev;
+		cfg->dev_arg = arg;
 		break;
 	case 'i':
 		if (parse_long(arg, 1, 0x7fffffffffffffffL, &v))
@@ -198,8 +205,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (stat(arg, &st))
 			return usage_error("cannot stat --path '%s'", arg);
 		cfg->path = arg;
-		cfg->dev = major(st.st_dev) << 20 | minor(st.st_dev);
+		cfg->dev = devmap__kdev(major(st.st_dev), minor(st.st_dev));
 		cfg->ino = st.st_ino;
+		cfg->dev_source = DEV_FROM_PATH;
+		cfg->dev_user = cfg->dev;
+		cfg->dev_arg = arg;
 		break;
 	case 'j':
 		cfg->json = true;
@@ -259,6 +269,112 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+const char *cli_mountinfo = "/proc/self/mountinfo";
+
+static int stat_dev(const char *path, __u32 *dev, void *ctx)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	*dev = devmap__kdev(major(st.st_dev), minor(st.st_dev));
+	return 0;
+}
+
+static void dev_name(__u32 dev, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u:%u", dev >> 20, dev & ((1U << 20) - 1));
+}
+
+/* The mount that holds the file: by mount id where statx() knows it (5.8+),
+ * which bind mounts and mounts over mounts cannot fool; else by path. */
+static int mount_of_path(FILE *mi, const char *path, struct mount_entry *m)
+{
+	struct statx stx;
+	char *abs;
+	int err;
+
+	if (!statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) && (stx.stx_mask & STATX_MNT_ID) &&
+	    !devmap__dev_of_mount(mi, stx.stx_mnt_id, m))
+		return 0;
+	abs = realpath(path, NULL);
+	if (!abs)
+		return -errno;
+	err = devmap__dev_of_path(mi, abs, m);
+	free(abs);
+	return err;
+}
+
+/*
+ * BPF compares the superblock's s_dev. Where stat(2) says something else
+ * (btrfs subvolumes), map what the user gave to the superblock, and say so
+ * for --dev, whose meaning then widens to every subvolume. Without a
+ * readable mountinfo (a bare initramfs) the device stays as given.
+ */
+static void resolve_dev(struct rw_config *cfg)
+{
+	struct mount_entry *m;
+	char given[24], sb[24], *esc;
+	FILE *mi;
+
+	if (cfg->dev_source == DEV_ANY)
+		return;
+	mi = fopen(cli_mountinfo, "re");
+	m = malloc(sizeof(*m));
+	if (!mi || !m)
+		goto out;
+	dev_name(cfg->dev_user, given, sizeof(given));
+	if (cfg->dev_source == DEV_FROM_PATH) {
+		if (!mount_of_path(mi, cfg->path, m))
+			cfg->dev = m->dev;
+		goto out;
+	}
+	switch (devmap__superblock(mi, cfg->dev_user, stat_dev, NULL, m)) {
+	case DEVMAP_SUPERBLOCK:
+		break;
+	case DEVMAP_SUBVOLUME:
+		cfg->dev = m->dev;
+		dev_name(m->dev, sb, sizeof(sb));
+		esc = malloc(ESCAPE_TEXT_SIZE(strlen(m->point)));
+		if (esc)
+			escape__text(esc, ESCAPE_TEXT_SIZE(strlen(m->point)), m->point, SIZE_MAX);
+		fprintf(stderr, "racewatch: --dev %s is what stat says of the %s mount %s: watching "
+			"its filesystem's device %s, all of its subvolumes\n", given, m->fstype,
+			esc ? esc : "?", sb);
+		free(esc);
+		break;
+	case DEVMAP_NONE:
+		fprintf(stderr, "racewatch: warning: --dev %s is no mounted filesystem's device "
+			"(a btrfs subvolume that is not mounted by itself? use --path FILE): "
+			"watching it as given\n", given);
+		break;
+	}
+out:
+	if (mi)
+		fclose(mi);
+	free(m);
+}
+
+void cli__describe_filter(const struct rw_config *cfg, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (cfg->dev_source == DEV_FROM_PATH) {
+		n = snprintf(buf, size, "--path ");
+		if (n < size)
+			n += escape__text(buf + n, size - n, cfg->path, SIZE_MAX);
+	} else if (cfg->dev_source == DEV_FROM_DEV) {
+		n = snprintf(buf, size, "--dev ");
+		if (n < size)
+			n += escape__text(buf + n, size - n, cfg->dev_arg, SIZE_MAX);
+	}
+	/* --path implies its inode: name --inode only when given by itself. */
+	if (cfg->ino && cfg->dev_source != DEV_FROM_PATH && n < size)
+		snprintf(buf + n, size - n, "%s--inode %llu", n ? " " : "",
+			 (unsigned long long)cfg->ino);
+}
+
 int cli__parse(int argc, char **argv, struct rw_config *cfg)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc };
@@ -269,5 +385,6 @@ int cli__parse(int argc, char **argv, struct rw_config *cfg)
 	error_reported = false;
 	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, cfg))
 		return RW_EXIT_USAGE;
+	resolve_dev(cfg);
 	return RW_EXIT_OK;
 }

@@ -45,9 +45,16 @@ struct rw_config {
 	enum rw_mech attach;
 	long duration_s;		/* 0: until Ctrl-C */
 	__u32 pid;
-	__u32 dev;			/* kernel encoding (major << 20 | minor), 0: any */
+	__u32 dev;			/* the superblock's s_dev, kernel encoding
+					 * (major << 20 | minor), 0: any */
 	__u64 ino;			/* 0: any */
 	const char *path;
+	/* What the user named the device by: --dev's argument, or stat(2)'s
+	 * st_dev of --path (kernel encoding). On btrfs it is a subvolume's
+	 * anonymous device, not dev (src/devmap.h). */
+	enum { DEV_ANY, DEV_FROM_DEV, DEV_FROM_PATH } dev_source;
+	__u32 dev_user;
+	const char *dev_arg;
 	bool json;
 	bool stacks;
 	bool raw_addresses;		/* unresolved frames as 0x..., not [unknown] */
@@ -62,7 +69,17 @@ struct rw_config {
 /* "ops", "windows"...: the --test-map-size name of a map. */
 const char *cli__test_map_name(enum rw_test_map m);
 
-/* Fills cfg; on bad input prints one line to stderr and returns RW_EXIT_USAGE. */
+/* Fills cfg; on bad input prints one line to stderr and returns RW_EXIT_USAGE.
+ * Maps --dev and --path to the superblock's device through cli_mountinfo,
+ * saying on stderr when that changed the device or found none. */
 int cli__parse(int argc, char **argv, struct rw_config *cfg);
+
+/* /proc/self/mountinfo; unit tests point it at a fixture. */
+extern const char *cli_mountinfo;
+
+/* "--path FILE", "--dev MAJ:MIN", "--inode N", as given, space-separated,
+ * escaped as text; "" when nothing is filtered. For the exit-time notice
+ * that a filter matched nothing. */
+void cli__describe_filter(const struct rw_config *cfg, char *buf, size_t size);
 
 #endif /* RACEWATCH_CLI_H */

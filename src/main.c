@@ -174,6 +174,27 @@ static void on_expire(const struct rw_op_begin *op, void *ctx)
 		s->released++;
 }
 
+/*
+ * A filter that matched nothing is said at exit: a --dev or --path that
+ * names the wrong device (a btrfs subvolume's, before it was mapped to its
+ * superblock) watches nothing, silently, and an empty summary looks just
+ * like a quiet system. BPF sends records only about filtered-in inodes.
+ */
+static void warn_filter_unmatched(const struct session *s)
+{
+	const struct engine_stats *st = engine__stats(s->engine);
+	char what[512];
+	__u64 n = 0;
+
+	cli__describe_filter(&s->cfg, what, sizeof(what));
+	if (!what[0])
+		return;
+	for (int r = 0; r < RW_REC_MAX; r++)
+		n += st->records[r];
+	if (!n)
+		fprintf(stderr, "racewatch: %s matched no operation or insert\n", what);
+}
+
 /* Every loss is reported as it happens, at most once a second. */
 static void warn_losses(struct session *s)
 {
@@ -343,6 +364,9 @@ static int run(struct session *s, struct plan *plan)
 	if (!err && s->cfg.fail_on_race && engine__stats(s->engine)->verdicts[VERDICT_RACE])
 		err = RW_EXIT_RACES;
 	err = output_status(s, err);
+	/* Not after a closed pipe: that ending is silent (README "Exit codes"). */
+	if (err != RW_EXIT_BROKEN_PIPE)
+		warn_filter_unmatched(s);
 cleanup:
 	ring_buffer__free(rb);
 	attach__destroy(&links);

@@ -14,6 +14,7 @@ int main(int argc, char **argv)
 	suite_events();
 	suite_ksyms();
 	suite_cli();
+	suite_devmap();
 	suite_op_range();
 	fprintf(stderr, "unit: %d passed, %d failed, %d skipped\n",
 		harness.passed, harness.failed, harness.skipped);

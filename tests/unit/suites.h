@@ -9,6 +9,7 @@ void suite_escape(void);
 void suite_events(void);
 void suite_ksyms(void);
 void suite_cli(void);
+void suite_devmap(void);
 void suite_op_range(void);
 
 #endif

@@ -17,8 +17,11 @@ static void test_defaults_and_values(void)
 	const char *argv[] = { "racewatch", "-a", "kprobe", "-d", "30", "--dev", "254:3",
 			       "-i", "12", "-p", "77", "--json", "--stacks", "-vv",
 			       "--fail-on-race", "--ringbuf-size", "16" };
+	const char *saved = cli_mountinfo;
 	struct rw_config cfg;
 
+	/* Where 254:3 is a mounted superblock: kept as given, no warning. */
+	cli_mountinfo = harness_fixture("mountinfo");
 	ASSERT_EQ(parse(&cfg, 1, argv), RW_EXIT_OK, "no options");
 	ASSERT_EQ(cfg.attach, MECH_AUTO, "default attach");
 	ASSERT_EQ(cfg.ringbuf_mib, 4, "default ring buffer");
@@ -35,6 +38,7 @@ static void test_defaults_and_values(void)
 	argv[1] = "--raw-addresses";
 	ASSERT_EQ(parse(&cfg, 2, argv), RW_EXIT_OK, "--raw-addresses");
 	ASSERT_TRUE(cfg.raw_addresses, "raw addresses asked for");
+	cli_mountinfo = saved;
 }
 
 static void test_path_sets_dev_and_inode(void)

@@ -28,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibp
 	      -idirafter /usr/include/$(shell $(CC) -print-multiarch) \
 	      -Wall -Wno-unused-function -Wno-compare-distinct-pointer-types
 
-TOOLS := $(OUT)/racegen $(OUT)/racematch
+TOOLS := $(OUT)/racegen $(OUT)/racematch $(OUT)/contend
 SRCS  := $(wildcard src/*.c)
 OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # Static (except with SANITIZE=1), so that one binary drops into a qemu
@@ -84,6 +84,10 @@ $(OUT)/racegen: $(wildcard tools/racegen/*.c tools/racegen/*.h) | $(OUT)
 
 $(OUT)/racematch: tools/racematch.c tools/ndjson.c | $(OUT)
 	$(CC) $(CFLAGS) -Itools $(LDSTATIC) -o $@ $^
+
+# Same-file contention load for tests/workloads: counts every call it makes.
+$(OUT)/contend: tools/contend.c | $(OUT)
+	$(CC) $(CFLAGS) $(LDSTATIC) -pthread -o $@ $<
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # The pure userspace logic; no libbpf, no root.

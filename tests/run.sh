@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Run every test layer: unit (no root), host (root, tracepoints on this
-# kernel), vm (qemu guests booting Debian kernels). Each layer prints one
+# kernel), workloads (root: stress-ng, fio and tools/contend.c against
+# racewatch on ext4, xfs, btrfs and tmpfs), vm (qemu guests booting Debian
+# kernels). Each layer prints one
 # PASS/FAIL/SKIP line per test; this script adds them up and ends with
 # "N passed, N failed, N skipped". Select layers with RW_TESTS="unit host".
 # The fuzz layer replays tests/fuzz/regressions and fuzzes for about a minute.
@@ -13,12 +15,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-layers=${RW_TESTS:-"unit fuzz host vm"}
+layers=${RW_TESTS:-"unit fuzz host workloads vm"}
 build=${RW_BUILD:-build}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 export RW=${RW:-$build/racewatch}
 export RACEGEN=${RACEGEN:-$build/racegen}
 export RACEMATCH=${RACEMATCH:-$build/racematch}
+export CONTEND=${CONTEND:-$build/contend}
 tally=$(mktemp)
 reports=
 trap 'rm -f "$tally"; [ -n "$reports" ] && rm -rf "$reports"' EXIT
@@ -69,6 +72,7 @@ for l in $layers; do
 		layer unit-tools tests/unit/console-scan.sh ;;
 	fuzz) layer fuzz tests/fuzz/run.sh ;;
 	host) layer host tests/host/run.sh ;;
+	workloads) layer workloads tests/workloads/run.sh ;;
 	vm)
 		# The guests take build/racewatch, which must be static.
 		if [ "${RW_SANITIZE:-}" = 1 ]; then

@@ -11,9 +11,10 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd
 # libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (tests/fuzz);
 # jq: tests/soak.sh, tests/host/overload.sh and tests/vm/overload.sh read
 # JSON; python3: tests/host/escape.sh decodes NDJSON as strict UTF-8;
-# stress-ng, fio, btrfs-progs: tests/workloads runs load nobody here wrote.
+# stress-ng, fio, btrfs-progs: tests/workloads runs load nobody here wrote;
+# time: GNU time, the load's rusage there and in bench/load.sh.
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs)
+	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs time)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

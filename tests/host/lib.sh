@@ -9,14 +9,19 @@ pass() { echo "PASS host/$1${2:+: $2}"; }
 fail() { echo "FAIL host/$1: $2"; }
 skip() { echo "SKIP host/$1: $2"; }
 
-# mkfs_mount FSTYPE DIR: a fresh 512 MiB loop filesystem mounted at DIR/mnt.
+# mkfs_mount FSTYPE DIR [SIZE]: a fresh loop filesystem (default 512M)
+# mounted at DIR/mnt.
 mkfs_mount() {
 	local fs=$1 dir=$2
-	truncate -s 512M "$dir/$fs.img"
+	truncate -s "${3:-512M}" "$dir/$fs.img" || return 1
 	case $fs in
 	ext4) mkfs.ext4 -q -F "$dir/$fs.img" ;;
 	xfs) mkfs.xfs -q -f "$dir/$fs.img" ;;
-	esac
+	# mkfs.btrfs prints a NOTE on stdout even with -q: keep it off the
+	# test's output.
+	btrfs) mkfs.btrfs -q -f "$dir/$fs.img" >&2 ;;
+	*) echo "mkfs_mount: no recipe for $fs" >&2; false ;;
+	esac || return 1
 	mkdir -p "$dir/mnt"
 	mount -o loop "$dir/$fs.img" "$dir/mnt"
 }

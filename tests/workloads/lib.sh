@@ -17,8 +17,8 @@ skip() { echo "SKIP workloads/$1: $2"; }
 
 CONTEND=${CONTEND:-$(realpath "$WL_DIR/../../build/contend")}
 README=${README:-$WL_DIR/../../README.md}
-# Seconds of load per case. At 10 the layer took 5 min on this shared
-# 2-core machine, while racewatch still took seconds to exit.
+# Seconds of load per case. At 10 the layer took 4.6 to 5 min on this
+# shared 2-core machine, while racewatch still took seconds to exit.
 WL_SECONDS=${RW_WL_SECONDS:-10}
 WL_OUT=${RW_WL_OUT:-$(dirname "$RW")/workloads}
 WL_TABLE=$WL_OUT/table.md

@@ -16,14 +16,14 @@ fss=${RW_WL_FS:-"ext4 xfs btrfs tmpfs"}
 cases="stress-ng fio contend"
 
 if [ "$(id -u)" -ne 0 ]; then
-	skip workloads "needs root (BPF, loop devices, mounts)"
+	echo "SKIP workloads: needs root (BPF, loop devices, mounts)"
 	exit 0
 fi
 for t in jq /usr/bin/time; do
 	command -v "$t" > /dev/null ||
-		{ skip workloads "$t is missing (tools/install-deps.sh test)"; exit 0; }
+		{ echo "SKIP workloads: $t is missing (tools/install-deps.sh test)"; exit 0; }
 done
-[ -x "$CONTEND" ] || { skip workloads "no $CONTEND (make tools)"; exit 0; }
+[ -x "$CONTEND" ] || { echo "SKIP workloads: no $CONTEND (make tools)"; exit 0; }
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 
 mkdir -p "$WL_OUT"

@@ -3,9 +3,10 @@
 # Boot one guest under qemu (TCG) and wait for it to stop.
 #   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs]...
 #           [--outdir DIR] [--append "rw.run=/opt/NAME rw.key=value"]
-#           [--timeout SECONDS] [--tcg multi|single]
-# Each --disk is a fresh 512M filesystem, in order vda, vdb... --outdir adds
-# an output disk and extracts the guest's /out into DIR.
+#           [--timeout SECONDS] [--tcg multi|single] [--tools DIR]
+# Each --disk is a fresh 512M filesystem, in order vda, vdb... --tools adds a
+# read-only ext4 disk holding DIR (sysroot.sh), which the guest mounts on
+# /tools. --outdir adds an output disk and extracts the guest's /out into DIR.
 # --tcg picks qemu's TCG threading (default: $RW_TCG, else single). Single:
 # under thread=multi guests oopsed on code the kernel had just patched
 # (README "Tests", "Guest oopses under multi-threaded TCG").
@@ -17,10 +18,11 @@ set -euo pipefail
 
 usage() {
 	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs]..." \
-	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" >&2
+	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" \
+	     "[--tools DIR]" >&2
 	exit 64
 }
-kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-single}
+kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-single} tools=''
 disks=()
 while [ $# -ge 2 ]; do
 	case $1 in
@@ -32,6 +34,7 @@ while [ $# -ge 2 ]; do
 	--append) append=$2 ;;
 	--timeout) timeout=$2 ;;
 	--tcg) tcg=$2 ;;
+	--tools) tools=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -60,6 +63,14 @@ for fs in "${disks[@]}"; do
 	drives+=(-drive "file=$img,format=raw,if=virtio")
 done
 [ ${#disks[@]} -eq 0 ] || params+=" rw.disks=$(IFS=,; echo "${disks[*]}")"
+if [ -n "$tools" ]; then
+	# Room for the files plus ext4's metadata; -d copies DIR in at mkfs time.
+	mb=$(( $(du -sm "$tools" | cut -f1) * 5 / 4 + 32 ))
+	truncate -s "${mb}M" "$work/tools.img"
+	mkfs.ext4 -q -F -O ^orphan_file -d "$tools" "$work/tools.img"
+	drives+=(-drive "file=$work/tools.img,format=raw,if=virtio,readonly=on")
+	params+=" rw.tools=1"
+fi
 if [ -n "$outdir" ]; then
 	truncate -s 64M "$work/out.img"
 	drives+=(-drive "file=$work/out.img,format=raw,if=virtio")

@@ -5,6 +5,8 @@
 # rw.disks=ext4,xfs: the i-th entry is the i-th virtio disk (vda, vdb...),
 # mounted at /mnt/FSTYPE, or /mnt/FSTYPE2... for a second disk of one type.
 # rw.run=/opt/NAME: the scenario, run with its output on the console.
+# rw.tools=1: the disk after those is a sysroot (sysroot.sh), mounted on
+# /tools, its programs on PATH and its libraries where the loader looks.
 # rw.outdisk=1: the last virtio disk receives /out as a tar.
 # The last console line is "RW-DONE rc=N" (99: the guest setup failed), so the
 # host never waits for a guest that cannot run. No set -e: if init exits the
@@ -52,6 +54,20 @@ for fs in $(echo "${RW_DISKS:-}" | tr , ' '); do
 		finish 99 "mount $dev as $fs on $mnt"
 	i=$((i + 1))
 done
+
+if [ "${RW_TOOLS:-}" = 1 ]; then
+	dev=/dev/vd$(echo abcdefghijklmnopqrstuvwxyz | cut -c$((i + 1)))
+	mkdir -p /tools && mount -t ext4 -o ro "$dev" /tools ||
+		finish 99 "mount the tools disk $dev"
+	# The sysroot keeps the host's absolute paths; the loader's paths
+	# are compiled in, so link them rather than set LD_LIBRARY_PATH.
+	ln -s /tools/usr /usr && ln -s /tools/lib64 /lib64 &&
+		ln -s /tools/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu ||
+		finish 99 "link the tools sysroot"
+	export PATH=$PATH:/usr/bin
+	# stress-ng and fio use POSIX shared memory.
+	mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
+fi
 
 mkdir -p /out
 [ -x "${RW_RUN:-}" ] || finish 99 "no scenario rw.run=${RW_RUN:-}"

@@ -10,6 +10,7 @@
 set -uo pipefail
 here=$(realpath "$(dirname "$0")")
 repo=$(realpath "$here/../..")
+. "$here/lib.sh"
 dir=${RW_VM_RESULTS:-$repo/build/vm}/5.10-overload
 
 pass() { echo "PASS vm/5.10/overload/$1${2:+: $2}"; }
@@ -28,13 +29,9 @@ if ! command -v jq > /dev/null; then
 fi
 rm -rf "$dir"
 mkdir -p "$dir"
-kdir=$("$here/kernel.sh" 5.10 2> "$dir/kernel.err")
+kdir=$(vm_kernel 5.10 "$dir")
 rc=$?
-if [ "$rc" -eq 97 ]; then
-	why=$("$here/console-scan.sh" "$dir/console.log")
-	for p in "${paths[@]}"; do fail "${p%% *}" "$why (log: $dir/console.log)"; done
-	exit 0
-elif [ "$rc" -ne 0 ]; then
+if [ "$rc" -ne 0 ]; then
 	for p in "${paths[@]}"; do
 		if [ "$rc" -eq 75 ]; then
 			skip "${p%% *}" "cannot download Debian's 5.10 kernel: $(tail -1 "$dir/kernel.err")"
@@ -46,18 +43,9 @@ elif [ "$rc" -ne 0 ]; then
 fi
 "$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" "$repo/build/racegen" \
 	"$here/scenarios/overload.sh"
-"$here/boot.sh" --kernel "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --outdir "$dir/out" \
-	--timeout 600 --log "$dir/console.log" --append "rw.run=/opt/overload.sh rw.maps=stash,invals"
-rc=$?
-if [ "$rc" -eq 97 ]; then
-	why=$("$here/console-scan.sh" "$dir/console.log")
-	for p in "${paths[@]}"; do fail "${p%% *}" "$why (log: $dir/console.log)"; done
-	exit 0
-elif [ "$rc" -ne 0 ]; then
-	for p in "${paths[@]}"; do
-		fail "${p%% *}" "guest failed (status $rc): $(grep -a -E 'overload:|RW-DONE|racewatch:' \
-			"$dir/console.log" | tail -3 | tr '\n' ' ')"
-	done
+if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --timeout 600 \
+	--append "rw.run=/opt/overload.sh rw.maps=stash,invals"); then
+	for p in "${paths[@]}"; do fail "${p%% *}" "$why"; done
 	exit 0
 fi
 

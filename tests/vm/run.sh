@@ -11,6 +11,7 @@
 set -uo pipefail
 here=$(realpath "$(dirname "$0")")
 repo=$(realpath "$here/../..")
+. "$here/lib.sh"
 results=${RW_VM_RESULTS:-$repo/build/vm}
 secs=${RW_VM_SECONDS:-20}
 # The racy fixture must race: single-threaded TCG interleaves the vCPUs
@@ -71,12 +72,12 @@ judge_fs() {
 }
 
 run_case() {
-	local series=$1 attach=$2 fslist=$3 expect=$4 ops=$5 kdir dir fs lost rc
+	local series=$1 attach=$2 fslist=$3 expect=$4 ops=$5 kdir dir fs lost rc why
 	local name=$series/$attach/${ops//,/+}
 	dir=$results/$series-$attach-${ops//,/+}
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	kdir=$("$here/kernel.sh" "$series" 2> "$dir/kernel.err")
+	kdir=$(vm_kernel "$series" "$dir")
 	rc=$?
 	if [ "$rc" -eq 75 ]; then
 		skip "$name" "cannot download Debian's $series kernel (network?): $(tail -1 "$dir/kernel.err")"
@@ -89,17 +90,9 @@ run_case() {
 		"$repo/build/racegen" "$here/scenarios/detect.sh"
 	local disks=()
 	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
-	"$here/boot.sh" --kernel "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" \
-		--outdir "$dir/out" --timeout 900 --log "$dir/console.log" \
-		--append "rw.run=/opt/detect.sh rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" = race ] && echo "$race_secs" || echo "$secs") rw.ops=$ops rw.read_mode=pread"
-	rc=$?
-	# boot.sh gives 97 for any oops, lockup, panic or WARNING in the
-	# console, even if the scenario passed: name it, never a bare status.
-	if [ "$rc" -eq 97 ]; then
-		fail "$name" "$("$here/console-scan.sh" "$dir/console.log") (log: $dir/console.log)"
-		return
-	elif [ "$rc" -ne 0 ]; then
-		fail "$name" "guest failed (status $rc): $(grep -a -E 'detect:|RW-DONE|racewatch:|racegen:' "$dir/console.log" | tail -5 | tr '\n' ' ')"
+	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" --timeout 900 \
+		--append "rw.run=/opt/detect.sh rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" = race ] && echo "$race_secs" || echo "$secs") rw.ops=$ops rw.read_mode=pread"); then
+		fail "$name" "$why"
 		return
 	fi
 	# The plan is part of the result: print it for the record.
@@ -124,3 +117,5 @@ for c in "${cases[@]}"; do
 done
 # The kprobe-only loss paths (tests/host/overload.sh covers the others).
 [[ "5.10 kprobe overload" =~ ${RW_VM_ONLY:-.} ]] && "$here/overload.sh"
+# Load nobody here wrote, with every mechanism each kernel supports.
+"$here/workloads.sh"

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the VM cases (run.sh, overload.sh, workloads.sh): get a kernel,
+# boot a guest, and name what went wrong in one line.
+here=${here:-$(realpath "$(dirname "${BASH_SOURCE[0]}")")}
+repo=${repo:-$(realpath "$here/../..")}
+
+# vm_kernel SERIES DIR: prints the kernel directory (kernel.sh). Status 75
+# when it cannot be downloaded (a SKIP), other non-zero for a failure; the
+# reason is the last line of DIR/kernel.err.
+vm_kernel() {
+	"$here/kernel.sh" "$1" 2> "$2/kernel.err"
+}
+
+# vm_boot DIR KDIR BOOT.SH-ARGS...: boots a guest with its console in
+# DIR/console.log and /out in DIR/out. Prints nothing and returns 0 when
+# the scenario exited 0; else prints why in one line and returns 1.
+# boot.sh gives 97 for any oops, lockup, panic or WARNING in the console,
+# even if the scenario passed: that is named, never a bare status.
+vm_boot() {
+	local dir=$1 kdir=$2 rc=0
+	shift 2
+	"$here/boot.sh" --kernel "$kdir" --log "$dir/console.log" --outdir "$dir/out" "$@" || rc=$?
+	if [ "$rc" -eq 97 ]; then
+		echo "$("$here/console-scan.sh" "$dir/console.log") (log: $dir/console.log)"
+	elif [ "$rc" -ne 0 ]; then
+		echo "guest failed (status $rc): $(grep -a -E '^[a-z]+: |RW-DONE|racewatch:|racegen:' \
+			"$dir/console.log" | tail -5 | tr '\n' ' ')"
+	fi
+	[ "$rc" -eq 0 ]
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Load nobody here wrote, in the guests: stress-ng's file stressors and fio
+# (falloc randtrim punches beside randread jobs on one file) on ext4 and xfs
+# while racewatch watches with each mechanism the kernel supports
+# (scenarios/workloads.sh). On 6.1 and 6.12 (invalidate_lock: no stale page
+# is possible) every race-class window is a false alarm: assert none, no
+# loss, racewatch's count of fio's punches equal to fio's, and exit 0 with
+# a summary within 1 s of SIGINT. 5.10 races for real and this load has no
+# oracle: assert no loss and the clean exit, and print the window counts.
+set -uo pipefail
+here=$(realpath "$(dirname "$0")")
+repo=$(realpath "$here/../..")
+. "$here/lib.sh"
+results=${RW_VM_RESULTS:-$repo/build/vm}
+secs=${RW_WL_SECONDS:-15}
+# The summary is out within 1 s of SIGINT; the exit that follows detaches
+# every fentry or kprobe link, and each detach patches kernel text and waits
+# for RCU, which takes about 80 ms a link under TCG (measured: summary 120 ms,
+# exit 1090 ms with 12 kprobes on 6.1). The host layer holds exit to 1 s.
+max_exit_ms=${RW_VM_MAX_EXIT_MS:-10000}
+# Verdicts that may be a race (README "Verdicts"): printed by default.
+race_class=${RW_RACE_CLASS:-race}
+
+pass() { echo "PASS vm/$1${2:+: $2}"; }
+fail() { echo "FAIL vm/$1: $2"; }
+skip() { echo "SKIP vm/$1: $2"; }
+
+# KERNEL ATTACH EXPECT(clean|noracle)
+cases=(
+	"5.10 fentry noracle"
+	"6.1 fentry clean"
+	"6.1 kprobe clean"
+	"6.1 tracepoint clean"
+	"6.12 fentry clean"
+	"6.12 kprobe clean"
+	"6.12 tracepoint clean"
+)
+fslist=ext4,xfs
+
+# A sysroot with the loads, built once for every guest.
+mkdir -p "$results"
+sysroot=$results/workloads-sysroot
+rm -rf "$sysroot"
+if ! "$here/sysroot.sh" "$sysroot" stress-ng fio 2> "$results/sysroot.err"; then
+	for c in "${cases[@]}"; do
+		set -- $c
+		skip "$1/$2/workloads" "no sysroot of stress-ng and fio: $(tail -1 "$results/sysroot.err")"
+	done
+	exit 0
+fi
+
+# summary_of JSON: the summary record.
+summary_of() {
+	grep '"type":"summary"' "$1" | tail -1
+}
+
+# judge NAME EXPECT DIR: one verdict line for the case.
+judge() {
+	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad losses ms exit_ms fs ino trims ops cpu
+	local row=""
+	sum=$(summary_of "$out/racewatch.json")
+	if [ "$(cat "$out/racewatch.rc" 2>/dev/null)" != 0 ] || [ -z "$sum" ]; then
+		fail "$name" "racewatch exited $(cat "$out/racewatch.rc" 2>/dev/null) with${sum:+out} a summary: $(head -c 300 "$out/racewatch.err")"
+		return
+	fi
+	windows=$(echo "$sum" | jq -c '.verdicts')
+	losses=$(echo "$sum" | jq -c '[(.lost, .incomplete) | to_entries[] | select(.value != 0)] | from_entries')
+	bad=$(echo "$sum" | jq --arg rc "$race_class" '[.verdicts | to_entries[] |
+		select(.key as $k | $rc | split(",") | index($k)) | .value] | add // 0')
+	ms=$(cat "$out/racewatch.summary_ms")
+	exit_ms=$(cat "$out/racewatch.exit_ms")
+	for fs in ${fslist//,/ }; do
+		if [ "$(cat "$out/fio-$fs.rc")" != 0 ]; then
+			fail "$name" "fio on $fs failed: $(head -c 300 "$out/fio-$fs.err")"
+			return
+		fi
+		ino=$(cat "$out/fio-$fs.ino")
+		trims=$(sed -n '/^{/,$p' "$out/fio-$fs.json" | jq '[.jobs[] | .trim.total_ios] | add')
+		ops=$(jq -s --arg fs "$fs" --argjson ino "$ino" \
+			'[.[] | select(.type == "inode" and .fs == $fs and .ino == $ino) | .ops] | add // 0' \
+			"$out/racewatch.json")
+		row+=" $fs: fio punches $trims racewatch $ops, stress-ng rc $(cat "$out/stress-ng-$fs.rc");"
+		if [ "$trims" != "$ops" ]; then
+			fail "$name" "fio on $fs punched $trims times, racewatch counted $ops"
+			return
+		fi
+	done
+	# CPU share over racewatch's life, in USER_HZ ticks (100 on Debian).
+	cpu=$(awk 'NR == FNR { up = $1; next } { printf "%.1f", ($14 + $15) / (up * 100 - $22) * 100 }' \
+		"$out/uptime" "$out/racewatch.stat")
+	row+=" windows $windows losses $losses cpu ${cpu}% summary ${ms} ms exit ${exit_ms} ms after SIGINT, $(tr -s ' \t' ' ' < "$out/racewatch.hwm")"
+	if [ "$losses" != "{}" ]; then
+		fail "$name" "racewatch lost data at default settings:$row"
+	elif grep -q WARNING "$out/racewatch.err"; then
+		fail "$name" "racewatch warned: $(grep -m1 WARNING "$out/racewatch.err")"
+	elif [ "$ms" -gt 1000 ]; then
+		fail "$name" "the summary took $ms ms after SIGINT (want <= 1000):$row"
+	elif [ "$exit_ms" -gt "$max_exit_ms" ]; then
+		fail "$name" "exit took $exit_ms ms after SIGINT (want <= $max_exit_ms):$row"
+	elif [ "$expect" = clean ] && [ "$bad" -ne 0 ]; then
+		fail "$name" "$bad race-class windows on a fixed kernel:$row"
+	else
+		pass "$name" "$row"
+	fi
+}
+
+run_case() {
+	local series=$1 attach=$2 expect=$3 name=$1/$2/workloads dir kdir rc why fs disks=()
+	dir=$results/$series-$attach-workloads
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	kdir=$(vm_kernel "$series" "$dir")
+	rc=$?
+	if [ "$rc" -eq 75 ]; then
+		skip "$name" "cannot download Debian's $series kernel (network?): $(tail -1 "$dir/kernel.err")"
+		return
+	elif [ "$rc" -ne 0 ]; then
+		fail "$name" "kernel.sh $series: $(tail -1 "$dir/kernel.err")"
+		return
+	fi
+	"$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" \
+		"$here/scenarios/workloads.sh"
+	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
+	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" \
+		--tools "$sysroot" --timeout 900 \
+		--append "rw.run=/opt/workloads.sh rw.attach=$attach rw.fs=$fslist rw.duration=$secs"); then
+		fail "$name" "$why"
+		return
+	fi
+	sed "s|^|  $name plan: |" "$dir/out/plan.txt" >&2
+	judge "$name" "$expect" "$dir"
+}
+
+for c in "${cases[@]}"; do
+	[[ "$c" =~ ${RW_VM_ONLY:-.} ]] && run_case $c
+done

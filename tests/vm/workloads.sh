@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Load nobody here wrote, in the guests: stress-ng's file stressors and fio
-# (falloc randtrim punches beside randread jobs on one file) on ext4 and xfs
-# while racewatch watches with each mechanism the kernel supports
-# (scenarios/workloads.sh). On 6.1 and 6.12 (invalidate_lock: no stale page
-# is possible) every race-class window is a false alarm: assert none, no
-# loss, racewatch's count of fio's punches equal to fio's, and exit 0 with
-# a summary within 1 s of SIGINT. 5.10 races for real and this load has no
+# Load nobody here wrote, in the guests, on ext4 and xfs: stress-ng's file
+# stressors and fio (falloc randtrim punches beside randread jobs on one
+# file), then the same-file contention of tools/contend. racewatch watches
+# with each mechanism the kernel supports (scenarios/workloads.sh). On 6.1
+# and 6.12 (invalidate_lock: no stale page is possible) every race-class
+# window is a false alarm: assert none, no loss, racewatch's counts of
+# fio's punches and contend's calls equal to theirs, and the summary within
+# 1 s of SIGINT, then exit 0. 5.10 races for real and this load has no
 # oracle: assert no loss and the clean exit, and print the window counts.
 set -uo pipefail
 here=$(realpath "$(dirname "$0")")
@@ -57,7 +58,7 @@ summary_of() {
 
 # judge NAME EXPECT DIR: one verdict line for the case.
 judge() {
-	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad losses ms exit_ms fs ino trims ops cpu
+	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad losses ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok
 	local row=""
 	sum=$(summary_of "$out/racewatch.json")
 	if [ "$(cat "$out/racewatch.rc" 2>/dev/null)" != 0 ] || [ -z "$sum" ]; then
@@ -80,7 +81,19 @@ judge() {
 		ops=$(jq -s --arg fs "$fs" --argjson ino "$ino" \
 			'[.[] | select(.type == "inode" and .fs == $fs and .ino == $ino) | .ops] | add // 0' \
 			"$out/racewatch.json")
-		row+=" $fs: fio punches $trims racewatch $ops, stress-ng rc $(cat "$out/stress-ng-$fs.rc");"
+		if [ "$(cat "$out/contend-$fs.rc")" != 0 ]; then
+			fail "$name" "contend on $fs failed: $(head -c 300 "$out/contend-$fs.err")"
+			return
+		fi
+		read -r cino calls cok < <(jq -r '"\(.ino) \(.total_calls) \(.total_ok)"' "$out/contend-$fs.json")
+		read -r cops cops_ok < <(jq -rs --arg fs "$fs" --argjson ino "$cino" \
+			'[.[] | select(.type == "inode" and .fs == $fs and .ino == $ino)] |
+			 "\(map(.ops) | add // 0) \(map(.ops_ok) | add // 0)"' "$out/racewatch.json")
+		row+=" $fs: fio punches $trims racewatch $ops, contend calls $calls ok $cok racewatch $cops ok $cops_ok, stress-ng rc $(cat "$out/stress-ng-$fs.rc");"
+		if [ "$calls" != "$cops" ] || [ "$cok" != "$cops_ok" ]; then
+			fail "$name" "contend on $fs made $calls calls ($cok ok), racewatch counted $cops ($cops_ok ok)"
+			return
+		fi
 		if [ "$trims" != "$ops" ]; then
 			fail "$name" "fio on $fs punched $trims times, racewatch counted $ops"
 			return
@@ -120,7 +133,7 @@ run_case() {
 		return
 	fi
 	"$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" \
-		"$here/scenarios/workloads.sh"
+		"$repo/build/contend" "$here/scenarios/workloads.sh"
 	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
 	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" \
 		--tools "$sysroot" --timeout 900 \

@@ -3,7 +3,9 @@
 # Guest side of the workloads cases (busybox sh): racewatch watches with the
 # forced mechanism while load nobody here wrote runs on each filesystem:
 # stress-ng's file stressors and, beside them, fio punching (falloc
-# randtrim) against randread jobs on one file. Everything lands in /out for the host to judge
+# randtrim) against randread jobs on one file; then tools/contend, several
+# tasks punching, zeroing, collapsing, inserting and truncating one file
+# with misaligned ranges while others read it. Everything lands in /out for the host to judge
 # (tests/vm/workloads.sh). Parameters (kernel command line rw.*): RW_ATTACH,
 # RW_FS (comma list), RW_DURATION (seconds per load).
 attach=${RW_ATTACH:-auto}
@@ -58,7 +60,11 @@ for fs in $(echo "$RW_FS" | tr , ' '); do
 	wait $fio
 	echo $? > "/out/fio-$fs.rc"
 	stat -c %i "/mnt/$fs/fio.dat" > "/out/fio-$fs.ino"
-	echo "workloads: stress-ng and fio on $fs done"
+	# Same-file contention, misaligned calls included: contend counts them.
+	/opt/contend -d "$duration" -w 3 -r 2 "/mnt/$fs/contend.dat" \
+		> "/out/contend-$fs.json" 2> "/out/contend-$fs.err"
+	echo $? > "/out/contend-$fs.rc"
+	echo "workloads: stress-ng, fio and contend on $fs done"
 done
 grep VmHWM "/proc/$rw/status" > /out/racewatch.hwm
 # Its CPU time (stat fields 14, 15) and start (22), with the clock beside.

@@ -11,6 +11,8 @@
 # The last console line is "RW-DONE rc=N" (99: the guest setup failed), so the
 # host never waits for a guest that cannot run. No set -e: if init exits the
 # kernel panics without saying why.
+# First: boot.sh tells a kernel that died before init from a failed test.
+echo RW-INIT
 /bin/busybox --install -s /bin
 export PATH=/bin:/opt
 

@@ -15,6 +15,7 @@ int main(int argc, char **argv)
 	suite_ksyms();
 	suite_cli();
 	suite_op_range();
+	suite_hash();
 	fprintf(stderr, "unit: %d passed, %d failed, %d skipped\n",
 		harness.passed, harness.failed, harness.skipped);
 	return harness.failed ? 1 : 0;

@@ -132,14 +132,20 @@ static bool key_eq(const struct rw_inode_key *a, const struct rw_inode_key *b)
 	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen;
 }
 
-static __u64 key_hash(const struct rw_inode_key *k)
+/* One mix per key: the words are spread apart by odd multipliers first. */
+static __u64 key_words(const struct rw_inode_key *k)
 {
-	return hash__mix(k->ino ^ hash__mix(((__u64)k->dev << 32 | k->gen) + 1));
+	return k->ino * HASH_K1 ^ ((__u64)k->dev << 32 | k->gen);
 }
 
-static __u64 page_hash(__u64 base, __u64 index)
+static __u64 key_hash(const struct rw_inode_key *k)
 {
-	return hash__mix(base ^ hash__mix(index + 0x9e3779b97f4a7c15ULL));
+	return hash__mix(key_words(k));
+}
+
+static __u64 page_hash(const struct rw_inode_key *k, __u64 index)
+{
+	return hash__mix(key_words(k) ^ index * HASH_K2);
 }
 
 /* ---- lookups, one key type per table ---- */
@@ -172,12 +178,12 @@ struct cand_key {
 
 static __u64 slot_hash(const struct op *op, __u64 index)
 {
-	return page_hash(hash__mix((uintptr_t)op), index);
+	return hash__mix((uintptr_t)op ^ index * HASH_K2);
 }
 
 static __u64 group_hash(const struct op *op, __u64 index, __u64 ts)
 {
-	return hash__mix(slot_hash(op, index) ^ ts);
+	return hash__mix((uintptr_t)op ^ index * HASH_K2 ^ ts * HASH_K1);
 }
 
 static bool slot_eq(uintptr_t v, const void *key)
@@ -229,7 +235,7 @@ static struct watch *find_watch(const struct engine *e, const struct rw_inode_ke
 {
 	struct watch_key k = { key, index };
 
-	return (struct watch *)hash__find(e->watches, page_hash(key_hash(key), index),
+	return (struct watch *)hash__find(e->watches, page_hash(key, index),
 					  watch_eq, &k);
 }
 
@@ -302,7 +308,7 @@ static bool watch_add(struct engine *e, const struct rw_inode_key *key, __u64 in
 			return false;
 		w->key = *key;
 		w->index = index;
-		if (hash__add(e->watches, page_hash(key_hash(key), index), (uintptr_t)w)) {
+		if (hash__add(e->watches, page_hash(key, index), (uintptr_t)w)) {
 			free(w);
 			return false;
 		}
@@ -319,7 +325,7 @@ static void watch_sub(struct engine *e, const struct rw_inode_key *key, __u64 in
 		return;
 	w->count -= n < w->count ? n : w->count;
 	if (!w->count) {
-		hash__del(e->watches, page_hash(key_hash(key), index), (uintptr_t)w);
+		hash__del(e->watches, page_hash(key, index), (uintptr_t)w);
 		free(w);
 	}
 }

@@ -22,17 +22,6 @@ struct hash {
 	size_t len;
 };
 
-__u64 hash__mix(__u64 x)
-{
-	/* The 64-bit finalizer of MurmurHash3. */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 struct hash *hash__new(void)
 {
 	return calloc(1, sizeof(struct hash));

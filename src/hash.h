@@ -33,7 +33,21 @@ size_t hash__len(const struct hash *h);
 size_t hash__bytes(const struct hash *h);
 
 /* Mix 64 bits so that every input bit moves every output bit: page indexes,
- * inode numbers and op ids are sequential, and the table uses low bits. */
-__u64 hash__mix(__u64 x);
+ * inode numbers and op ids are sequential, and the table uses low bits.
+ * (The 64-bit finalizer of MurmurHash3.) Inline: it runs several times
+ * per record. */
+static inline __u64 hash__mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* Odd constants to spread a key's words apart before one mix of them all. */
+#define HASH_K1		0x9e3779b97f4a7c15ULL
+#define HASH_K2		0xc2b2ae3d27d4eb4fULL
 
 #endif /* RACEWATCH_HASH_H */

@@ -35,7 +35,7 @@ OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # guest or onto another host.
 LIBS  := -lbpf -lelf -lz -lzstd
 
-.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds
+.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds bench
 all: $(OUT)/racewatch tools
 
 # `sudo make run` and `make check` work on a fresh Debian 12: they install
@@ -118,6 +118,15 @@ $(FUZZ_OUT)/mkseeds: tests/fuzz/mkseeds.c $(FUZZ_HDRS)
 fuzz-seeds: $(FUZZ_OUT)/mkseeds
 	rm -f tests/fuzz/corpus/*
 	$(FUZZ_OUT)/mkseeds tests/fuzz/corpus
+
+# Benchmarks, not part of make check: bench/engine.sh runs this one.
+BENCH_SRCS := src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c src/escape.c \
+	      src/ksyms.c src/plan.c src/events.c
+
+bench: $(OUT)/bench-engine
+
+$(OUT)/bench-engine: bench/engine.c $(BENCH_SRCS) $(wildcard src/*.h) include/racewatch.h | $(OUT)
+	$(CC) $(CFLAGS) -Isrc -o $@ bench/engine.c $(BENCH_SRCS)
 
 clean:
 	rm -rf $(OUT) $(FUZZ_OUT)

@@ -33,7 +33,7 @@ SRCS  := $(wildcard src/*.c)
 OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # Static (except with SANITIZE=1), so that one binary drops into a qemu
 # guest or onto another host.
-LIBS  := -lbpf -lelf -lz -lzstd
+LIBS  := -lbpf -lelf -lz -lzstd -pthread
 
 .PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds bench
 all: $(OUT)/racewatch tools

@@ -420,9 +420,13 @@ static void drain(struct session *s, struct ring_buffer *rb)
 	s->slice_end = mono_ns() + COUNT_NS;
 	err = ring_buffer__consume(rb);
 	if (err == STOP && !s->caught_up)
-		fprintf(stderr, "racewatch: WARNING! stopped counting the records left in the ring "
-			"buffer after %llu ms: more than %llu were left unjudged\n",
-			COUNT_NS / MS, (unsigned long long)s->unjudged);
+		fprintf(stderr, "racewatch: WARNING! more than %llu records left unjudged in the "
+			"ring buffer at exit (counted for %llu ms): the summary misses what "
+			"they said\n", (unsigned long long)s->unjudged, COUNT_NS / MS);
+	else if (s->unjudged)
+		fprintf(stderr, "racewatch: WARNING! %llu records left unjudged in the ring buffer "
+			"at exit: the summary misses what they said\n",
+			(unsigned long long)s->unjudged);
 }
 
 static int run(struct session *s, struct plan *plan)

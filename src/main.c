@@ -45,7 +45,7 @@
 /* After the first signal: records already in the ring buffer are judged
  * for this long after it, then the rest is only counted, for this long. */
 #define DRAIN_NS	(250 * MS)
-#define COUNT_NS	(100 * MS)
+#define COUNT_NS	(50 * MS)
 /* A callback's way to stop libbpf's loop; never an error of libbpf's. */
 #define STOP		(-ECANCELED)
 

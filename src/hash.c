@@ -40,11 +40,6 @@ size_t hash__len(const struct hash *h)
 	return h->len;
 }
 
-size_t hash__bytes(const struct hash *h)
-{
-	return h->cap * sizeof(struct slot);
-}
-
 static void place(struct slot *slots, size_t cap, __u64 hv, uintptr_t val)
 {
 	size_t i = hv & (cap - 1);

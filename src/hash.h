@@ -29,8 +29,6 @@ uintptr_t hash__find(const struct hash *h, __u64 hv, hash_eq_fn eq, const void *
 /* Remove val, which was added under hv; false when it is not there. */
 bool hash__del(struct hash *h, __u64 hv, uintptr_t val);
 size_t hash__len(const struct hash *h);
-/* Bytes the table holds now (its slot array), for memory accounting. */
-size_t hash__bytes(const struct hash *h);
 
 /* Mix 64 bits so that every input bit moves every output bit: page indexes,
  * inode numbers and op ids are sequential, and the table uses low bits.

@@ -33,9 +33,9 @@ SRCS  := $(wildcard src/*.c)
 OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # Static (except with SANITIZE=1), so that one binary drops into a qemu
 # guest or onto another host.
-LIBS  := -lbpf -lelf -lz -lzstd
+LIBS  := -lbpf -lelf -lz -lzstd -pthread
 
-.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds
+.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds bench
 all: $(OUT)/racewatch tools
 
 # `sudo make run` and `make check` work on a fresh Debian 12: they install
@@ -103,7 +103,8 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointe
 	       -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-missing-field-initializers -std=gnu11 -Iinclude -Isrc -Itests/fuzz
 # The records' consumers: decoder, verdict engine and rules, the report sink.
-FUZZ_SRCS   := src/events.c src/engine.c src/verdict.c src/report.c src/escape.c src/ksyms.c src/plan.c
+FUZZ_SRCS   := src/events.c src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c \
+	       src/escape.c src/ksyms.c src/plan.c
 FUZZ_HDRS   := $(wildcard src/*.h tests/fuzz/*.h) include/racewatch.h
 
 fuzz: $(FUZZ_OUT)/fuzz_records $(FUZZ_OUT)/mkseeds
@@ -121,6 +122,15 @@ $(FUZZ_OUT)/mkseeds: tests/fuzz/mkseeds.c $(FUZZ_HDRS)
 fuzz-seeds: $(FUZZ_OUT)/mkseeds
 	rm -f tests/fuzz/corpus/*
 	$(FUZZ_OUT)/mkseeds tests/fuzz/corpus
+
+# Benchmarks, not part of make check: bench/engine.sh runs this one.
+BENCH_SRCS := src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c src/escape.c \
+	      src/ksyms.c src/plan.c src/events.c
+
+bench: $(OUT)/bench-engine
+
+$(OUT)/bench-engine: bench/engine.c $(BENCH_SRCS) $(wildcard src/*.h) include/racewatch.h | $(OUT)
+	$(CC) $(CFLAGS) -Isrc -o $@ bench/engine.c $(BENCH_SRCS)
 
 clean:
 	rm -rf $(OUT) $(FUZZ_OUT)

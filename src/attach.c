@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +193,34 @@ cleanup:
 	return err;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Removing a hook waits for an RCU grace period (10 to 30 ms idle, over
+ * 100 ms on a busy machine), and racewatch has about ten: one after the
+ * other they made most of its exit time. Removed from threads at once,
+ * the waits overlap and share grace periods. A link whose thread cannot
+ * start is removed here, in turn.
+ */
 void attach__destroy(struct attach_links *links)
 {
-	for (int i = 0; i < links->nr; i++)
-		bpf_link__destroy(links->links[i]);
+	pthread_t *threads = calloc(links->nr ? links->nr : 1, sizeof(*threads));
+	bool *started = calloc(links->nr ? links->nr : 1, sizeof(*started));
+
+	for (int i = 0; threads && started && i < links->nr; i++)
+		started[i] = !pthread_create(&threads[i], NULL, destroy_link, links->links[i]);
+	for (int i = 0; i < links->nr; i++) {
+		if (started && started[i])
+			pthread_join(threads[i], NULL);
+		else
+			bpf_link__destroy(links->links[i]);
+	}
+	free(threads);
+	free(started);
 	free(links->links);
 	links->links = NULL;
 	links->nr = 0;

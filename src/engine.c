@@ -1,38 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Verdict engine. Operations in flight are few (fallocate and truncate are
- * serialised per inode by i_rwsem), so they live in a plain list; each keeps
- * its invalidations, block-free times and the candidate inserts that fell
- * into its ranges, until it ends and each candidate is judged
- * (src/verdict.c).
+ * Verdict engine. Each operation keeps its invalidations, block-free times
+ * and the candidate inserts that fell into its ranges until it ends and
+ * each candidate is judged (src/verdict.c).
+ *
+ * A busy host sends hundreds of thousands of records a second, so no
+ * record may walk every operation or candidate (once, each DELETE did, and
+ * racewatch fell minutes behind). What a record needs is found by hash
+ * (src/hash.c):
+ *   ops_by_id  op_id -> operation
+ *   inos       inode -> its operations: INSERT and DELETE visit only those
+ *   slots      (operation, index) -> its first candidate there, which
+ *              anchors that index's groups with an undeleted member, by
+ *              insert time: DELETE takes the newest one before it
+ *   groups     (operation, index, insert ts) -> the first candidate of the
+ *              group, which keeps the group's PAGE state
+ *   watches    (inode, index) -> undeleted candidates in all operations
+ *   stats      inode -> its statistics, up to a bound
+ * Operations wait to be judged in two heaps (src/heap.c), by end plus
+ * grace and by begin plus max age, so that a tick touches only those due.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "hash.h"
+#include "heap.h"
 #include "verdict.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* How many dropped inodes inodes_dropped tells apart: a direct-mapped
+ * memory of their hashes, so each counts once while it is recent. */
+#define DROPPED_MEMORY	4096
 
 struct inval_rec {
 	struct rw_inval_begin begin;
 	__u64 end_ts;			/* 0 while running */
 };
 
+struct op;
+
+/*
+ * One insert as a candidate of one operation. The candidates of an
+ * operation with the same index and insert time form a group, headed by
+ * the first to arrive; the first candidate at an index heads its slot.
+ * A DELETE takes the newest insert before it, the first of equals, so a
+ * group loses its members in arrival order: its undeleted members are
+ * always a suffix of its list, and one pointer says where it starts.
+ */
 struct cand {
 	struct rw_insert ins;
+	struct op *op;
+	struct cand *next;		/* the operation's candidates, in arrival order */
+	struct cand *head;		/* of its group */
+	struct cand *first;		/* of its slot */
+	struct cand *member;		/* next in its group */
 	int inval;			/* index into op->invals */
+	__u32 pages_seen;		/* the group's PAGE count when it joined */
 	bool deleted;
-	__u64 delete_ts;
 	__u32 delete_tid;
-	bool checked;			/* a PAGE record described it */
-	struct rw_page_state page;
+	__u64 delete_ts;
+	/* Group head only. */
+	struct cand *last;		/* member */
+	struct cand *undeleted;		/* first undeleted member; NULL: none */
+	struct cand *older, *newer;	/* the slot's groups with one, by ts */
+	struct rw_page_state *page;	/* the last PAGE record that named it */
+	__u32 pages;			/* how many did */
+	/* Slot head only. */
+	__u32 slot_undeleted;
+	struct cand *newest;		/* the slot's newest group with one */
 };
 
+struct ino;
+
 struct op {
-	struct op *next;
 	struct rw_op_begin begin;
+	__u64 seq;			/* arrival order: the newest is judged first */
+	struct op *prev, *next;		/* all operations, newest first */
+	struct op *ino_prev, *ino_next;	/* those of its inode */
+	struct ino *ino;
+	struct heap_node due;		/* in e->ending once ended; before, in
+					 * e->aging if operations expire */
 	struct inval_rec *invals;
-	int ninvals;
-	struct cand *cands;
-	int ncands;
+	int ninvals, invals_cap;
+	struct cand *cands, *cands_last;
+	size_t ncands;
 	__u64 nfree;
 	__u64 first_free_ts;
 	__u64 last_free_ts;
@@ -45,13 +98,33 @@ struct op {
 	bool expired;
 };
 
+/* The operations in the engine on one inode; exists while there are any. */
+struct ino {
+	struct rw_inode_key key;
+	struct op *ops;
+};
+
+/* Undeleted candidates of one page, over all operations. */
+struct watch {
+	struct rw_inode_key key;
+	__u64 index;
+	__u64 count;
+};
+
 struct engine {
 	struct engine_opts opts;
-	struct op *ops;
-	size_t nops;
-	struct inode_stats *inodes;
-	size_t ninodes;
-	struct engine_stats stats;
+	struct engine_bounds max;
+	struct hash *ops_by_id, *inos, *slots, *groups, *watches, *stats_by_key;
+	struct op *ops;			/* newest first */
+	size_t nops, ncands, ninvals;
+	__u64 seq;
+	struct heap *ending, *aging;
+	struct op **due;		/* room for every operation, for ticks */
+	struct inode_stats *stats;
+	size_t nstats, stats_cap;
+	struct inode_stats other;	/* the inodes past the bound, folded */
+	__u64 dropped_seen[DROPPED_MEMORY];
+	struct engine_stats st;
 };
 
 static bool key_eq(const struct rw_inode_key *a, const struct rw_inode_key *b)
@@ -59,61 +132,283 @@ static bool key_eq(const struct rw_inode_key *a, const struct rw_inode_key *b)
 	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen;
 }
 
-/* Grow *arr to hold one more element of size sz; NULL on failure. */
-static void *push(void *arr_ptr, int *n, size_t sz)
+/* One mix per key: the words are spread apart by odd multipliers first. */
+static __u64 key_words(const struct rw_inode_key *k)
 {
-	void **arr = arr_ptr;
-	char *p;
+	return k->ino * HASH_K1 ^ ((__u64)k->dev << 32 | k->gen);
+}
 
-	/* Capacity is 4, then doubles at each power of two: implied by *n. */
-	if (*n == 0 || (*n >= 4 && (*n & (*n - 1)) == 0)) {
-		p = realloc(*arr, (*n ? *n * 2 : 4) * sz);
-		if (!p)
-			return NULL;
-		*arr = p;
+static __u64 key_hash(const struct rw_inode_key *k)
+{
+	return hash__mix(key_words(k));
+}
+
+static __u64 page_hash(const struct rw_inode_key *k, __u64 index)
+{
+	return hash__mix(key_words(k) ^ index * HASH_K2);
+}
+
+/* ---- lookups, one key type per table ---- */
+
+static bool op_eq(uintptr_t v, const void *key)
+{
+	return ((const struct op *)v)->begin.op_id == *(const __u64 *)key;
+}
+
+static struct op *find_op(const struct engine *e, __u64 op_id)
+{
+	return (struct op *)hash__find(e->ops_by_id, hash__mix(op_id), op_eq, &op_id);
+}
+
+static bool ino_eq(uintptr_t v, const void *key)
+{
+	return key_eq(&((const struct ino *)v)->key, key);
+}
+
+static struct ino *find_ino(const struct engine *e, const struct rw_inode_key *key)
+{
+	return (struct ino *)hash__find(e->inos, key_hash(key), ino_eq, key);
+}
+
+struct cand_key {
+	const struct op *op;
+	__u64 index;
+	__u64 ts;
+};
+
+static __u64 slot_hash(const struct op *op, __u64 index)
+{
+	return hash__mix((uintptr_t)op ^ index * HASH_K2);
+}
+
+static __u64 group_hash(const struct op *op, __u64 index, __u64 ts)
+{
+	return hash__mix((uintptr_t)op ^ index * HASH_K2 ^ ts * HASH_K1);
+}
+
+static bool slot_eq(uintptr_t v, const void *key)
+{
+	const struct cand *c = (const struct cand *)v;
+	const struct cand_key *k = key;
+
+	return c->op == k->op && c->ins.index == k->index;
+}
+
+static bool group_eq(uintptr_t v, const void *key)
+{
+	const struct cand *c = (const struct cand *)v;
+	const struct cand_key *k = key;
+
+	return c->op == k->op && c->ins.index == k->index && c->ins.hdr.ts == k->ts;
+}
+
+static struct cand *find_slot(const struct engine *e, const struct op *op, __u64 index)
+{
+	struct cand_key k = { op, index, 0 };
+
+	return (struct cand *)hash__find(e->slots, slot_hash(op, index), slot_eq, &k);
+}
+
+static struct cand *find_group(const struct engine *e, const struct op *op, __u64 index,
+			       __u64 ts)
+{
+	struct cand_key k = { op, index, ts };
+
+	return (struct cand *)hash__find(e->groups, group_hash(op, index, ts), group_eq, &k);
+}
+
+struct watch_key {
+	const struct rw_inode_key *key;
+	__u64 index;
+};
+
+static bool watch_eq(uintptr_t v, const void *key)
+{
+	const struct watch *w = (const struct watch *)v;
+	const struct watch_key *k = key;
+
+	return w->index == k->index && key_eq(&w->key, k->key);
+}
+
+static struct watch *find_watch(const struct engine *e, const struct rw_inode_key *key,
+				__u64 index)
+{
+	struct watch_key k = { key, index };
+
+	return (struct watch *)hash__find(e->watches, page_hash(key, index),
+					  watch_eq, &k);
+}
+
+/* The stats table holds index + 1 into e->stats, which may move. */
+struct stats_key {
+	const struct inode_stats *stats;
+	const struct rw_inode_key *key;
+};
+
+static bool stats_eq(uintptr_t v, const void *key)
+{
+	const struct stats_key *k = key;
+
+	return key_eq(&k->stats[v - 1].key, k->key);
+}
+
+/* ---- inode statistics ---- */
+
+/* Past the bound, an inode's counts go to e->other. */
+static struct inode_stats *fold(struct engine *e, __u64 hv)
+{
+	__u64 *seen = &e->dropped_seen[hv % DROPPED_MEMORY];
+
+	if (*seen != (hv | 1)) {
+		*seen = hv | 1;
+		e->st.inodes_dropped++;
 	}
-	p = (char *)*arr + (size_t)(*n)++ * sz;
-	memset(p, 0, sz);
-	return p;
+	return &e->other;
 }
 
 static struct inode_stats *inode_stats(struct engine *e, const struct rw_inode_key *key)
 {
+	struct stats_key k = { e->stats, key };
+	__u64 hv = key_hash(key);
+	uintptr_t v = hash__find(e->stats_by_key, hv, stats_eq, &k);
 	struct inode_stats *s;
-	int n = e->ninodes;
 
-	for (size_t i = 0; i < e->ninodes; i++)
-		if (key_eq(&e->inodes[i].key, key))
-			return &e->inodes[i];
-	s = push(&e->inodes, &n, sizeof(*s));
-	if (!s)
-		return NULL;
-	e->ninodes = n;
+	if (v)
+		return &e->stats[v - 1];
+	if (e->nstats >= e->max.inodes)
+		return fold(e, hv);
+	if (e->nstats == e->stats_cap) {
+		size_t cap = e->stats_cap ? e->stats_cap * 2 : 16;
+
+		if (cap > e->max.inodes)
+			cap = e->max.inodes;
+		s = realloc(e->stats, cap * sizeof(*s));
+		if (!s)
+			return fold(e, hv);
+		e->stats = s;
+		e->stats_cap = cap;
+	}
+	if (hash__add(e->stats_by_key, hv, e->nstats + 1))
+		return fold(e, hv);
+	s = &e->stats[e->nstats++];
+	memset(s, 0, sizeof(*s));
 	s->key = *key;
 	return s;
 }
 
-static struct op *find_op(struct engine *e, __u64 op_id)
+/* ---- watches: is a page a candidate of some live operation? ---- */
+
+static bool watch_add(struct engine *e, const struct rw_inode_key *key, __u64 index)
 {
-	for (struct op *op = e->ops; op; op = op->next)
-		if (op->begin.op_id == op_id)
-			return op;
-	return NULL;
+	struct watch *w = find_watch(e, key, index);
+
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return false;
+		w->key = *key;
+		w->index = index;
+		if (hash__add(e->watches, page_hash(key, index), (uintptr_t)w)) {
+			free(w);
+			return false;
+		}
+	}
+	w->count++;
+	return true;
+}
+
+static void watch_sub(struct engine *e, const struct rw_inode_key *key, __u64 index, __u64 n)
+{
+	struct watch *w = find_watch(e, key, index);
+
+	if (!w)
+		return;
+	w->count -= n < w->count ? n : w->count;
+	if (!w->count) {
+		hash__del(e->watches, page_hash(key, index), (uintptr_t)w);
+		free(w);
+	}
+}
+
+/* ---- the engine ---- */
+
+static size_t bound(size_t asked, size_t dflt)
+{
+	return asked ? asked : dflt;
 }
 
 struct engine *engine__new(const struct engine_opts *opts)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 
-	if (e)
-		e->opts = *opts;
+	if (!e)
+		return NULL;
+	e->opts = *opts;
+	e->max.ops = bound(opts->bounds.ops, ENGINE_MAX_OPS);
+	e->max.cands = bound(opts->bounds.cands, ENGINE_MAX_CANDS);
+	e->max.cands_total = bound(opts->bounds.cands_total, ENGINE_MAX_CANDS_TOTAL);
+	e->max.invals = bound(opts->bounds.invals, ENGINE_MAX_INVALS);
+	e->max.invals_total = bound(opts->bounds.invals_total, ENGINE_MAX_INVALS_TOTAL);
+	e->max.inodes = bound(opts->bounds.inodes, ENGINE_MAX_INODES);
+	e->ops_by_id = hash__new();
+	e->inos = hash__new();
+	e->slots = hash__new();
+	e->groups = hash__new();
+	e->watches = hash__new();
+	e->stats_by_key = hash__new();
+	e->ending = heap__new(e->max.ops);
+	e->aging = heap__new(e->max.ops);
+	e->due = calloc(e->max.ops, sizeof(*e->due));
+	if (!e->ops_by_id || !e->inos || !e->slots || !e->groups || !e->watches ||
+	    !e->stats_by_key || !e->ending || !e->aging || !e->due) {
+		engine__free(e);
+		return NULL;
+	}
 	return e;
 }
 
-static void op_free(struct op *op)
+/* Take op out of every index; its candidates stop being watched. */
+static void op_free(struct engine *e, struct op *op)
 {
+	struct cand *c, *next;
+
+	for (c = op->cands; c; c = c->next) {
+		if (c->head == c)
+			hash__del(e->groups, group_hash(op, c->ins.index, c->ins.hdr.ts),
+				  (uintptr_t)c);
+		if (c->first != c)
+			continue;
+		hash__del(e->slots, slot_hash(op, c->ins.index), (uintptr_t)c);
+		if (c->slot_undeleted)
+			watch_sub(e, &c->ins.key, c->ins.index, c->slot_undeleted);
+	}
+	for (c = op->cands; c; c = next) {
+		next = c->next;
+		free(c->page);
+		free(c);
+	}
+	hash__del(e->ops_by_id, hash__mix(op->begin.op_id), (uintptr_t)op);
+	heap__del(op->ended ? e->ending : e->aging, &op->due);
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		e->ops = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	if (op->ino_prev)
+		op->ino_prev->ino_next = op->ino_next;
+	else if (op->ino)
+		op->ino->ops = op->ino_next;
+	if (op->ino_next)
+		op->ino_next->ino_prev = op->ino_prev;
+	if (op->ino && !op->ino->ops) {
+		hash__del(e->inos, key_hash(&op->ino->key), (uintptr_t)op->ino);
+		free(op->ino);
+	}
+	e->nops--;
+	e->ncands -= op->ncands;
+	e->ninvals -= op->ninvals;
 	free(op->invals);
-	free(op->cands);
 	free(op);
 }
 
@@ -121,14 +416,42 @@ void engine__free(struct engine *e)
 {
 	if (!e)
 		return;
-	while (e->ops) {
-		struct op *next = e->ops->next;
-
-		op_free(e->ops);
-		e->ops = next;
-	}
-	free(e->inodes);
+	while (e->ops)
+		op_free(e, e->ops);
+	hash__free(e->ops_by_id);
+	hash__free(e->inos);
+	hash__free(e->slots);
+	hash__free(e->groups);
+	hash__free(e->watches);
+	hash__free(e->stats_by_key);
+	heap__free(e->ending);
+	heap__free(e->aging);
+	free(e->due);
+	free(e->stats);
 	free(e);
+}
+
+/* op joins its inode's list; false when there is no memory for it. */
+static bool ino_join(struct engine *e, struct op *op)
+{
+	struct ino *in = find_ino(e, &op->begin.key);
+
+	if (!in) {
+		in = calloc(1, sizeof(*in));
+		if (!in)
+			return false;
+		in->key = op->begin.key;
+		if (hash__add(e->inos, key_hash(&in->key), (uintptr_t)in)) {
+			free(in);
+			return false;
+		}
+	}
+	op->ino = in;
+	op->ino_next = in->ops;
+	if (in->ops)
+		in->ops->ino_prev = op;
+	in->ops = op;
+	return true;
 }
 
 static void on_op_begin(struct engine *e, const struct rw_op_begin *r)
@@ -138,48 +461,84 @@ static void on_op_begin(struct engine *e, const struct rw_op_begin *r)
 
 	if (find_op(e, r->op_id))
 		return;
-	if (e->nops >= ENGINE_MAX_OPS) {
-		e->stats.ops_dropped++;
+	if (e->nops >= e->max.ops) {
+		e->st.ops_dropped++;
 		return;
 	}
 	op = calloc(1, sizeof(*op));
 	if (!op) {
-		e->stats.ops_dropped++;
+		e->st.ops_dropped++;
 		return;
 	}
 	op->begin = *r;
+	if (hash__add(e->ops_by_id, hash__mix(r->op_id), (uintptr_t)op)) {
+		free(op);
+		e->st.ops_dropped++;
+		return;
+	}
+	if (!ino_join(e, op)) {
+		hash__del(e->ops_by_id, hash__mix(r->op_id), (uintptr_t)op);
+		free(op);
+		e->st.ops_dropped++;
+		return;
+	}
+	op->seq = e->seq++;
 	op->next = e->ops;
+	if (e->ops)
+		e->ops->prev = op;
 	e->ops = op;
 	e->nops++;
+	/* Wrapping, as the age test always did: a begin near ~0 expires early. */
+	if (e->opts.max_op_age_ns) {
+		op->due.key = r->hdr.ts + e->opts.max_op_age_ns;
+		heap__push(e->aging, &op->due);
+	}
 
 	s = inode_stats(e, &r->key);
-	if (!s)
-		return;
-	memcpy(s->fstype, r->fstype, sizeof(s->fstype));
+	if (s != &e->other)
+		memcpy(s->fstype, r->fstype, sizeof(s->fstype));
 	if (r->kind == RW_OP_INVALIDATE)
 		s->bare_invals++;
 	else
 		s->ops++;
 }
 
+/* Room for one more invalidation: capacity 1, 2, 4...: one, the common
+ * count, costs no slack. */
+static struct inval_rec *push_inval(struct op *op)
+{
+	if (op->ninvals == op->invals_cap) {
+		int cap = op->invals_cap ? op->invals_cap * 2 : 1;
+		struct inval_rec *p = realloc(op->invals, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		op->invals = p;
+		op->invals_cap = cap;
+	}
+	memset(&op->invals[op->ninvals], 0, sizeof(op->invals[0]));
+	return &op->invals[op->ninvals++];
+}
+
 static void on_inval_begin(struct engine *e, const struct rw_inval_begin *r)
 {
 	struct op *op = find_op(e, r->op_id);
-	struct inode_stats *s;
-	struct inval_rec *iv;
+	struct inval_rec *iv = NULL;
 
 	if (!op) {
-		e->stats.orphans++;
+		e->st.orphans++;
 		return;
 	}
-	iv = op->ninvals < ENGINE_MAX_INVALS ? push(&op->invals, &op->ninvals, sizeof(*iv)) : NULL;
-	if (iv)
+	if ((size_t)op->ninvals < e->max.invals && e->ninvals < e->max.invals_total)
+		iv = push_inval(op);
+	if (iv) {
 		iv->begin = *r;
-	else
+		e->ninvals++;
+	} else {
 		op->lost++;	/* inserts it covered cannot be attributed */
-	s = inode_stats(e, &r->key);
-	if (s)
-		s->invalidations++;
+		e->st.invals_dropped++;
+	}
+	inode_stats(e, &r->key)->invalidations++;
 }
 
 static void on_inval_end(struct engine *e, const struct rw_inval_end *r)
@@ -187,7 +546,7 @@ static void on_inval_end(struct engine *e, const struct rw_inval_end *r)
 	struct op *op = find_op(e, r->op_id);
 
 	if (!op) {
-		e->stats.orphans++;
+		e->st.orphans++;
 		return;
 	}
 	/* Invalidations of one operation never nest: close the open one. */
@@ -204,7 +563,7 @@ static void on_block_free(struct engine *e, const struct rw_block_free *r)
 	struct op *op = find_op(e, r->op_id);
 
 	if (!op) {
-		e->stats.orphans++;
+		e->st.orphans++;
 		return;
 	}
 	if (!op->nfree++)
@@ -217,29 +576,37 @@ static void on_block_free(struct engine *e, const struct rw_block_free *r)
 static void on_op_end(struct engine *e, const struct rw_op_end *r)
 {
 	struct op *op = find_op(e, r->op_id);
-	struct inode_stats *s;
 
 	if (!op) {
-		e->stats.orphans++;
+		e->st.orphans++;
 		/* Its OP_BEGIN was lost: whatever it saw went unreported. */
 		if (r->lost)
-			e->stats.ops_incomplete++;
+			e->st.ops_incomplete++;
 		return;
 	}
+	if (!op->ended)
+		heap__del(e->aging, &op->due);
 	op->ended = true;
 	op->end_ts = r->hdr.ts;
 	op->ret = r->ret;
 	op->flags = r->flags;
 	op->lost += r->lost;
 	if (r->lost)
-		e->stats.ops_incomplete++;
+		e->st.ops_incomplete++;
 	if (r->flags & RW_OP_END_UNWATCHED)
-		e->stats.ops_unwatched++;
+		e->st.ops_unwatched++;
 	if (r->flags & RW_OP_END_NO_RETURN)
-		e->stats.ops_no_return++;
-	s = inode_stats(e, &op->begin.key);
-	if (s && op->begin.kind != RW_OP_INVALIDATE && r->ret == 0)
-		s->ops_ok++;
+		e->st.ops_no_return++;
+	/* Due once the grace has passed (wrapping, as the test always did);
+	 * a second OP_END moves the time. */
+	if (heap__queued(&op->due)) {
+		heap__rekey(e->ending, &op->due, op->end_ts + e->opts.grace_ns);
+	} else {
+		op->due.key = op->end_ts + e->opts.grace_ns;
+		heap__push(e->ending, &op->due);
+	}
+	if (op->begin.kind != RW_OP_INVALIDATE && r->ret == 0)
+		inode_stats(e, &op->begin.key)->ops_ok++;
 }
 
 /* The first invalidation of op that had begun by ts and covers the pages. */
@@ -257,85 +624,177 @@ static int covering_inval(const struct op *op, const struct rw_insert *ins)
 	return -1;
 }
 
+/* Link group head g into its slot's list of groups with undeleted members,
+ * which is sorted by insert time; records come nearly in order, so the
+ * walk from the newest end stops at once. */
+static void live_link(struct cand *first, struct cand *g)
+{
+	struct cand *newer = NULL, *at = first->newest;
+
+	while (at && at->ins.hdr.ts > g->ins.hdr.ts) {
+		newer = at;
+		at = at->older;
+	}
+	g->older = at;
+	g->newer = newer;
+	if (at)
+		at->newer = g;
+	if (newer)
+		newer->older = g;
+	else
+		first->newest = g;
+}
+
+static void live_unlink(struct cand *first, struct cand *g)
+{
+	if (g->older)
+		g->older->newer = g->newer;
+	if (g->newer)
+		g->newer->older = g->older;
+	else
+		first->newest = g->older;
+	g->older = g->newer = NULL;
+}
+
+/* A new candidate of op; false (nothing changed) when memory ran out. */
+static bool add_cand(struct engine *e, struct op *op, const struct rw_insert *r, int iv)
+{
+	struct cand *first = find_slot(e, op, r->index);
+	struct cand *g = find_group(e, op, r->index, r->hdr.ts);
+	struct cand *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return false;
+	c->ins = *r;
+	c->op = op;
+	c->inval = iv;
+	if (!first && hash__add(e->slots, slot_hash(op, r->index), (uintptr_t)c))
+		goto fail;
+	if (!g && hash__add(e->groups, group_hash(op, r->index, r->hdr.ts), (uintptr_t)c))
+		goto fail_slot;
+	if (!watch_add(e, &r->key, r->index))
+		goto fail_group;
+
+	if (!first)
+		first = c;
+	c->first = first;
+	if (!g) {
+		c->head = c;
+		c->last = c;
+		c->undeleted = c;
+		live_link(first, c);
+	} else {
+		c->head = g;
+		c->pages_seen = g->pages;
+		g->last->member = c;
+		g->last = c;
+		if (!g->undeleted) {
+			g->undeleted = c;
+			live_link(first, g);
+		}
+	}
+	first->slot_undeleted++;
+	if (op->cands_last)
+		op->cands_last->next = c;
+	else
+		op->cands = c;
+	op->cands_last = c;
+	op->ncands++;
+	e->ncands++;
+	return true;
+
+fail_group:
+	if (!g)
+		hash__del(e->groups, group_hash(op, r->index, r->hdr.ts), (uintptr_t)c);
+fail_slot:
+	if (!first)
+		hash__del(e->slots, slot_hash(op, r->index), (uintptr_t)c);
+fail:
+	free(c);
+	return false;
+}
+
 static void on_insert(struct engine *e, const struct rw_insert *r)
 {
-	struct inode_stats *s = inode_stats(e, &r->key);
+	struct ino *in = find_ino(e, &r->key);
 	bool attributed = false;
 
-	if (s)
-		s->inserts++;
-	for (struct op *op = e->ops; op; op = op->next) {
-		struct cand *c;
+	inode_stats(e, &r->key)->inserts++;
+	for (struct op *op = in ? in->ops : NULL; op; op = op->ino_next) {
 		int iv;
 
-		if (!key_eq(&op->begin.key, &r->key) || (op->ended && r->hdr.ts > op->end_ts))
+		if (op->ended && r->hdr.ts > op->end_ts)
 			continue;
 		iv = covering_inval(op, r);
 		if (iv < 0)
 			continue;
 		attributed = true;
-		c = op->ncands < ENGINE_MAX_CANDS ? push(&op->cands, &op->ncands, sizeof(*c)) : NULL;
-		if (!c) {
+		if (op->ncands >= e->max.cands || e->ncands >= e->max.cands_total ||
+		    !add_cand(e, op, r, iv)) {
 			/* Its verdicts would rest on a partial view. */
-			e->stats.cands_dropped++;
+			e->st.cands_dropped++;
 			op->lost++;
-			continue;
 		}
-		c->ins = *r;
-		c->inval = iv;
 	}
 	if (!attributed)
-		e->stats.unattributed++;
+		e->st.unattributed++;
 }
 
 static void on_delete(struct engine *e, const struct rw_delete *r)
 {
-	for (struct op *op = e->ops; op; op = op->next) {
-		struct cand *latest = NULL;
+	struct ino *in = find_ino(e, &r->key);
 
-		if (!key_eq(&op->begin.key, &r->key))
-			continue;
+	for (struct op *op = in ? in->ops : NULL; op; op = op->ino_next) {
+		struct cand *first = find_slot(e, op, r->index);
+		struct cand *g, *c;
+
 		/* A page can be inserted, dropped and inserted again: the
 		 * deletion belongs to the newest insert before it. */
-		for (int i = 0; i < op->ncands; i++) {
-			struct cand *c = &op->cands[i];
-
-			if (c->ins.index == r->index && !c->deleted &&
-			    c->ins.hdr.ts <= r->hdr.ts &&
-			    (!latest || c->ins.hdr.ts > latest->ins.hdr.ts))
-				latest = c;
-		}
-		if (latest) {
-			latest->deleted = true;
-			latest->delete_ts = r->hdr.ts;
-			latest->delete_tid = r->tid;
-		}
+		for (g = first ? first->newest : NULL; g && g->ins.hdr.ts > r->hdr.ts; g = g->older)
+			;
+		if (!g)
+			continue;
+		c = g->undeleted;
+		c->deleted = true;
+		c->delete_ts = r->hdr.ts;
+		c->delete_tid = r->tid;
+		g->undeleted = c->member;
+		if (!g->undeleted)
+			live_unlink(first, g);
+		first->slot_undeleted--;
+		watch_sub(e, &r->key, r->index, 1);
 	}
 }
 
-/* The PAGE record names its insert by timestamp: re-inserts are apart. */
+/* The PAGE record names its insert by timestamp: re-inserts are apart.
+ * Candidates that join the group later were not described by it. */
 static void on_page(struct engine *e, const struct rw_page_state *r)
 {
 	struct op *op = find_op(e, r->op_id);
+	struct cand *g;
 
 	if (!op) {
-		e->stats.orphans++;
+		e->st.orphans++;
 		return;
 	}
-	for (int i = 0; i < op->ncands; i++) {
-		struct cand *c = &op->cands[i];
-
-		if (c->ins.index == r->index && c->ins.hdr.ts == r->insert_ts) {
-			c->checked = true;
-			c->page = *r;
+	g = find_group(e, op, r->index, r->insert_ts);
+	if (!g)
+		return;
+	if (!g->page) {
+		g->page = malloc(sizeof(*g->page));
+		if (!g->page) {
+			op->lost++;	/* the evidence is lost here */
+			return;
 		}
 	}
+	*g->page = *r;
+	g->pages++;
 }
 
 void engine__feed(struct engine *e, const union rw_record *rec)
 {
 	if (rec->hdr.type < RW_REC_MAX)
-		e->stats.records[rec->hdr.type]++;
+		e->st.records[rec->hdr.type]++;
 	switch (rec->hdr.type) {
 	case RW_REC_OP_BEGIN:	on_op_begin(e, &rec->op_begin); break;
 	case RW_REC_INVAL_BEGIN: on_inval_begin(e, &rec->inval_begin); break;
@@ -349,26 +808,20 @@ void engine__feed(struct engine *e, const union rw_record *rec)
 }
 
 /* Is the page still a candidate of some other live operation? */
-static bool watched_elsewhere(const struct engine *e, const struct op *self,
-			      const struct cand *c)
+static bool watched_elsewhere(const struct engine *e, const struct cand *c)
 {
-	for (const struct op *op = e->ops; op; op = op->next) {
-		if (op == self || !key_eq(&op->begin.key, &c->ins.key))
-			continue;
-		for (int i = 0; i < op->ncands; i++)
-			if (op->cands[i].ins.index == c->ins.index && !op->cands[i].deleted)
-				return true;
-	}
-	return false;
+	const struct watch *w = find_watch(e, &c->ins.key, c->ins.index);
+
+	return w && w->count > c->first->slot_undeleted;
 }
 
 static void judge_op(struct engine *e, struct op *op)
 {
 	struct inode_stats *s = inode_stats(e, &op->begin.key);
 
-	for (int i = 0; i < op->ncands; i++) {
-		struct cand *c = &op->cands[i];
+	for (struct cand *c = op->cands; c; c = c->next) {
 		const struct inval_rec *iv = &op->invals[c->inval];
+		const struct cand *g = c->head;
 		struct rw_window w = {
 			.insert = &c->ins,
 			.op = &op->begin,
@@ -387,75 +840,93 @@ static void judge_op(struct engine *e, struct op *op)
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
-			.page = verdict__evidence(op->begin.fstype, c->checked ? &c->page : NULL,
+			.page = verdict__evidence(op->begin.fstype,
+						  g->pages > c->pages_seen ? g->page : NULL,
 						  e->opts.page_shift),
 		};
 
 		w.verdict = verdict__judge(&w);
 		w.phase = verdict__phase(&w);
-		e->stats.verdicts[w.verdict]++;
-		if (s)
-			s->verdicts[w.verdict]++;
+		e->st.verdicts[w.verdict]++;
+		s->verdicts[w.verdict]++;
 		if (e->opts.on_window)
 			e->opts.on_window(&w, e->opts.ctx);
-		if (!c->deleted && e->opts.on_forget && !watched_elsewhere(e, op, c))
+		if (!c->deleted && e->opts.on_forget && !watched_elsewhere(e, c))
 			e->opts.on_forget(&c->ins.key, c->ins.index, e->opts.ctx);
 	}
 }
 
-/* An operation that never returns (a missed kretprobe, a task stuck in
- * the kernel) must not hold memory, or BPF's window, forever. */
-static bool expired(const struct engine *e, const struct op *op, __u64 now)
+static void retire(struct engine *e, struct op *op)
 {
-	return !op->ended && e->opts.max_op_age_ns &&
-	       op->begin.hdr.ts + e->opts.max_op_age_ns <= now;
+	if (!op->ended && !op->expired)
+		e->st.ops_open++;
+	judge_op(e, op);
+	op_free(e, op);
 }
 
-static void judge_matching(struct engine *e, bool all, __u64 now)
+/* Newest first, as operations were always judged. */
+static int newest_first(const void *a, const void *b)
 {
-	struct op **link = &e->ops;
+	const struct op *x = *(const struct op *const *)a, *y = *(const struct op *const *)b;
 
-	while (*link) {
-		struct op *op = *link;
-		bool done = all || (op->ended && op->end_ts + e->opts.grace_ns <= now);
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
+}
 
-		if (!done && expired(e, op, now)) {
-			op->expired = true;
-			e->stats.ops_expired++;
-			if (e->opts.on_expire)
-				e->opts.on_expire(&op->begin, e->opts.ctx);
-			done = true;
-		}
-		if (done) {
-			if (!op->ended && !op->expired)
-				e->stats.ops_open++;
-			judge_op(e, op);
-			*link = op->next;
-			op_free(op);
-			e->nops--;
-		} else {
-			link = &op->next;
-		}
+/* Pop every operation due by now from h into e->due[*n]. */
+static void take_due(struct engine *e, struct heap *h, __u64 now, size_t *n)
+{
+	struct heap_node *t;
+
+	while ((t = heap__min(h)) && t->key <= now) {
+		heap__del(h, t);
+		e->due[(*n)++] = container_of(t, struct op, due);
 	}
 }
 
+/*
+ * Judge every operation that ended before now - grace, and expire those
+ * open longer than max_op_age_ns (an operation that never returns, a missed
+ * kretprobe or a task stuck in the kernel, must not hold memory, or BPF's
+ * window, forever). Only the due ones are touched.
+ */
 void engine__tick(struct engine *e, __u64 now)
 {
-	judge_matching(e, false, now);
+	size_t n = 0;
+
+	take_due(e, e->ending, now, &n);
+	take_due(e, e->aging, now, &n);
+	qsort(e->due, n, sizeof(e->due[0]), newest_first);
+	for (size_t i = 0; i < n; i++) {
+		struct op *op = e->due[i];
+
+		if (!op->ended) {
+			op->expired = true;
+			e->st.ops_expired++;
+			if (e->opts.on_expire)
+				e->opts.on_expire(&op->begin, e->opts.ctx);
+		}
+		retire(e, op);
+	}
 }
 
 void engine__flush(struct engine *e)
 {
-	judge_matching(e, true, 0);
+	while (e->ops)
+		retire(e, e->ops);
 }
 
 const struct engine_stats *engine__stats(const struct engine *e)
 {
-	return &e->stats;
+	return &e->st;
 }
 
 const struct inode_stats *engine__inodes(const struct engine *e, size_t *n)
 {
-	*n = e->ninodes;
-	return e->inodes;
+	*n = e->nstats;
+	return e->stats;
+}
+
+const struct inode_stats *engine__inodes_other(const struct engine *e)
+{
+	return &e->other;
 }

@@ -4,6 +4,12 @@
  * decoded records, judging every candidate insert once its operation ends.
  * Pure userspace logic (no BPF, no clock): unit tests drive it with record
  * sequences. The rules are documented in README.md, "Verdicts".
+ *
+ * Every record costs O(1) expected, whatever the number of operations and
+ * candidates in flight, except that an INSERT visits the operations open
+ * on its own inode (and makes a candidate in each one that covers it), and
+ * a DELETE visits them too. Judging an operation is linear in its own
+ * candidates. Memory is bounded (ENGINE_MAX_*, below), each bound counted.
  */
 #ifndef RACEWATCH_ENGINE_H
 #define RACEWATCH_ENGINE_H
@@ -93,13 +99,46 @@ struct engine_stats {
 	__u64 ops_open;		/* still open at engine__flush() (exit), or
 				 * their OP_END was lost */
 	__u64 ops_dropped;	/* engine full (ENGINE_MAX_OPS): not tracked */
-	__u64 cands_dropped;	/* over ENGINE_MAX_CANDS in one operation */
+	__u64 cands_dropped;	/* over ENGINE_MAX_CANDS in one operation, or
+				 * ENGINE_MAX_CANDS_TOTAL in all */
+	__u64 invals_dropped;	/* over ENGINE_MAX_INVALS in one operation, or
+				 * ENGINE_MAX_INVALS_TOTAL in all */
+	__u64 inodes_dropped;	/* inodes past ENGINE_MAX_INODES, whose counts
+				 * went to engine__inodes_other() */
 };
 
-/* Bounds on the engine's memory whatever the kernel sends. */
+/*
+ * Bounds on the engine's memory whatever the kernel sends. Worst case, all
+ * full at once (x86-64, glibc malloc, hash tables at their sparsest):
+ *   candidates    32,768 x ~560 B: the candidate with its insert record
+ *                 (304), its PAGE record (80), the page's watch (48) and
+ *                 three hash slots (<= 128)                      ~17.5 MiB
+ *   operations    16,384 x ~430 B: itself (288), its inode's list (32),
+ *                 two hash slots (<= 86), heap and tick slots (24) ~6.7 MiB
+ *   drops         16,384 x 168 B, up to twice that in array slack ~5.3 MiB
+ *   inodes        16,384 x ~190 B of statistics and hash slot     ~3.0 MiB
+ * `bench/engine --fill` fills them all and measures 31.0 MiB of heap in
+ * use. racewatch without the engine peaks at 13-16 MiB RSS (libbpf, BTF,
+ * the static binary, a 4 MiB ring buffer mapped), so the whole process
+ * stays under 50 MiB. README "Lost data" has the same numbers.
+ */
 #define ENGINE_MAX_OPS		16384
-#define ENGINE_MAX_CANDS	65536	/* per operation */
+#define ENGINE_MAX_CANDS	16384	/* per operation */
+#define ENGINE_MAX_CANDS_TOTAL	32768
 #define ENGINE_MAX_INVALS	1024	/* per operation */
+#define ENGINE_MAX_INVALS_TOTAL	16384
+#define ENGINE_MAX_INODES	16384	/* with statistics of their own */
+
+/* The bounds in force; 0 in engine_opts means the ENGINE_MAX_* default.
+ * Only tests shrink them. */
+struct engine_bounds {
+	size_t ops;
+	size_t cands;
+	size_t cands_total;
+	size_t invals;
+	size_t invals_total;
+	size_t inodes;
+};
 
 typedef void (*engine_window_fn)(const struct rw_window *w, void *ctx);
 /* A surviving candidate is judged: BPF may stop tracking its page. */
@@ -121,6 +160,7 @@ struct engine_opts {
 	/* log2(PAGE_SIZE): PG_mappedtodisk speaks for a whole page only when
 	 * one block fills it. */
 	unsigned int page_shift;
+	struct engine_bounds bounds;
 };
 
 struct engine;
@@ -136,6 +176,8 @@ void engine__flush(struct engine *e);
 
 const struct engine_stats *engine__stats(const struct engine *e);
 const struct inode_stats *engine__inodes(const struct engine *e, size_t *n);
+/* The inodes past the bound, folded into one: key and fstype are zero. */
+const struct inode_stats *engine__inodes_other(const struct engine *e);
 
 const char *engine__verdict_name(enum rw_verdict v);
 const char *engine__evidence_name(enum rw_page_evidence e);

@@ -29,3 +29,19 @@ int events__decode(const void *data, size_t size, union rw_record *out)
 	memcpy(out, data, hdr.size);
 	return 0;
 }
+
+static const char *const type_names[RW_REC_MAX] = {
+	[RW_REC_OP_BEGIN]	= "op_begin",
+	[RW_REC_INVAL_BEGIN]	= "inval_begin",
+	[RW_REC_INVAL_END]	= "inval_end",
+	[RW_REC_BLOCK_FREE]	= "block_free",
+	[RW_REC_OP_END]		= "op_end",
+	[RW_REC_INSERT]		= "insert",
+	[RW_REC_DELETE]		= "delete",
+	[RW_REC_PAGE]		= "page",
+};
+
+const char *events__type_name(unsigned int type)
+{
+	return type < RW_REC_MAX && type_names[type] ? type_names[type] : "?";
+}

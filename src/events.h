@@ -26,4 +26,7 @@ union rw_record {
  */
 int events__decode(const void *data, size_t size, union rw_record *out);
 
+/* "op_begin", "insert"...: the names the summary and -v use; "?" if unknown. */
+const char *events__type_name(unsigned int type);
+
 #endif /* RACEWATCH_EVENTS_H */

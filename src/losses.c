@@ -39,8 +39,14 @@ int losses__warn(struct loss_watch *w, const __u64 counters[RW_CNT_MAX],
 	n += warn_one(&w->ops_dropped, st->ops_dropped,
 		      "operations not tracked (engine full)", err);
 	n += warn_one(&w->cands_dropped, st->cands_dropped,
-		      "candidate inserts not kept (engine full for one operation): judged untracked",
-		      err);
+		      "candidate inserts not kept (engine full, for one operation or in all): "
+		      "their operations are judged untracked", err);
+	n += warn_one(&w->invals_dropped, st->invals_dropped,
+		      "invalidations not kept (engine full, for one operation or in all): "
+		      "their operations are judged untracked", err);
+	n += warn_one(&w->inodes_dropped, st->inodes_dropped,
+		      "inodes without a summary row of their own (engine's inode table full): "
+		      "counted in the summary's other inodes", err);
 	if (n)
 		fflush(err);
 	return n;

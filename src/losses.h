@@ -12,6 +12,8 @@ struct loss_watch {
 	__u64 expired;
 	__u64 ops_dropped;
 	__u64 cands_dropped;
+	__u64 invals_dropped;
+	__u64 inodes_dropped;
 };
 
 /*

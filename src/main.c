@@ -24,14 +24,33 @@
 #include "ksyms.h"
 #include "losses.h"
 #include "probe.h"
+#include "rates.h"
 #include "report.h"
 
 /* Records from other CPUs can trail an operation's end by microseconds;
  * judge an operation only this long after it ended. */
 #define GRACE_NS	(50 * 1000 * 1000ULL)
 #define POLL_MS		100
+#define MS		(1000 * 1000ULL)
+#define NS_PER_S	(1000 * MS)
+/*
+ * libbpf 1.1's ring_buffer__poll() and __consume() return only once the
+ * ring is empty, and under load BPF refills it as fast as it is read: a
+ * callback hands control back after this long, so that the loop ticks,
+ * warns and sees a signal whatever the load.
+ */
+#define SLICE_NS	(POLL_MS * MS)
+/* The clock is read once per this many records. */
+#define CHECK_EVERY	64
+/* After the first signal: records already in the ring buffer are judged
+ * for this long after it, then the rest is only counted, for this long. */
+#define DRAIN_NS	(250 * MS)
+#define COUNT_NS	(50 * MS)
+/* A callback's way to stop libbpf's loop; never an error of libbpf's. */
+#define STOP		(-ECANCELED)
 
 static volatile sig_atomic_t exiting;
+static volatile __u64 signal_ns;	/* when the first signal came */
 static bool libbpf_debug;
 
 struct session {
@@ -43,7 +62,22 @@ struct session {
 	__u64 malformed;
 	__u64 released;		/* expired operations whose BPF state we dropped */
 	struct loss_watch losses;
+	__u64 last_warn;
+	struct rates rates;
 	int write_errno;		/* first failed write to stdout */
+	/* The ring buffer callback's state. */
+	__u64 slice_end;	/* hand control back to the loop after this */
+	unsigned int nrec;	/* records since the clock was last read */
+	__u64 newest_ts;	/* newest record fed to the engine */
+	bool sliced;		/* the last poll stopped before the ring was empty */
+	/* Stopping. */
+	bool stopped;
+	__u64 stop_ns;		/* records stamped later came after the stop */
+	__u64 bpf_at_stop[RW_CNT_MAX];	/* BPF's counters then: what it lost
+					 * after that was not part of the run */
+	bool counting;		/* the drain is over: count, do not judge */
+	bool caught_up;		/* met a record from after the stop */
+	__u64 unjudged;
 };
 
 /* libbpf's warnings always reach stderr; its debug output only with -vv. */
@@ -60,21 +94,24 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
  * and a script running us stops too. Closing our fds on death is what
  * detaches every link and frees every program and map.
  */
-static void on_signal(int sig)
-{
-	if (exiting) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-	exiting = 1;
-}
-
 static __u64 mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	if (exiting) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	/* clock_gettime() is async-signal-safe: the drain's budget runs from
+	 * the signal, not from when the loop noticed it. */
+	signal_ns = mono_ns();
+	exiting = 1;
 }
 
 static __s64 realtime_offset(void)
@@ -101,16 +138,56 @@ static bool privileged(void)
 	       (data[1].effective & (1U << (cap_bpf - 32)));
 }
 
+/* Time to hand control back to the loop? Cheap: the clock is read once
+ * per CHECK_EVERY records. */
+static bool slice_over(struct session *s)
+{
+	if (exiting && !s->stopped)
+		return true;
+	if (++s->nrec % CHECK_EVERY)
+		return false;
+	return mono_ns() >= s->slice_end;
+}
+
+/* Stopping, past the drain: only count what is left from before the stop. */
+static int count_record(struct session *s, const void *data, size_t size)
+{
+	struct rw_hdr hdr;
+
+	if (size >= sizeof(hdr)) {
+		memcpy(&hdr, data, sizeof(hdr));
+		if (hdr.ts > s->stop_ns) {
+			s->caught_up = true;
+			return STOP;
+		}
+	}
+	s->unjudged++;
+	return slice_over(s) ? STOP : 0;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	union rw_record rec;
 
+	if (s->counting)
+		return count_record(s, data, size);
 	if (events__decode(data, size, &rec)) {
 		s->malformed++;
-		return 0;
+	} else if (s->stopped && rec.hdr.ts > s->stop_ns) {
+		/* Everything from before the stop is in: the rest is not
+		 * part of the run. */
+		s->caught_up = true;
+		return STOP;
+	} else {
+		engine__feed(s->engine, &rec);
+		if (rec.hdr.ts > s->newest_ts)
+			s->newest_ts = rec.hdr.ts;
 	}
-	engine__feed(s->engine, &rec);
+	if (slice_over(s)) {
+		s->sliced = true;
+		return STOP;
+	}
 	return 0;
 }
 
@@ -195,13 +272,42 @@ static void warn_filter_unmatched(const struct session *s)
 		fprintf(stderr, "racewatch: %s matched no operation or insert\n", what);
 }
 
+/* BPF's loss counters: live while watching, frozen at the stop. */
+static void bpf_counters(struct session *s, __u64 counters[RW_CNT_MAX])
+{
+	if (s->stopped)
+		memcpy(counters, s->bpf_at_stop, sizeof(s->bpf_at_stop));
+	else
+		memcpy(counters, s->skel->bss->counters, sizeof(s->bpf_at_stop));
+}
+
 /* Every loss is reported as it happens, at most once a second. */
 static void warn_losses(struct session *s)
 {
 	__u64 counters[RW_CNT_MAX];
 
-	memcpy(counters, s->skel->bss->counters, sizeof(counters));
+	bpf_counters(s, counters);
 	losses__warn(&s->losses, counters, engine__stats(s->engine), stderr);
+}
+
+static void warn_losses_due(struct session *s, __u64 now)
+{
+	if (now - s->last_warn > NS_PER_S) {
+		warn_losses(s);
+		s->last_warn = now;
+	}
+}
+
+/* -v: what arrives, once a second; the peaks go to the summary either way. */
+static void sample_rates(struct session *s, __u64 now)
+{
+	__u64 per_s[RW_REC_MAX];
+	char line[256];
+
+	if (!rates__sample(&s->rates, engine__stats(s->engine)->records, now, per_s))
+		return;
+	if (s->cfg.verbose > 0 && rates__format(per_s, line, sizeof(line)))
+		fprintf(stderr, "racewatch: records/s: %s\n", line);
 }
 
 static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan)
@@ -273,29 +379,75 @@ static int open_and_load(struct session *s, const struct plan *plan)
 
 static int poll_loop(struct session *s, struct ring_buffer *rb)
 {
-	__u64 deadline = s->cfg.duration_s ? mono_ns() + s->cfg.duration_s * 1000000000ULL : 0;
-	__u64 last_warn = 0;
+	__u64 deadline = s->cfg.duration_s ? mono_ns() + s->cfg.duration_s * NS_PER_S : 0;
 
+	rates__start(&s->rates, engine__stats(s->engine)->records, mono_ns());
 	while (!exiting) {
-		__u64 before = mono_ns();
-		int err = ring_buffer__poll(rb, POLL_MS);
+		__u64 before = mono_ns(), horizon;
+		int err;
 
-		if (err < 0 && err != -EINTR) {
+		s->slice_end = before + SLICE_NS;
+		s->sliced = false;
+		err = ring_buffer__poll(rb, POLL_MS);
+		if (err < 0 && err != -EINTR && err != STOP) {
 			fprintf(stderr, "racewatch: failed to poll ring buffer: %s\n", strerror(-err));
 			return RW_EXIT_FAILURE;
 		}
-		/* Everything reserved before `before` has now been consumed. */
-		if (before > GRACE_NS)
-			engine__tick(s->engine, before - GRACE_NS);
-		if (before - last_warn > 1000000000ULL) {
-			warn_losses(s);
-			last_warn = before;
-		}
+		/*
+		 * An empty ring means that everything reserved before `before`
+		 * is in. A poll cut short by its slice left newer records
+		 * behind, and maybe some older ones: judge only up to the
+		 * newest fed, less the grace that covers the other CPUs.
+		 */
+		horizon = s->sliced && s->newest_ts < before ? s->newest_ts : before;
+		if (horizon > GRACE_NS)
+			engine__tick(s->engine, horizon - GRACE_NS);
+		warn_losses_due(s, before);
+		sample_rates(s, before);
 		if (deadline && before >= deadline)
 			break;
 	}
-	ring_buffer__consume(rb);
 	return RW_EXIT_OK;
+}
+
+/*
+ * The first signal (or the end of --duration, or a write error): feed the
+ * engine what the ring buffer already holds, up to DRAIN_NS after the
+ * signal, then only count what is left from before the stop, so that the
+ * summary says how much went unjudged. Records stamped after the stop are
+ * not part of the run. Loss warnings go on meanwhile.
+ */
+static void drain(struct session *s, struct ring_buffer *rb)
+{
+	__u64 now = mono_ns(), deadline;
+	int err = 0;
+
+	s->stop_ns = signal_ns && signal_ns <= now ? signal_ns : now;
+	memcpy(s->bpf_at_stop, s->skel->bss->counters, sizeof(s->bpf_at_stop));
+	s->stopped = true;
+	deadline = s->stop_ns + DRAIN_NS;
+	while (!s->caught_up && (now = mono_ns()) < deadline) {
+		s->slice_end = now + SLICE_NS < deadline ? now + SLICE_NS : deadline;
+		err = ring_buffer__consume(rb);
+		if (err >= 0)
+			return;		/* empty */
+		if (err != STOP)
+			break;
+		warn_losses_due(s, now);
+	}
+	if (s->caught_up || (err < 0 && err != STOP))
+		return;
+	s->counting = true;
+	s->slice_end = mono_ns() + COUNT_NS;
+	err = ring_buffer__consume(rb);
+	if (err == STOP && !s->caught_up)
+		fprintf(stderr, "racewatch: WARNING! more than %llu records left unjudged in the "
+			"ring buffer at exit (counted for %llu ms): the summary misses what "
+			"they said\n", (unsigned long long)s->unjudged, COUNT_NS / MS);
+	else if (s->unjudged)
+		fprintf(stderr, "racewatch: WARNING! %llu records left unjudged in the ring buffer "
+			"at exit: the summary misses what they said\n",
+			(unsigned long long)s->unjudged);
 }
 
 static int run(struct session *s, struct plan *plan)
@@ -354,11 +506,14 @@ static int run(struct session *s, struct plan *plan)
 		links.nr, plan__mech_name(plan->roles[ROLE_INSERT].mech));
 	start = mono_ns();
 	err = poll_loop(s, rb);
+	drain(s, rb);
 
 	engine__flush(s->engine);
-	memcpy(losses.counters, s->skel->bss->counters, sizeof(losses.counters));
+	bpf_counters(s, losses.counters);
 	losses.malformed = s->malformed;
 	losses.released = s->released;
+	losses.unjudged = s->unjudged;
+	memcpy(losses.peak_per_s, s->rates.peak, sizeof(losses.peak_per_s));
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
 	warn_losses(s);
 	if (!err && s->cfg.fail_on_race && engine__stats(s->engine)->verdicts[VERDICT_RACE])

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "escape.h"
+#include "events.h"
 #include "ksyms.h"
 #include "report.h"
 
@@ -444,7 +445,7 @@ struct count_field {
 	__u64 value;
 };
 
-#define INCOMPLETE_FIELDS	8
+#define INCOMPLETE_FIELDS	11
 
 static int incomplete_counts(const struct engine_stats *st, const struct report_losses *losses,
 			     struct count_field out[INCOMPLETE_FIELDS])
@@ -458,10 +459,59 @@ static int incomplete_counts(const struct engine_stats *st, const struct report_
 		{ "ops_open", st->ops_open },
 		{ "ops_dropped", st->ops_dropped },
 		{ "cands_dropped", st->cands_dropped },
+		{ "invals_dropped", st->invals_dropped },
+		{ "inodes_dropped", st->inodes_dropped },
+		{ "records_unjudged", losses->unjudged },
 	};
 
 	memcpy(out, all, sizeof(all));
 	return INCOMPLETE_FIELDS;
+}
+
+/* "ops":1,...,"verdicts":{...}: an inode's counts, or the other inodes'. */
+static void json_inode_counts(FILE *out, const struct inode_stats *in)
+{
+	fprintf(out, "\"ops\":%llu,\"ops_ok\":%llu,\"bare_invalidations\":%llu,"
+		"\"invalidations\":%llu,\"inserts\":%llu,\"verdicts\":{",
+		(unsigned long long)in->ops, (unsigned long long)in->ops_ok,
+		(unsigned long long)in->bare_invals, (unsigned long long)in->invalidations,
+		(unsigned long long)in->inserts);
+	for (int v = 0; v < VERDICT_MAX; v++)
+		fprintf(out, "%s\"%s\":%llu", v ? "," : "", engine__verdict_name(v),
+			(unsigned long long)in->verdicts[v]);
+	fputc('}', out);
+}
+
+/* ,"name":{"op_begin":N,...}: one count per record type. */
+static void json_by_type(FILE *out, const char *name, const __u64 counts[RW_REC_MAX])
+{
+	fprintf(out, ",\"%s\":{", name);
+	for (int t = 1; t < RW_REC_MAX; t++)
+		fprintf(out, "%s\"%s\":%llu", t > 1 ? "," : "", events__type_name(t),
+			(unsigned long long)counts[t]);
+	fputc('}', out);
+}
+
+/* "  name: op_begin N ...": every record type, zeros too, so that the
+ * line keeps one grammar. */
+static void text_by_type(FILE *out, const char *name, const __u64 counts[RW_REC_MAX])
+{
+	fprintf(out, "  %s:", name);
+	for (int t = 1; t < RW_REC_MAX; t++)
+		fprintf(out, " %s %llu", events__type_name(t), (unsigned long long)counts[t]);
+	fputc('\n', out);
+}
+
+static void text_inode_row(FILE *out, const char *name, const char *fs,
+			   const struct inode_stats *in)
+{
+	fprintf(out, "  %-22s %-8s %6llu %6llu %6llu %7llu %7llu", name, fs,
+		(unsigned long long)in->ops, (unsigned long long)in->ops_ok,
+		(unsigned long long)in->bare_invals, (unsigned long long)in->invalidations,
+		(unsigned long long)in->inserts);
+	for (int v = 0; v < VERDICT_MAX; v++)
+		fprintf(out, " %9llu", (unsigned long long)in->verdicts[v]);
+	fputc('\n', out);
 }
 
 /* One flat "inode" record per inode, then the "summary": easy to grep and
@@ -483,16 +533,9 @@ static void summary_json(struct report *r, const struct engine *e,
 			"\"gen\":%u,\"fs\":", RW_ABI_VERSION, dev_major(in[i].key.dev),
 			dev_minor(in[i].key.dev), (unsigned long long)in[i].key.ino, in[i].key.gen);
 		json_str(out, in[i].fstype, sizeof(in[i].fstype));
-		fprintf(out, ",\"ops\":%llu,\"ops_ok\":%llu,\"bare_invalidations\":%llu,"
-			"\"invalidations\":%llu,\"inserts\":%llu,\"verdicts\":{",
-			(unsigned long long)in[i].ops, (unsigned long long)in[i].ops_ok,
-			(unsigned long long)in[i].bare_invals,
-			(unsigned long long)in[i].invalidations,
-			(unsigned long long)in[i].inserts);
-		for (int v = 0; v < VERDICT_MAX; v++)
-			fprintf(out, "%s\"%s\":%llu", v ? "," : "", engine__verdict_name(v),
-				(unsigned long long)in[i].verdicts[v]);
-		fputs("}}\n", out);
+		fputc(',', out);
+		json_inode_counts(out, &in[i]);
+		fputs("}\n", out);
 	}
 
 	fprintf(out, "{\"type\":\"summary\",\"v\":%d,\"elapsed_s\":%.3f,\"inodes\":%zu,"
@@ -503,11 +546,17 @@ static void summary_json(struct report *r, const struct engine *e,
 	fprintf(out, "},\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);
+	json_by_type(out, "received", st->records);
+	json_by_type(out, "peak_per_s", losses->peak_per_s);
 	fputs("},\"incomplete\":{", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", inc[i].name,
 			(unsigned long long)inc[i].value);
+	/* The inodes past the engine's bound, together: with the rows, they
+	 * add up to the totals. */
+	fputs("},\"other_inodes\":{", out);
+	json_inode_counts(out, engine__inodes_other(e));
 	fputs("},\"lost\":{", out);
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
@@ -548,20 +597,25 @@ static void summary_text(struct report *r, const struct engine *e,
 		snprintf(name, sizeof(name), "%u:%u/%llu", dev_major(in[i].key.dev),
 			 dev_minor(in[i].key.dev), (unsigned long long)in[i].key.ino);
 		escape__text(fs, sizeof(fs), in[i].fstype, sizeof(in[i].fstype));
-		fprintf(out, "  %-22s %-8s %6llu %6llu %6llu %7llu %7llu", name, fs,
-			(unsigned long long)in[i].ops, (unsigned long long)in[i].ops_ok,
-			(unsigned long long)in[i].bare_invals,
-			(unsigned long long)in[i].invalidations,
-			(unsigned long long)in[i].inserts);
-		for (int v = 0; v < VERDICT_MAX; v++)
-			fprintf(out, " %9llu", (unsigned long long)in[i].verdicts[v]);
-		fputc('\n', out);
+		text_inode_row(out, name, fs, &in[i]);
+	}
+	if (st->inodes_dropped) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "other (%llu inodes)",
+			 (unsigned long long)st->inodes_dropped);
+		text_inode_row(out, name, "-", engine__inodes_other(e));
 	}
 	fprintf(out, "  stale-page windows (races): %llu\n",
 		(unsigned long long)st->verdicts[VERDICT_RACE]);
 	fprintf(out, "  records: %llu malformed, %llu orphaned, %llu unattributed inserts\n",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);
+	text_by_type(out, "received", st->records);
+	text_by_type(out, "peak/s", losses->peak_per_s);
+	if (losses->unjudged)
+		fprintf(out, "  %llu records were left unjudged in the ring buffer at exit\n",
+			(unsigned long long)losses->unjudged);
 	fputs("  lost:", out);
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, " %s %llu", counter_names[c], (unsigned long long)losses->counters[c]);

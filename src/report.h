@@ -25,11 +25,15 @@ struct report_opts {
 	void *stack_ctx;
 };
 
-/* What racewatch itself saw go wrong, for the summary. */
+/* What racewatch itself saw outside the engine, for the summary: what
+ * went wrong, and how fast records came. */
 struct report_losses {
 	__u64 counters[RW_CNT_MAX];	/* BPF .bss counters */
 	__u64 malformed;		/* records that failed to decode */
 	__u64 released;			/* expired operations released in BPF */
+	__u64 unjudged;			/* left in the ring buffer at exit, counted
+					 * but never fed to the engine */
+	__u64 peak_per_s[RW_REC_MAX];	/* highest records per second, by type */
 };
 
 struct report;

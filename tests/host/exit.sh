@@ -122,9 +122,10 @@ launch() {
 	start_load
 }
 
-# late_stderr: stderr after the start-up lines (warnings, "watching").
+# late_stderr: stderr after the start-up lines (warnings, "watching"),
+# without -v's once-a-second "records/s" progress lines.
 late_stderr() {
-	sed '1,/^racewatch: watching/d' "$tmp/err"
+	sed -e '1,/^racewatch: watching/d' -e '/^racewatch: records\/s: /d' "$tmp/err"
 }
 
 # reason DEFAULT: why the case could not run.

@@ -16,6 +16,9 @@ int main(int argc, char **argv)
 	suite_cli();
 	suite_devmap();
 	suite_op_range();
+	suite_hash();
+	suite_rates();
+	suite_losses();
 	fprintf(stderr, "unit: %d passed, %d failed, %d skipped\n",
 		harness.passed, harness.failed, harness.skipped);
 	return harness.failed ? 1 : 0;

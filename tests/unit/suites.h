@@ -11,5 +11,8 @@ void suite_ksyms(void);
 void suite_cli(void);
 void suite_devmap(void);
 void suite_op_range(void);
+void suite_hash(void);
+void suite_rates(void);
+void suite_losses(void);
 
 #endif

@@ -650,6 +650,195 @@ static void test_bounds(void)
 	ASSERT_EQ(engine__stats(eng)->verdicts[VERDICT_RACE], 0, "no race");
 }
 
+/* An engine with some bounds shrunk (0 keeps a default). */
+static void setup_bounded(struct engine_bounds bounds)
+{
+	struct engine_opts opts = {
+		.on_window = capture_window,
+		.on_forget = capture_forget,
+		.grace_ns = 5,
+		.page_shift = 12,
+		.bounds = bounds,
+	};
+
+	memset(&cap, 0, sizeof(cap));
+	engine__free(eng);
+	eng = engine__new(&opts);
+}
+
+static void op_begin_on(__u64 op_id, struct rw_inode_key key, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.op_begin.op_id = op_id;
+	r.op_begin.task.tid = INVALIDATOR;
+	r.op_begin.key = key;
+	r.op_begin.kind = RW_OP_FALLOCATE;
+	strcpy(r.op_begin.fstype, "ext4");
+	feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), ts);
+}
+
+static void test_bound_ops(void)
+{
+	setup_bounded((struct engine_bounds){ .ops = 3 });
+	for (__u64 i = 0; i < 5; i++)
+		op_begin(1000 + i, RW_OP_FALLOCATE, 5);
+	ASSERT_EQ(engine__stats(eng)->ops_dropped, 2, "operations over the bound");
+	op_end(1000, 0, 6);
+	engine__tick(eng, 100);
+	op_begin(2000, RW_OP_FALLOCATE, 101);
+	ASSERT_EQ(engine__stats(eng)->ops_dropped, 2, "a judged operation frees its place");
+	engine__flush(eng);
+	ASSERT_EQ(engine__stats(eng)->ops_open, 3, "open at flush");
+}
+
+/* Two operations cover the same pages: each insert is a candidate of both,
+ * and the bound on all candidates counts both. */
+static void test_bound_cands_total(void)
+{
+	setup_bounded((struct engine_bounds){ .cands_total = 4 });
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+	op_begin(OP + 1, RW_OP_FALLOCATE, 6);
+	inval_begin(OP + 1, 10, 20, RW_INVAL_TRUNCATE, 11);
+	insert(READER, 12, 20);
+	insert(READER, 13, 21);
+	insert(READER, 14, 22);
+	ASSERT_EQ(engine__stats(eng)->cands_dropped, 2, "candidates over the total");
+	engine__flush(eng);
+	ASSERT_EQ(cap.n, 4, "kept candidates judged");
+	ASSERT_TRUE(cap.w[0].op_lost > 0 && cap.w[2].op_lost > 0, "both operations lossy");
+	ASSERT_EQ(engine__stats(eng)->verdicts[VERDICT_UNFINISHED], 4, "unfinished");
+	/* Judged operations give their candidates' room back. */
+	op_begin(OP + 2, RW_OP_FALLOCATE, 30);
+	inval_begin(OP + 2, 10, 20, RW_INVAL_TRUNCATE, 31);
+	for (__u64 i = 0; i < 4; i++)
+		insert(READER, 10 + i, 32 + i);
+	ASSERT_EQ(engine__stats(eng)->cands_dropped, 2, "room again after judging");
+}
+
+static void test_bound_cands_per_op(void)
+{
+	setup_bounded((struct engine_bounds){ .cands = 2 });
+	punch_510();
+	op_begin(OP + 1, RW_OP_FALLOCATE, 6);
+	inval_begin(OP + 1, 0, 100, RW_INVAL_TRUNCATE, 11);
+	insert(READER, 12, 20);
+	insert(READER, 13, 21);
+	insert(READER, 14, 22);		/* third for both: dropped in both */
+	insert(READER, 50, 23);		/* only OP + 1 covers it: full */
+	ASSERT_EQ(engine__stats(eng)->cands_dropped, 3, "candidates over the bound");
+	engine__flush(eng);
+	ASSERT_EQ(cap.n, 4, "two kept per operation");
+}
+
+static void test_bound_invals(void)
+{
+	setup_bounded((struct engine_bounds){ .invals = 2, .invals_total = 3 });
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	op_begin(OP + 1, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 0, 1, RW_INVAL_TRUNCATE, 6);
+	inval_begin(OP, 2, 3, RW_INVAL_TRUNCATE, 7);
+	inval_begin(OP, 4, 5, RW_INVAL_TRUNCATE, 8);		/* over 2 per op */
+	inval_begin(OP + 1, 0, 1, RW_INVAL_TRUNCATE, 9);
+	inval_begin(OP + 1, 2, 3, RW_INVAL_TRUNCATE, 10);	/* over 3 in all */
+	ASSERT_EQ(engine__stats(eng)->invals_dropped, 2, "invalidations over the bounds");
+	insert(READER, 4, 11);		/* in the dropped one: not attributed */
+	ASSERT_EQ(engine__stats(eng)->unattributed, 1, "its insert");
+	insert(READER, 1, 12);
+	op_end(OP, 0, 20);
+	op_end(OP + 1, 0, 20);
+	engine__tick(eng, 100);
+	ASSERT_EQ(cap.n, 2, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_UNTRACKED, "a lost drop makes it untracked");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_UNTRACKED, "in both operations");
+	op_begin(OP + 2, RW_OP_FALLOCATE, 101);
+	inval_begin(OP + 2, 0, 1, RW_INVAL_TRUNCATE, 102);
+	inval_begin(OP + 2, 2, 3, RW_INVAL_TRUNCATE, 103);
+	ASSERT_EQ(engine__stats(eng)->invals_dropped, 2, "room again after judging");
+}
+
+/* Past the bound, an inode's counts are folded into one "other" row, so
+ * that the totals still add up; each such inode is counted once. */
+static void test_bound_inodes(void)
+{
+	struct rw_inode_key keys[3] = { KEY, KEY, KEY };
+	const struct inode_stats *in, *other;
+	__u64 sum = 0;
+	size_t n;
+
+	keys[1].ino++;
+	keys[2].ino += 2;
+	setup_bounded((struct engine_bounds){ .inodes = 2 });
+	for (int i = 0; i < 3; i++) {
+		op_begin_on(OP + i, keys[i], 5);
+		inval_begin(OP + i, 10, 20, RW_INVAL_TRUNCATE, 10);
+		insert_full(READER, keys[i], 15, 1, RW_LOCK_ABSENT, 0, 25);
+		insert_full(READER, keys[i], 16, 1, RW_LOCK_ABSENT, 0, 26);
+		op_end(OP + i, 0, 40);
+	}
+	engine__tick(eng, 1000);
+	in = engine__inodes(eng, &n);
+	other = engine__inodes_other(eng);
+	ASSERT_EQ(n, 2, "inodes with a row");
+	ASSERT_EQ(in[1].key.ino, KEY.ino + 1, "first come, first kept");
+	ASSERT_EQ(engine__stats(eng)->inodes_dropped, 1, "inodes folded, once each");
+	ASSERT_EQ(other->ops, 1, "its operation");
+	ASSERT_EQ(other->ops_ok, 1, "its success");
+	ASSERT_EQ(other->inserts, 2, "its inserts");
+	ASSERT_EQ(other->verdicts[VERDICT_RACE], 2, "its races");
+	for (int v = 0; v < VERDICT_MAX; v++)
+		sum += in[0].verdicts[v] + in[1].verdicts[v] + other->verdicts[v];
+	ASSERT_EQ(sum, cap.n, "rows and other add up to every verdict");
+}
+
+/* One insert is a candidate of each operation that covers it; the page is
+ * handed back to BPF only once no live operation watches it. */
+static void test_overlapping_operations(void)
+{
+	setup();
+	punch_510();
+	op_begin(OP + 1, RW_OP_FALLOCATE, 6);
+	inval_begin(OP + 1, 12, 30, RW_INVAL_TRUNCATE, 11);
+	insert(READER, 15, 25);
+	insert(READER, 16, 26);
+	delete(OTHER, 16, 27);		/* deleted in both */
+	op_end(OP + 1, 0, 40);
+	engine__tick(eng, 100);
+	ASSERT_EQ(cap.n, 2, "the ended operation's candidates");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_EVICTED, "its deleted one");
+	ASSERT_EQ(cap.forgotten, 0, "page 15 still watched by the other");
+	block_free(OP, 110);
+	op_end(OP, 0, 120);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 4, "then the other's");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "page 15 in the other");
+	ASSERT_EQ(cap.w[3].verdict, VERDICT_EVICTED, "page 16 deleted there too");
+	ASSERT_EQ(cap.forgotten, 1, "page 15 handed back once");
+}
+
+/* Operations are judged when due, in any order of their ends. */
+static void test_due_out_of_order(void)
+{
+	setup();
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 6);
+	op_begin(OP + 1, RW_OP_FALLOCATE, 7);
+	inval_begin(OP + 1, 30, 40, RW_INVAL_TRUNCATE, 8);
+	insert(READER, 15, 9);
+	insert(READER, 35, 9);
+	op_end(OP, 0, 100);		/* arrives first, ends later */
+	op_end(OP + 1, 0, 50);
+	engine__tick(eng, 60);
+	ASSERT_EQ(cap.n, 1, "only the earlier end is due");
+	ASSERT_EQ(cap.ins[0].index, 35, "the one that ended first");
+	op_end(OP, 0, 200);		/* a second OP_END moves it */
+	engine__tick(eng, 150);
+	ASSERT_EQ(cap.n, 1, "moved by the second end");
+	engine__tick(eng, 205);
+	ASSERT_EQ(cap.n, 2, "then due");
+}
+
 void suite_engine(void)
 {
 	harness_suite("engine");
@@ -681,6 +870,13 @@ void suite_engine(void)
 	RUN(test_unwatched_counted);
 	RUN(test_expiry);
 	RUN(test_bounds);
+	RUN(test_bound_ops);
+	RUN(test_bound_cands_total);
+	RUN(test_bound_cands_per_op);
+	RUN(test_bound_invals);
+	RUN(test_bound_inodes);
+	RUN(test_overlapping_operations);
+	RUN(test_due_out_of_order);
 	engine__free(eng);
 	eng = NULL;
 }

@@ -347,6 +347,144 @@ static void test_falloc_mode(void)
 	ASSERT_STREQ(buf, "", "no bits");
 }
 
+/* A small run for the summaries: two inodes, the second past a bound of
+ * one, so that it is folded into the other inodes. */
+static struct engine *summary_engine(void)
+{
+	struct engine_opts opts = { .page_shift = 12, .bounds = { .inodes = 1 } };
+	struct engine *e = engine__new(&opts);
+	union rw_record r;
+
+	for (__u64 i = 0; i < 2; i++) {
+		struct rw_inode_key key = { .dev = 254 << 20 | 1, .gen = 9, .ino = 12 + i };
+
+		memset(&r, 0, sizeof(r));
+		r.hdr = (struct rw_hdr){ RW_REC_OP_BEGIN, sizeof(r.op_begin), 0, 100 };
+		r.op_begin.op_id = 7 + i;
+		r.op_begin.task.tid = 100;
+		r.op_begin.key = key;
+		r.op_begin.kind = RW_OP_FALLOCATE;
+		strcpy(r.op_begin.fstype, "ext4");
+		engine__feed(e, &r);
+		memset(&r, 0, sizeof(r));
+		r.hdr = (struct rw_hdr){ RW_REC_INVAL_BEGIN, sizeof(r.inval_begin), 0, 110 };
+		r.inval_begin.op_id = 7 + i;
+		r.inval_begin.key = key;
+		r.inval_begin.first = 0;
+		r.inval_begin.last = 31;
+		r.inval_begin.fn = RW_INVAL_DERIVED;
+		engine__feed(e, &r);
+		memset(&r, 0, sizeof(r));
+		r.hdr = (struct rw_hdr){ RW_REC_INSERT, sizeof(r.insert), 0, 120 };
+		r.insert.task.tid = 200;
+		r.insert.key = key;
+		r.insert.index = 3;
+		r.insert.nr_pages = 1;
+		engine__feed(e, &r);
+		memset(&r, 0, sizeof(r));
+		r.hdr = (struct rw_hdr){ RW_REC_OP_END, sizeof(r.op_end), 0, 130 };
+		r.op_end.op_id = 7 + i;
+		engine__feed(e, &r);
+	}
+	engine__flush(e);
+	return e;
+}
+
+static struct report_losses summary_losses(void)
+{
+	struct report_losses l = { .malformed = 2, .released = 1, .unjudged = 5 };
+
+	l.counters[RW_CNT_RINGBUF_FULL] = 3;
+	l.peak_per_s[RW_REC_INSERT] = 4000;
+	l.peak_per_s[RW_REC_DELETE] = 3900;
+	return l;
+}
+
+static char *render_summary(const struct report_opts *opts)
+{
+	struct report_losses losses = summary_losses();
+	struct engine *e = summary_engine();
+	struct plan plan = { .requested = MECH_TRACEPOINT };
+	char *buf = NULL, *cut;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct report *r = report__new(out, opts);
+
+	report__summary(r, e, &losses, &plan, 1.5);
+	report__free(r);
+	engine__free(e);
+	fclose(out);
+	/* The attach plan is plan__print()'s: tested with the plans. */
+	cut = strstr(buf, "attach plan");
+	if (cut && !opts->json)
+		*cut = '\0';
+	cut = strstr(buf, ",\"plan\":");
+	if (cut && opts->json)
+		strcpy(cut, "}\n");
+	return buf;
+}
+
+static void test_summary_text(void)
+{
+	struct report_opts opts = {};
+	char *got = render_summary(&opts);
+
+	ASSERT_STREQ(got,
+		"racewatch summary after 1.5 s\n"
+		"  inode                  fs          ops     ok   bare   drops inserts      race"
+		" untracked unfinished transient   evicted      self      late  unlocked      hole\n"
+		"  254:1/12               ext4          1      1      0       1       1         1"
+		"         0         0         0         0         0         0         0         0\n"
+		"  other (1 inodes)       -             1      1      0       1       1         1"
+		"         0         0         0         0         0         0         0         0\n"
+		"  stale-page windows (races): 2\n"
+		"  records: 2 malformed, 0 orphaned, 0 unattributed inserts\n"
+		"  received: op_begin 2 inval_begin 2 inval_end 0 block_free 0 op_end 2 insert 2"
+		" delete 0 page 0\n"
+		"  peak/s: op_begin 0 inval_begin 0 inval_end 0 block_free 0 op_end 0 insert 4000"
+		" delete 3900 page 0\n"
+		"  5 records were left unjudged in the ring buffer at exit\n"
+		"  lost: ringbuf_full 3 ops_map_full 0 windows_map_full 0 candidates_map_full 0"
+		" stash_map_full 0 stack_failures 0 windows_lost 0 slots_map_full 0 returns_missed 0\n"
+		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired 0"
+		" ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 invals_dropped 0"
+		" inodes_dropped 1 records_unjudged 5\n", "text summary");
+	free(got);
+}
+
+static void test_summary_json(void)
+{
+	struct report_opts opts = { .json = true };
+	char *got = render_summary(&opts);
+
+	ASSERT_STREQ(got,
+		"{\"type\":\"inode\",\"v\":2,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
+		"\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,\"invalidations\":1,\"inserts\":1,"
+		"\"verdicts\":{\"race\":1,\"untracked\":0,\"unfinished\":0,\"transient\":0,"
+		"\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0}}\n"
+		"{\"type\":\"summary\",\"v\":2,\"elapsed_s\":1.500,\"inodes\":1,"
+		"\"verdicts\":{\"race\":2,\"untracked\":0,\"unfinished\":0,\"transient\":0,"
+		"\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0},"
+		"\"records\":{\"malformed\":2,\"orphans\":0,\"unattributed\":0,"
+		"\"received\":{\"op_begin\":2,\"inval_begin\":2,\"inval_end\":0,\"block_free\":0,"
+		"\"op_end\":2,\"insert\":2,\"delete\":0,\"page\":0},"
+		"\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,\"block_free\":0,"
+		"\"op_end\":0,\"insert\":4000,\"delete\":3900,\"page\":0}},"
+		"\"incomplete\":{\"ops_lossy\":0,\"ops_unwatched\":0,\"ops_no_return\":0,"
+		"\"ops_expired\":0,\"ops_released\":1,\"ops_open\":0,\"ops_dropped\":0,"
+		"\"cands_dropped\":0,\"invals_dropped\":0,\"inodes_dropped\":1,"
+		"\"records_unjudged\":5},"
+		"\"other_inodes\":{\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,"
+		"\"invalidations\":1,\"inserts\":1,\"verdicts\":{\"race\":1,\"untracked\":0,"
+		"\"unfinished\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
+		"\"unlocked\":0,\"hole\":0}},"
+		"\"lost\":{\"ringbuf_full\":3,\"ops_map_full\":0,\"windows_map_full\":0,"
+		"\"candidates_map_full\":0,\"stash_map_full\":0,\"stack_failures\":0,"
+		"\"windows_lost\":0,\"slots_map_full\":0,\"returns_missed\":0}}\n",
+		"json summary");
+	free(got);
+}
+
 void suite_report(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -361,4 +499,6 @@ void suite_report(void)
 	RUN(test_stacks_hostile);
 	RUN(test_lock_text);
 	RUN(test_falloc_mode);
+	RUN(test_summary_text);
+	RUN(test_summary_json);
 }

@@ -10,5 +10,6 @@ void suite_events(void);
 void suite_ksyms(void);
 void suite_cli(void);
 void suite_op_range(void);
+void suite_verdict(void);
 
 #endif

@@ -237,13 +237,13 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 
 	if (ins->task.tid == invalidator)
 		return VERDICT_SELF;
-	if (rejected(w))
-		return VERDICT_REJECTED;
 	/* The old blocks are gone: the page reads what replaced them. */
 	if (w->nfree && ins->hdr.ts > w->last_free_ts)
 		return VERDICT_LATE;
 	if (w->op_ended && ins->hdr.ts > w->op_end_ts)
 		return VERDICT_LATE;
+	if (rejected(w))
+		return VERDICT_REJECTED;
 	if (w->deleted && (!w->op_ended || w->delete_ts <= w->op_end_ts))
 		return w->delete_tid == invalidator ? VERDICT_TRANSIENT : VERDICT_EVICTED;
 	if (!w->op_ended)

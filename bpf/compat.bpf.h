@@ -167,6 +167,14 @@ static __always_inline void read_rwsem(struct rw_semaphore *sem, struct rw_lock 
 		out->state = RW_LOCK_FREE;
 	if (out->state == RW_LOCK_FREE)
 		return;
+	/*
+	 * A writer sets owner only after its cmpxchg on count (rwsem_set_owner()
+	 * in rwsem_write_trylock()), and readers never clear it: until then the
+	 * word still names the last reader, flagged reader-owned. Leave the
+	 * writer unknown (0) rather than name that reader.
+	 */
+	if (out->state == RW_LOCK_WRITE && (owner_word & RWSEM_READER_OWNED))
+		return;
 	owner = (struct task_struct *)(owner_word & ~RWSEM_OWNER_FLAGS_MASK);
 	if (!owner)
 		return;

@@ -72,7 +72,7 @@ static const struct argp_option options[] = {
 	{ "path", OPT_PATH, "FILE", 0, "Only watch FILE (sets --dev and --inode)" },
 	{ "json", 'j', NULL, 0, "Print NDJSON records instead of text" },
 	{ "stacks", 's', NULL, 0, "Show the kernel stacks of both tasks" },
-	{ "verbose", 'v', NULL, 0, "Also print windows that are not races; -vv: libbpf debug" },
+	{ "verbose", 'v', NULL, 0, "Also print windows that cannot be races; -vv: libbpf debug" },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the attach plan and exit" },
 	{ "fail-on-race", OPT_FAIL_ON_RACE, NULL, 0, "Exit with status 3 when a race was reported" },
 	{ "ringbuf-size", OPT_RINGBUF, "MIB", 0, "Ring buffer size in MiB, a power of two (default 4)" },

@@ -19,14 +19,25 @@
 #include "events.h"
 
 enum rw_verdict {
+	/* Race-class: printed by default, because each may be a race
+	 * (verdict__race_class(), README "Verdicts"). */
 	VERDICT_RACE,		/* stale-page window */
-	VERDICT_UNTRACKED,	/* in a window, but its deletion could not be watched */
-	VERDICT_UNFINISHED,	/* the operation had not returned when racewatch stopped */
+	VERDICT_UNCHECKED,	/* the page's fate at the operation's end is unknown */
+	VERDICT_UNMODELLED,	/* a filesystem whose locking racewatch does not model */
+	VERDICT_STRADDLING,	/* a large folio reaching outside the dropped range,
+				 * inserted before the drop ended */
+	VERDICT_LOST,		/* records about its operation or inode were lost */
+	VERDICT_UNTRACKED,	/* its deletion could not be watched (candidates map full) */
+	VERDICT_UNFINISHED,	/* the operation was still running when racewatch stopped */
+	VERDICT_NO_RETURN,	/* the operation's return was never seen */
+	VERDICT_EXPIRED,	/* the operation was given up after --max-op-age */
+	/* Not races. */
+	VERDICT_REJECTED,	/* the kernel refused the operation before the page cache */
 	VERDICT_TRANSIENT,	/* removed again by the same operation */
 	VERDICT_EVICTED,	/* removed by another task before the operation ended */
 	VERDICT_SELF,		/* inserted by the invalidating task itself */
 	VERDICT_LATE,		/* after the operation's last block free or return */
-	VERDICT_UNLOCKED,	/* readers held invalidate_lock, nothing was freed */
+	VERDICT_UNLOCKED,	/* outside the invalidator's exclusive invalidate_lock */
 	VERDICT_HOLE,		/* its read found no block: ext4 zero-filled it */
 	VERDICT_MAX,
 };
@@ -152,7 +163,7 @@ struct engine_opts {
 	engine_expire_fn on_expire;	/* may be NULL */
 	void *ctx;
 	/* An operation still open this long after it began is judged as it
-	 * stands (unfinished) and forgotten; 0: never. */
+	 * stands (expired) and forgotten; 0: never. */
 	__u64 max_op_age_ns;
 	/* How long after an operation's end to wait for records from other
 	 * CPUs with earlier timestamps before judging it. */

@@ -4,6 +4,7 @@
  * NDJSON with the same facts for dashboards and the test matcher. Field
  * names are part of racewatch's interface (README.md, "Output").
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "events.h"
 #include "ksyms.h"
 #include "report.h"
+#include "verdict.h"
 
 #define MAX_STACK 127
 /* Lock text: the template's longest case plus an escaped comm. */
@@ -93,8 +95,12 @@ static void lock_text(const char *name, __u64 ino, const struct rw_lock *l,
 		snprintf(buf, len, "ino %llu %s free", (unsigned long long)ino, name);
 		break;
 	case RW_LOCK_WRITE:
-		snprintf(buf, len, "ino %llu %s held W by %s[%u]%s", (unsigned long long)ino,
-			 name, owner, l->owner_pid, waiters);
+		if (l->owner_pid)
+			snprintf(buf, len, "ino %llu %s held W by %s[%u]%s", (unsigned long long)ino,
+				 name, owner, l->owner_pid, waiters);
+		else
+			snprintf(buf, len, "ino %llu %s held W (writer unknown)%s",
+				 (unsigned long long)ino, name, waiters);
 		break;
 	case RW_LOCK_READ:
 		if (l->owner_pid)
@@ -154,15 +160,46 @@ static const char *lock_state_name(__u8 state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
-static void op_text(const struct rw_op_begin *op, char *buf, size_t len)
+/* The errors fallocate and truncate return, by name where we know it. */
+static const char *errno_name(__s64 ret)
 {
-	char mode[96];
+	static const struct { int err; const char *name; } names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" },
+		{ EIO, "EIO" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
+		{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
+		{ EBUSY, "EBUSY" }, { ENODEV, "ENODEV" }, { EISDIR, "EISDIR" },
+		{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EFBIG, "EFBIG" },
+		{ ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" },
+		{ ENOSYS, "ENOSYS" }, { EOPNOTSUPP, "EOPNOTSUPP" }, { EDQUOT, "EDQUOT" },
+		{ EUCLEAN, "EUCLEAN" },
+		/* Kernel-internal restarts, seen at the syscall's exit
+		 * tracepoint before signal handling rewrites them. */
+		{ 512, "ERESTARTSYS" }, { 513, "ERESTARTNOINTR" },
+		{ 514, "ERESTARTNOHAND" }, { 516, "ERESTART_RESTARTBLOCK" },
+	};
 
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (ret == -names[i].err)
+			return names[i].name;
+	return NULL;
+}
+
+/* "fallocate(PUNCH_HOLE|KEEP_SIZE)", and " ret -28 ENOSPC" when its return
+ * was seen and was an error. */
+static void op_text(const struct rw_window *w, char *buf, size_t len)
+{
+	const struct rw_op_begin *op = w->op;
+	const char *err = errno_name(w->op_ret);
+	char mode[96], ret[48] = "";
+
+	if (w->op_ended && !(w->op_flags & RW_OP_END_NO_RETURN) && w->op_ret)
+		snprintf(ret, sizeof(ret), " ret %lld%s%s", (long long)w->op_ret,
+			 err ? " " : "", err ? err : "");
 	if (op->kind == RW_OP_FALLOCATE) {
 		report__falloc_mode(op->mode, mode, sizeof(mode));
-		snprintf(buf, len, "fallocate(%s)", mode);
+		snprintf(buf, len, "fallocate(%s)%s", mode, ret);
 	} else {
-		snprintf(buf, len, "%s", op_kind_name(op->kind));
+		snprintf(buf, len, "%s%s", op_kind_name(op->kind), ret);
 	}
 }
 
@@ -370,13 +407,13 @@ static void window_text(struct report *r, const struct rw_window *w)
 	const struct rw_insert *ins = w->insert;
 	const struct rw_op_begin *op = w->op;
 	__u64 last = ins->index + (ins->nr_pages ? ins->nr_pages : 1) - 1;
-	char when[32], optext[128], lock[LOCK_TEXT_LEN];
+	char when[32], optext[160], lock[LOCK_TEXT_LEN];
 	char fs[ESCAPE_TEXT_SIZE(RW_FSTYPE_LEN)];
 	char inserter[ESCAPE_TEXT_SIZE(RW_COMM_LEN)], invalidator[ESCAPE_TEXT_SIZE(RW_COMM_LEN)];
 	bool any = false;
 
 	fmt_time(r, ins->hdr.ts, false, when, sizeof(when));
-	op_text(op, optext, sizeof(optext));
+	op_text(w, optext, sizeof(optext));
 	escape__text(fs, sizeof(fs), op->fstype, sizeof(op->fstype));
 	escape__text(inserter, sizeof(inserter), ins->task.comm, sizeof(ins->task.comm));
 	escape__text(invalidator, sizeof(invalidator), op->task.comm, sizeof(op->task.comm));
@@ -405,11 +442,7 @@ static void window_text(struct report *r, const struct rw_window *w)
 
 static bool wanted(const struct report *r, const struct rw_window *w)
 {
-	bool shown_by_default = w->verdict == VERDICT_RACE ||
-				w->verdict == VERDICT_UNTRACKED ||
-				w->verdict == VERDICT_UNFINISHED;
-
-	if (!shown_by_default && !r->opts.verbose)
+	if (!verdict__race_class(w->verdict) && !r->opts.verbose)
 		return false;
 	return !r->opts.pid || w->insert->task.pid == r->opts.pid ||
 	       w->op->task.pid == r->opts.pid;
@@ -510,8 +543,19 @@ static void text_inode_row(FILE *out, const char *name, const char *fs,
 		(unsigned long long)in->bare_invals, (unsigned long long)in->invalidations,
 		(unsigned long long)in->inserts);
 	for (int v = 0; v < VERDICT_MAX; v++)
-		fprintf(out, " %9llu", (unsigned long long)in->verdicts[v]);
+		fprintf(out, " %10llu", (unsigned long long)in->verdicts[v]);
 	fputc('\n', out);
+}
+
+/* Windows printed by default: those that may be races. */
+static __u64 race_class_windows(const struct engine_stats *st)
+{
+	__u64 n = 0;
+
+	for (int v = 0; v < VERDICT_MAX; v++)
+		if (verdict__race_class(v))
+			n += st->verdicts[v];
+	return n;
 }
 
 /* One flat "inode" record per inode, then the "summary": easy to grep and
@@ -543,7 +587,8 @@ static void summary_json(struct report *r, const struct engine *e,
 	for (int v = 0; v < VERDICT_MAX; v++)
 		fprintf(out, "%s\"%s\":%llu", v ? "," : "", engine__verdict_name(v),
 			(unsigned long long)st->verdicts[v]);
-	fprintf(out, "},\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
+	fprintf(out, "},\"race_class\":%llu", (unsigned long long)race_class_windows(st));
+	fprintf(out, ",\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);
 	json_by_type(out, "received", st->records);
@@ -588,7 +633,7 @@ static void summary_text(struct report *r, const struct engine *e,
 	fprintf(out, "  %-22s %-8s %6s %6s %6s %7s %7s", "inode", "fs", "ops", "ok",
 		"bare", "drops", "inserts");
 	for (int v = 0; v < VERDICT_MAX; v++)
-		fprintf(out, " %9s", engine__verdict_name(v));
+		fprintf(out, " %10s", engine__verdict_name(v));
 	fputc('\n', out);
 	in = engine__inodes(e, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -608,6 +653,8 @@ static void summary_text(struct report *r, const struct engine *e,
 	}
 	fprintf(out, "  stale-page windows (races): %llu\n",
 		(unsigned long long)st->verdicts[VERDICT_RACE]);
+	fprintf(out, "  race-class windows (may be races): %llu\n",
+		(unsigned long long)race_class_windows(st));
 	fprintf(out, "  records: %llu malformed, %llu orphaned, %llu unattributed inserts\n",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);

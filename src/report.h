@@ -15,7 +15,7 @@ typedef int (*report_stack_fn)(__s32 stack_id, __u64 *ips, int max, void *ctx);
 
 struct report_opts {
 	bool json;
-	bool verbose;		/* also windows that are not races */
+	bool verbose;		/* also windows that are not race-class */
 	bool stacks;
 	bool raw_addresses;	/* unresolved stack frames as 0x..., not [unknown] */
 	__u32 pid;		/* 0: any; else inserter or invalidator pid */

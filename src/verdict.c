@@ -2,15 +2,23 @@
 /*
  * Verdict rules. A candidate is already known to be an insert into a range
  * its operation had started dropping, before the operation returned; the
- * rules below decide what that insert means.
+ * rules below decide what that insert means (README "Verdicts").
  */
+#include <errno.h>
 #include <string.h>
 #include "verdict.h"
 
 static const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_RACE]		= "race",
+	[VERDICT_UNCHECKED]	= "unchecked",
+	[VERDICT_UNMODELLED]	= "unmodelled",
+	[VERDICT_STRADDLING]	= "straddling",
+	[VERDICT_LOST]		= "lost",
 	[VERDICT_UNTRACKED]	= "untracked",
 	[VERDICT_UNFINISHED]	= "unfinished",
+	[VERDICT_NO_RETURN]	= "no-return",
+	[VERDICT_EXPIRED]	= "expired",
+	[VERDICT_REJECTED]	= "rejected",
 	[VERDICT_TRANSIENT]	= "transient",
 	[VERDICT_EVICTED]	= "evicted",
 	[VERDICT_SELF]		= "self",
@@ -51,6 +59,32 @@ const char *engine__phase_name(enum rw_phase p)
 	return p < PHASE_MAX ? phase_names[p] : "?";
 }
 
+bool verdict__race_class(enum rw_verdict v)
+{
+	switch (v) {
+	case VERDICT_RACE:
+	case VERDICT_UNCHECKED:
+	case VERDICT_UNMODELLED:
+	case VERDICT_STRADDLING:
+	case VERDICT_LOST:
+	case VERDICT_UNTRACKED:
+	case VERDICT_UNFINISHED:
+	case VERDICT_NO_RETURN:
+	case VERDICT_EXPIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool fs_in(const char *fstype, const char *const *fs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(fstype, fs[i], RW_FSTYPE_LEN))
+			return true;
+	return false;
+}
+
 /*
  * Filesystems whose read path (ext4_mpage_readpages, mpage_readahead) sets
  * PG_mappedtodisk on every page it reads from disk and zero-fills holes
@@ -60,10 +94,58 @@ static bool sets_mappedtodisk(const char *fstype)
 {
 	static const char *const fs[] = { "ext4", "ext3", "ext2" };
 
-	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
-		if (!strncmp(fstype, fs[i], RW_FSTYPE_LEN))
-			return true;
-	return false;
+	return fs_in(fstype, fs, sizeof(fs) / sizeof(fs[0]));
+}
+
+/*
+ * Filesystems that drop the page cache and free or move the blocks under
+ * it inside one exclusive section of mapping->invalidate_lock (5.15+):
+ * ext4 since d4f5258eae7b ("ext4: Convert to use
+ * mapping->invalidate_lock"; ext3 is the ext4 driver), ext2 since
+ * "ext2: Convert to using invalidate_lock" and xfs, whose
+ * XFS_MMAPLOCK_EXCL became invalidate_lock in "xfs: Convert to use
+ * invalidate_lock" (all 5.15); before 5.15 their block frees are hooked
+ * for the timing rules. btrfs, tmpfs/shmem, f2fs, nfs, gfs2 and the rest
+ * lock in ways of their own.
+ */
+bool verdict__modelled(const char *fstype)
+{
+	static const char *const fs[] = { "ext4", "ext3", "ext2", "xfs" };
+
+	return fs_in(fstype, fs, sizeof(fs) / sizeof(fs[0]));
+}
+
+/*
+ * Errors returned only while a request is validated, before anything
+ * touches the page cache: every check of vfs_fallocate() (EINVAL,
+ * EOPNOTSUPP, EBADF, EPERM, ETXTBSY, EACCES from the LSM, ESPIPE, EISDIR,
+ * ENODEV, EFBIG), of do_sys_ftruncate()/vfs_truncate()/do_truncate() and
+ * inode_newsize_ok() (EINVAL, EBADF, EPERM, EISDIR, EACCES, ETXTBSY, EFBIG),
+ * the prechecks of ext4_fallocate() and xfs_file_fallocate() (unsupported
+ * mode, and the alignment and i_size checks of collapse and insert range:
+ * EOPNOTSUPP, EINVAL, EFBIG), and ENOSYS. Not EROFS: ext4_journal_start()
+ * gives it after truncate_pagecache_range() once the journal has aborted.
+ * Nor ENOSPC, EDQUOT, EIO, ENOMEM, EINTR, EUCLEAN, ERESTART*: they come
+ * from the work itself, which may have dropped pages already.
+ */
+bool verdict__rejects(__s64 ret)
+{
+	switch (ret) {
+	case -EINVAL:
+	case -EOPNOTSUPP:
+	case -EBADF:
+	case -EPERM:
+	case -EACCES:
+	case -ETXTBSY:
+	case -EFBIG:
+	case -ENODEV:
+	case -ESPIPE:
+	case -EISDIR:
+	case -ENOSYS:
+		return true;
+	default:
+		return false;
+	}
 }
 
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
@@ -81,7 +163,73 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 	return PAGE_UNKNOWN;
 }
 
-/* The rules, in order. */
+/* Tracepoint mode knows the operation only by its arguments and return. */
+static bool rejected(const struct rw_window *w)
+{
+	return w->inval->fn == RW_INVAL_DERIVED && w->op_ended &&
+	       !(w->op_flags & RW_OP_END_NO_RETURN) && verdict__rejects(w->op_ret);
+}
+
+enum section {
+	SECTION_UNKNOWN,	/* no readable lock: timing decides */
+	SECTION_INSIDE,		/* the invalidator held invalidate_lock exclusively */
+	SECTION_OUTSIDE,	/* it did not */
+};
+
+/*
+ * Where the insert fell relative to the invalidator's exclusive
+ * invalidate_lock section, from the lock as the inserter saw it. Reads,
+ * faults and readahead take it shared (730633f0b7f9, "mm: Protect
+ * operations adding pages to page cache with invalidate_lock"), so their
+ * inserts show READ.
+ */
+static enum section exclusive_section(const struct rw_window *w)
+{
+	const struct rw_lock *l = &w->insert->locks.invalidate_lock;
+
+	switch (l->state) {
+	case RW_LOCK_FREE:
+	case RW_LOCK_READ:
+		return SECTION_OUTSIDE;
+	case RW_LOCK_WRITE:
+		/* BPF leaves the owner 0 while the rwsem does not name its
+		 * writer yet (rwsem_set_owner() follows the count's cmpxchg). */
+		if (!l->owner_tid)
+			return SECTION_UNKNOWN;
+		return l->owner_tid == w->op->task.tid ? SECTION_INSIDE : SECTION_OUTSIDE;
+	default:
+		/* ABSENT: before 5.15; UNREADABLE: a layout without BTF. */
+		return SECTION_UNKNOWN;
+	}
+}
+
+/*
+ * A large folio that reaches outside the dropped range is not deleted by
+ * truncate_inode_pages_range(): truncate_inode_partial_folio() zeroes the
+ * part inside and splits it, whose pieces leave under their own indexes, or
+ * keeps it whole when it is dirty and cannot be split. Inserted before the
+ * drop ended, it may have been treated so, and no deletion of its head
+ * index says whether it was. Inserted after, the drop never saw it.
+ */
+static bool straddles_drop(const struct rw_window *w)
+{
+	const struct rw_insert *ins = w->insert;
+	const struct rw_inval_begin *iv = w->inval;
+	__u64 extra = ins->nr_pages ? ins->nr_pages - 1 : 0;
+	bool outside;
+
+	if (!extra)
+		return false;
+	outside = ins->index < iv->first || ins->index > iv->last ||
+		  extra > iv->last - ins->index;
+	if (!outside)
+		return false;
+	/* A derived window does not know when the drop ran. */
+	return iv->fn == RW_INVAL_DERIVED || !w->inval_end_ts ||
+	       ins->hdr.ts <= w->inval_end_ts;
+}
+
+/* The rules, in order: facts first, then the models, then race. */
 enum rw_verdict verdict__judge(const struct rw_window *w)
 {
 	const struct rw_insert *ins = w->insert;
@@ -94,10 +242,12 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 		return VERDICT_LATE;
 	if (w->op_ended && ins->hdr.ts > w->op_end_ts)
 		return VERDICT_LATE;
+	if (rejected(w))
+		return VERDICT_REJECTED;
 	if (w->deleted && (!w->op_ended || w->delete_ts <= w->op_end_ts))
 		return w->delete_tid == invalidator ? VERDICT_TRANSIENT : VERDICT_EVICTED;
 	if (!w->op_ended)
-		return VERDICT_UNFINISHED;
+		return w->op_expired ? VERDICT_EXPIRED : VERDICT_UNFINISHED;
 	switch (w->page) {
 	case PAGE_GONE:
 		return VERDICT_EVICTED;	/* a deletion we did not see */
@@ -108,18 +258,36 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 	}
 	/* Evidence is missing: a deletion, free, page check or the insert
 	 * record of another page may be what was lost. Never a confident race. */
-	if ((ins->flags & RW_INSERT_UNTRACKED) || w->op_lost)
+	if (w->op_lost)
+		return VERDICT_LOST;
+	if (ins->flags & RW_INSERT_UNTRACKED)
 		return VERDICT_UNTRACKED;
 	/* Its end is only known to precede the task's next operation. */
 	if (w->op_flags & RW_OP_END_NO_RETURN)
-		return VERDICT_UNFINISHED;
+		return VERDICT_NO_RETURN;
+	/* Neither a race nor a clearance without a model of its locks. */
+	if (!verdict__modelled(w->op->fstype))
+		return VERDICT_UNMODELLED;
 	/*
-	 * Readers held invalidate_lock (5.15+), so the invalidator was outside
-	 * its exclusive section; it freed nothing afterwards, so its mapping
-	 * changes were complete and the page reads current data.
+	 * Where the lock can be read it decides: a modelled filesystem drops
+	 * the pages and frees the blocks inside one exclusive section, so
+	 * an insert outside it came before the drop (which then removes it)
+	 * or after the frees (it reads current data).
 	 */
-	if (!w->nfree && ins->locks.invalidate_lock.state == RW_LOCK_READ)
+	switch (exclusive_section(w)) {
+	case SECTION_OUTSIDE:
 		return VERDICT_UNLOCKED;
+	case SECTION_INSIDE:
+	case SECTION_UNKNOWN:
+		break;
+	}
+	if (straddles_drop(w))
+		return VERDICT_STRADDLING;
+	/* No PAGE record: whether it was still cached, and read from what,
+	 * is unknown (README "Verdicts": on 5.10 most such windows left no
+	 * stale page). */
+	if (w->page == PAGE_UNCHECKED)
+		return VERDICT_UNCHECKED;
 	return VERDICT_RACE;
 }
 

@@ -17,4 +17,12 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 enum rw_verdict verdict__judge(const struct rw_window *w);
 enum rw_phase verdict__phase(const struct rw_window *w);
 
+/* Printed by default: the window may be a race (README "Verdicts"). */
+bool verdict__race_class(enum rw_verdict v);
+/* ret (a syscall's return) is an error the kernel gives only before an
+ * operation touches the page cache. */
+bool verdict__rejects(__s64 ret);
+/* racewatch knows how this filesystem locks against its invalidations. */
+bool verdict__modelled(const char *fstype);
+
 #endif /* RACEWATCH_VERDICT_H */

@@ -6,7 +6,9 @@
  * page cache really held wrong data after that call. It counts as found when
  * racewatch reported a race window on the same inode, over pages overlapping
  * the confirmed stale pages, for an operation that began while the call was
- * in flight. Race windows that explain no confirmed iteration are reported
+ * in flight. Only verdict "race" is a finding: the other race-class verdicts
+ * (unchecked, unmodelled, straddling, lost, ...) say that racewatch could not
+ * decide, and a stale page under one of them counts as missed. Race windows that explain no confirmed iteration are reported
  * too; on a racy kernel they are not necessarily false positives (a racing
  * page can be inserted and dropped again before the oracle reads), so they
  * are counted, not failed on.

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "plan.h"
 #include "report.h"
+#include "verdict.h"
 #include "fuzz_input.h"
 
 #define FZ_ASSERT(cond) do {						\
@@ -95,6 +96,38 @@ static bool key_eq(const struct rw_inode_key *a, const struct rw_inode_key *b)
 	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen;
 }
 
+/* Stated again here, not taken from verdict.c: README "Verdicts". */
+static bool fz_modelled(const char *fstype)
+{
+	static const char *const fs[] = { "ext4", "ext3", "ext2", "xfs" };
+
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if (!strncmp(fstype, fs[i], RW_FSTYPE_LEN))
+			return true;
+	return false;
+}
+
+/* A race needs the invalidator inside its exclusive section wherever the
+ * insert's invalidate_lock snapshot says where it was. */
+static bool fz_lock_allows_race(const struct rw_window *w)
+{
+	const struct rw_lock *l = &w->insert->locks.invalidate_lock;
+
+	if (l->state == RW_LOCK_FREE || l->state == RW_LOCK_READ)
+		return false;
+	if (l->state == RW_LOCK_WRITE && l->owner_tid)
+		return l->owner_tid == w->op->task.tid;
+	return true;
+}
+
+static bool fz_straddles(const struct rw_window *w)
+{
+	__u64 nr = w->insert->nr_pages ? w->insert->nr_pages : 1;
+
+	return nr > 1 && (w->insert->index < w->inval->first ||
+			  nr - 1 > w->inval->last - w->insert->index);
+}
+
 /* What every consumer of a window may rely on. */
 static void fz_check_window(const struct rw_window *w)
 {
@@ -110,11 +143,43 @@ static void fz_check_window(const struct rw_window *w)
 	FZ_ASSERT(w->inval->op_id == w->op->op_id);
 	FZ_ASSERT(w->inval->hdr.ts <= w->insert->hdr.ts);
 	FZ_ASSERT((w->verdict == VERDICT_SELF) == (w->insert->task.tid == w->op->task.tid));
-	/* Unfinished: no return was seen, or BPF closed it without one. */
-	FZ_ASSERT(w->verdict != VERDICT_UNFINISHED || !w->op_ended ||
-		  (w->op_flags & RW_OP_END_NO_RETURN));
+	/* Unfinished: still running when judged; no-return and expired
+	 * say why else its end is unknown. */
+	FZ_ASSERT(w->verdict != VERDICT_UNFINISHED || (!w->op_ended && !w->op_expired));
+	FZ_ASSERT(w->verdict != VERDICT_EXPIRED || (w->op_expired && !w->op_ended));
+	FZ_ASSERT(w->verdict != VERDICT_NO_RETURN || (w->op_flags & RW_OP_END_NO_RETURN));
+	FZ_ASSERT(w->op_ended || w->verdict == VERDICT_UNFINISHED ||
+		  w->verdict == VERDICT_EXPIRED || w->verdict == VERDICT_SELF ||
+		  w->verdict == VERDICT_LATE || w->verdict == VERDICT_TRANSIENT ||
+		  w->verdict == VERDICT_EVICTED);
 	/* Evidence was lost: never a confident race. */
 	FZ_ASSERT(w->verdict != VERDICT_RACE || !w->op_lost);
+	FZ_ASSERT(w->verdict != VERDICT_LOST || w->op_lost);
+	FZ_ASSERT(w->verdict != VERDICT_RACE || !(w->insert->flags & RW_INSERT_UNTRACKED));
+	FZ_ASSERT(w->verdict != VERDICT_UNTRACKED || (w->insert->flags & RW_INSERT_UNTRACKED));
+	/* Refused before the page cache: known only from a derived window's
+	 * return, and never a race. */
+	FZ_ASSERT(w->verdict != VERDICT_REJECTED ||
+		  (w->inval->fn == RW_INVAL_DERIVED && w->op_ended &&
+		   !(w->op_flags & RW_OP_END_NO_RETURN) && verdict__rejects(w->op_ret)));
+	FZ_ASSERT(w->verdict != VERDICT_RACE || w->inval->fn != RW_INVAL_DERIVED ||
+		  !verdict__rejects(w->op_ret));
+	/* A race needs a page check, a model, and the lock's consent. */
+	FZ_ASSERT(w->verdict != VERDICT_RACE || w->page != PAGE_UNCHECKED);
+	FZ_ASSERT(w->verdict != VERDICT_UNCHECKED || w->page == PAGE_UNCHECKED);
+	FZ_ASSERT(w->verdict != VERDICT_RACE || fz_modelled(w->op->fstype));
+	FZ_ASSERT(w->verdict != VERDICT_UNMODELLED || !fz_modelled(w->op->fstype));
+	FZ_ASSERT(w->verdict != VERDICT_UNLOCKED || fz_modelled(w->op->fstype));
+	FZ_ASSERT(w->verdict != VERDICT_RACE || fz_lock_allows_race(w));
+	FZ_ASSERT(w->verdict != VERDICT_UNLOCKED || !fz_lock_allows_race(w));
+	FZ_ASSERT(w->verdict != VERDICT_STRADDLING || fz_straddles(w));
+	/* Printed by default exactly when it may be a race. */
+	FZ_ASSERT(verdict__race_class(w->verdict) ==
+		  (w->verdict == VERDICT_RACE || w->verdict == VERDICT_UNCHECKED ||
+		   w->verdict == VERDICT_UNMODELLED || w->verdict == VERDICT_STRADDLING ||
+		   w->verdict == VERDICT_LOST || w->verdict == VERDICT_UNTRACKED ||
+		   w->verdict == VERDICT_UNFINISHED || w->verdict == VERDICT_NO_RETURN ||
+		   w->verdict == VERDICT_EXPIRED));
 	/* An insert stamped after the operation's end read the new blocks. */
 	FZ_ASSERT(!w->op_ended || w->insert->hdr.ts <= w->op_end_ts ||
 		  w->verdict == VERDICT_SELF || w->verdict == VERDICT_LATE);
@@ -273,7 +338,8 @@ static void fz_step(struct fz *f)
 	case FZ_ST_OP_END:
 		fz_hdr(f, &r.hdr, RW_REC_OP_END, sizeof(r.op_end), p);
 		r.op_end.op_id = fz_op_ids[FZ_P_OP(p)];
-		r.op_end.ret = v == 0 ? 0 : -(__s64)v;
+		/* v 6, 7: EINVAL (refused at validation), ENOSPC (after it). */
+		r.op_end.ret = v == 0 ? 0 : v == 6 ? -22 : v == 7 ? -28 : -(__s64)v;
 		break;
 	case FZ_ST_INSERT:
 		fz_hdr(f, &r.hdr, RW_REC_INSERT, sizeof(r.insert), p);

@@ -80,9 +80,9 @@ if [ "${rcs[*]}" != "0 0" ]; then
 fi
 
 # Text: the only bytes are printable ASCII and the newline ending each line.
-window='^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} (RACE|[a-z-]+) [!-~]+ [0-9]+:[0-9]+ ino [0-9]+ pages [0-9]+-[0-9]+ inserter [ -~]+\[[0-9]+/[0-9]+\] invalidator [ -~]+\[[0-9]+/[0-9]+\] (fallocate\([A-Z_|0-9x]*\)|truncate|invalidate) phase [a-z-]+ page [a-z-]+ locks:( none readable| ino [0-9]+ [ -~]+)$'
+window='^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} (RACE|[a-z-]+) [!-~]+ [0-9]+:[0-9]+ ino [0-9]+ pages [0-9]+-[0-9]+ inserter [ -~]+\[[0-9]+/[0-9]+\] invalidator [ -~]+\[[0-9]+/[0-9]+\] (fallocate\([A-Z_|0-9x]*\)|truncate|invalidate)( ret -[0-9]+( E[A-Z_]+)?)? phase [a-z-]+ page [a-z-]+ locks:( none readable| ino [0-9]+ [ -~]+)$'
 stack='^(    (inserter|invalidator) stack:( \(not collected\))?|      ([!-~]+\+0x[0-9a-f]+( \[[!-~]+\])?|\[unknown\]))$'
-summary='^(racewatch summary after [0-9.]+ s|  inode +fs +ops +ok +bare +drops +inserts( +[a-z-]+)+|  [0-9]+:[0-9]+/[0-9]+ +[!-~]+( +[0-9]+)+|  other \([0-9]+ inodes\) +-( +[0-9]+)+|  stale-page windows \(races\): [0-9]+|  records: [0-9]+ malformed, [0-9]+ orphaned, [0-9]+ unattributed inserts|  (received|peak/s):( [a-z_]+ [0-9]+)+|  [0-9]+ records were left unjudged in the ring buffer at exit|  lost:( [a-z_]+ [0-9]+)+|  incomplete:( [a-z_]+ [0-9]+)+|attach plan \(requested: [a-z]+\)|  [a-zA-Z0-9/ -]+ -> [!-~]+( [!-~()]+)* +-> [a-zA-Z ]+|  +tried: [ -~]+)$'
+summary='^(racewatch summary after [0-9.]+ s|  inode +fs +ops +ok +bare +drops +inserts( +[a-z-]+)+|  [0-9]+:[0-9]+/[0-9]+ +[!-~]+( +[0-9]+)+|  other \([0-9]+ inodes\) +-( +[0-9]+)+|  stale-page windows \(races\): [0-9]+|  race-class windows \(may be races\): [0-9]+|  records: [0-9]+ malformed, [0-9]+ orphaned, [0-9]+ unattributed inserts|  (received|peak/s):( [a-z_]+ [0-9]+)+|  [0-9]+ records were left unjudged in the ring buffer at exit|  lost:( [a-z_]+ [0-9]+)+|  incomplete:( [a-z_]+ [0-9]+)+|attach plan \(requested: [a-z]+\)|  [a-zA-Z0-9/ -]+ -> [!-~]+( [!-~()]+)* +-> [a-zA-Z ]+|  +tried: [ -~]+)$'
 lines=$(wc -l < "$tmp/rw.text")
 bad_bytes=$(LC_ALL=C grep -c '[^ -~]' "$tmp/rw.text")
 bad_lines=$(LC_ALL=C grep -Ev -e "$window" -e "$stack" -e "$summary" "$tmp/rw.text")

@@ -7,6 +7,7 @@
 
 int main(int argc, char **argv)
 {
+	suite_verdict();
 	suite_engine();
 	suite_plan();
 	suite_report();

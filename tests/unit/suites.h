@@ -14,5 +14,6 @@ void suite_op_range(void);
 void suite_hash(void);
 void suite_rates(void);
 void suite_losses(void);
+void suite_verdict(void);
 
 #endif

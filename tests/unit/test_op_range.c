@@ -12,11 +12,31 @@ static void test_punch_and_zero(void)
 			      4096, 65536, 12, &first, &last), 0, "punch");
 	ASSERT_EQ(first, 1, "punch first");
 	ASSERT_EQ(last, 16, "punch last");
-	/* unaligned: partial edge pages are included */
-	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_ZERO_RANGE, 100, 5000, 12,
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE,
+			      0, 4096, 12, &first, &last), 0, "one page");
+	ASSERT_EQ(first, 0, "one page first");
+	ASSERT_EQ(last, 0, "one page last");
+}
+
+/* Partial pages at either edge are zeroed in place, never dropped. */
+static void test_partial_edges_excluded(void)
+{
+	__u64 first = 99, last = 99;
+
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_ZERO_RANGE, 100, 9000, 12,
 			      &first, &last), 0, "zero");
-	ASSERT_EQ(first, 0, "zero first");
-	ASSERT_EQ(last, 1, "zero last");
+	ASSERT_EQ(first, 1, "zero first: page 0 is partial");
+	ASSERT_EQ(last, 1, "zero last: page 2 is partial");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE,
+			      1024, 8192, 12, &first, &last), 0, "1 KiB blocks");
+	ASSERT_EQ(first, 1, "1 KiB blocks first");
+	ASSERT_EQ(last, 1, "1 KiB blocks last");
+	first = last = 99;
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_ZERO_RANGE, 100, 5000, 12,
+			      &first, &last), -1, "no whole page: nothing dropped");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE,
+			      4096, 4095, 12, &first, &last), -1, "one byte short of a page");
+	ASSERT_EQ(first + last, 198, "outputs untouched without a range");
 }
 
 static void test_shifting_ops_run_to_eof(void)
@@ -30,9 +50,18 @@ static void test_shifting_ops_run_to_eof(void)
 	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE, 8192, 4096, 12,
 			      &first, &last), 0, "insert");
 	ASSERT_TRUE(last == RW_PAGE_EOF, "insert to eof");
+	/* Block-aligned on 1 KiB blocks: the page holding offset goes too. */
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_COLLAPSE_RANGE, 6144, 1024, 12,
+			      &first, &last), 0, "collapse mid-page");
+	ASSERT_EQ(first, 1, "collapse mid-page first");
+	/* The page holding the new size keeps its head. */
 	ASSERT_EQ(rw_op_range(RW_OP_TRUNCATE, 0, 10000, 0, 12, &first, &last), 0, "truncate");
-	ASSERT_EQ(first, 2, "truncate first");
+	ASSERT_EQ(first, 3, "truncate first: page 2 is partial");
 	ASSERT_TRUE(last == RW_PAGE_EOF, "truncate to eof");
+	ASSERT_EQ(rw_op_range(RW_OP_TRUNCATE, 0, 8192, 0, 12, &first, &last), 0, "truncate");
+	ASSERT_EQ(first, 2, "truncate on a page boundary");
+	ASSERT_EQ(rw_op_range(RW_OP_TRUNCATE, 0, 0, 0, 12, &first, &last), 0, "truncate to 0");
+	ASSERT_EQ(first, 0, "truncate to 0 first");
 }
 
 static void test_non_invalidating(void)
@@ -52,6 +81,7 @@ void suite_op_range(void)
 {
 	harness_suite("op_range");
 	RUN(test_punch_and_zero);
+	RUN(test_partial_edges_excluded);
 	RUN(test_shifting_ops_run_to_eof);
 	RUN(test_non_invalidating);
 }

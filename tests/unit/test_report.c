@@ -187,6 +187,78 @@ static void test_hostile_json(void)
 	free(got);
 }
 
+/* Race-class windows print by default, the others only with -v. */
+static void test_default_verdicts(void)
+{
+	static const enum rw_verdict shown[] = {
+		VERDICT_RACE, VERDICT_UNCHECKED, VERDICT_UNMODELLED, VERDICT_STRADDLING,
+		VERDICT_LOST, VERDICT_UNTRACKED, VERDICT_UNFINISHED, VERDICT_NO_RETURN,
+		VERDICT_EXPIRED,
+	};
+	static const enum rw_verdict hidden[] = {
+		VERDICT_REJECTED, VERDICT_TRANSIENT, VERDICT_EVICTED, VERDICT_SELF,
+		VERDICT_LATE, VERDICT_UNLOCKED, VERDICT_HOLE,
+	};
+	struct report_opts opts = { .realtime_offset = OFFSET };
+	struct rw_window w = sample_window();
+	char *got;
+
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		w.verdict = shown[i];
+		got = render(&opts, &w);
+		ASSERT_TRUE(got[0] != '\0', engine__verdict_name(shown[i]));
+		free(got);
+	}
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		w.verdict = hidden[i];
+		got = render(&opts, &w);
+		ASSERT_STREQ(got, "", engine__verdict_name(hidden[i]));
+		free(got);
+	}
+	w.verdict = VERDICT_NO_RETURN;
+	opts.json = true;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "\"verdict\":\"no-return\"") != NULL, "json name");
+	free(got);
+}
+
+/* The operation's error shows when its return was seen. */
+static void test_op_error(void)
+{
+	struct report_opts opts = { .realtime_offset = OFFSET, .verbose = true };
+	struct rw_window w = sample_window();
+	char *got;
+
+	w.op_ret = -28;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, " fallocate(PUNCH_HOLE|KEEP_SIZE) ret -28 ENOSPC phase dropped ")
+		    != NULL, "text: after the drop");
+	free(got);
+	w.verdict = VERDICT_REJECTED;
+	w.op_ret = -22;
+	op.kind = RW_OP_TRUNCATE;
+	got = render(&opts, &w);
+	ASSERT_TRUE(!strncmp(got + 16, "rejected ext4", 13), "verdict");
+	ASSERT_TRUE(strstr(got, " truncate ret -22 EINVAL phase ") != NULL, "text: rejected");
+	free(got);
+	w.op_ret = -4095;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, " truncate ret -4095 phase ") != NULL, "an error without a name");
+	free(got);
+	/* No return seen: ret is not the operation's. */
+	w.op_flags = RW_OP_END_NO_RETURN;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, " truncate phase ") != NULL, "no return");
+	free(got);
+	opts.json = true;
+	w.op_flags = 0;
+	w.op_ret = -22;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "\"verdict\":\"rejected\"") != NULL, "json verdict");
+	ASSERT_TRUE(strstr(got, "\"end_ns\":3000000,\"ret\":-22,") != NULL, "json ret");
+	free(got);
+}
+
 static void test_filters(void)
 {
 	struct report_opts opts = { .realtime_offset = OFFSET };
@@ -327,6 +399,9 @@ static void test_lock_text(void)
 	report__lock_text("invalidate_lock", 12, &l, buf, sizeof(buf));
 	ASSERT_STREQ(buf, "ino 12 invalidate_lock held W by fallocate[812], waiters queued",
 		     "writer");
+	l = (struct rw_lock){ .state = RW_LOCK_WRITE };
+	report__lock_text("invalidate_lock", 12, &l, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "ino 12 invalidate_lock held W (writer unknown)", "writer not named yet");
 	l = (struct rw_lock){ .state = RW_LOCK_FREE };
 	report__lock_text("i_rwsem", 3, &l, buf, sizeof(buf));
 	ASSERT_STREQ(buf, "ino 3 i_rwsem free", "free");
@@ -431,24 +506,32 @@ static void test_summary_text(void)
 
 	ASSERT_STREQ(got,
 		"racewatch summary after 1.5 s\n"
-		"  inode                  fs          ops     ok   bare   drops inserts      race"
-		" untracked unfinished transient   evicted      self      late  unlocked      hole\n"
-		"  254:1/12               ext4          1      1      0       1       1         1"
-		"         0         0         0         0         0         0         0         0\n"
-		"  other (1 inodes)       -             1      1      0       1       1         1"
-		"         0         0         0         0         0         0         0         0\n"
-		"  stale-page windows (races): 2\n"
+		"  inode                  fs          ops     ok   bare   drops "
+		"inserts       race  unchecked unmodelled straddling       lost  "
+		"untracked unfinished  no-return    expired   rejected  transient    "
+		"evicted       self       late   unlocked       hole\n"
+		"  254:1/12               ext4          1      1      0       1       "
+		"1          0          1          0          0          0          0   "
+		"       0          0          0          0          0          0       "
+		"   0          0          0          0\n"
+		"  other (1 inodes)       -             1      1      0       1       "
+		"1          0          1          0          0          0          0   "
+		"       0          0          0          0          0          0       "
+		"   0          0          0          0\n"
+		"  stale-page windows (races): 0\n"
+		"  race-class windows (may be races): 2\n"
 		"  records: 2 malformed, 0 orphaned, 0 unattributed inserts\n"
-		"  received: op_begin 2 inval_begin 2 inval_end 0 block_free 0 op_end 2 insert 2"
-		" delete 0 page 0\n"
-		"  peak/s: op_begin 0 inval_begin 0 inval_end 0 block_free 0 op_end 0 insert 4000"
-		" delete 3900 page 0\n"
+		"  received: op_begin 2 inval_begin 2 inval_end 0 block_free 0 op_end "
+		"2 insert 2 delete 0 page 0\n"
+		"  peak/s: op_begin 0 inval_begin 0 inval_end 0 block_free 0 op_end 0 "
+		"insert 4000 delete 3900 page 0\n"
 		"  5 records were left unjudged in the ring buffer at exit\n"
-		"  lost: ringbuf_full 3 ops_map_full 0 windows_map_full 0 candidates_map_full 0"
-		" stash_map_full 0 stack_failures 0 windows_lost 0 slots_map_full 0 returns_missed 0\n"
-		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired 0"
-		" ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 invals_dropped 0"
-		" inodes_dropped 1 records_unjudged 5\n", "text summary");
+		"  lost: ringbuf_full 3 ops_map_full 0 windows_map_full 0 "
+		"candidates_map_full 0 stash_map_full 0 stack_failures 0 windows_lost "
+		"0 slots_map_full 0 returns_missed 0\n"
+		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired "
+		"0 ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 "
+		"invals_dropped 0 inodes_dropped 1 records_unjudged 5\n", "text summary");
 	free(got);
 }
 
@@ -459,30 +542,110 @@ static void test_summary_json(void)
 
 	ASSERT_STREQ(got,
 		"{\"type\":\"inode\",\"v\":2,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
-		"\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,\"invalidations\":1,\"inserts\":1,"
-		"\"verdicts\":{\"race\":1,\"untracked\":0,\"unfinished\":0,\"transient\":0,"
-		"\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0}}\n"
+		"\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,\"invalidations\":1,"
+		"\"inserts\":1,\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,"
+		"\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,"
+		"\"expired\":0,\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
+		"\"unlocked\":0,\"hole\":0}}\n"
 		"{\"type\":\"summary\",\"v\":2,\"elapsed_s\":1.500,\"inodes\":1,"
-		"\"verdicts\":{\"race\":2,\"untracked\":0,\"unfinished\":0,\"transient\":0,"
-		"\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0},"
-		"\"records\":{\"malformed\":2,\"orphans\":0,\"unattributed\":0,"
-		"\"received\":{\"op_begin\":2,\"inval_begin\":2,\"inval_end\":0,\"block_free\":0,"
-		"\"op_end\":2,\"insert\":2,\"delete\":0,\"page\":0},"
-		"\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,\"block_free\":0,"
-		"\"op_end\":0,\"insert\":4000,\"delete\":3900,\"page\":0}},"
+		"\"verdicts\":{\"race\":0,\"unchecked\":2,\"unmodelled\":0,\"straddling\":0,"
+		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
+		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
+		"\"hole\":0},\"race_class\":2,\"records\":{\"malformed\":2,\"orphans\":0,"
+		"\"unattributed\":0,\"received\":{\"op_begin\":2,\"inval_begin\":2,"
+		"\"inval_end\":0,\"block_free\":0,\"op_end\":2,\"insert\":2,\"delete\":0,"
+		"\"page\":0},\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
+		"\"block_free\":0,\"op_end\":0,\"insert\":4000,\"delete\":3900,\"page\":0}},"
 		"\"incomplete\":{\"ops_lossy\":0,\"ops_unwatched\":0,\"ops_no_return\":0,"
 		"\"ops_expired\":0,\"ops_released\":1,\"ops_open\":0,\"ops_dropped\":0,"
 		"\"cands_dropped\":0,\"invals_dropped\":0,\"inodes_dropped\":1,"
-		"\"records_unjudged\":5},"
-		"\"other_inodes\":{\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,"
-		"\"invalidations\":1,\"inserts\":1,\"verdicts\":{\"race\":1,\"untracked\":0,"
-		"\"unfinished\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
-		"\"unlocked\":0,\"hole\":0}},"
-		"\"lost\":{\"ringbuf_full\":3,\"ops_map_full\":0,\"windows_map_full\":0,"
-		"\"candidates_map_full\":0,\"stash_map_full\":0,\"stack_failures\":0,"
-		"\"windows_lost\":0,\"slots_map_full\":0,\"returns_missed\":0}}\n",
+		"\"records_unjudged\":5},\"other_inodes\":{\"ops\":1,\"ops_ok\":1,"
+		"\"bare_invalidations\":0,\"invalidations\":1,\"inserts\":1,"
+		"\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,\"straddling\":0,"
+		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
+		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
+		"\"hole\":0}},\"lost\":{\"ringbuf_full\":3,\"ops_map_full\":0,"
+		"\"windows_map_full\":0,\"candidates_map_full\":0,\"stash_map_full\":0,"
+		"\"stack_failures\":0,\"windows_lost\":0,\"slots_map_full\":0,"
+		"\"returns_missed\":0}}\n",
 		"json summary");
 	free(got);
+}
+
+static void feed_summary_window(struct engine *e, const char *fstype, __u32 op_id)
+{
+	union rw_record r = {};
+
+	r.hdr = (struct rw_hdr){ .type = RW_REC_OP_BEGIN, .size = sizeof(r.op_begin), .ts = 5 };
+	r.op_begin.op_id = op_id;
+	r.op_begin.task.tid = 100;
+	r.op_begin.key.ino = op_id;
+	r.op_begin.kind = RW_OP_FALLOCATE;
+	strcpy(r.op_begin.fstype, fstype);
+	engine__feed(e, &r);
+	memset(&r, 0, sizeof(r));
+	r.hdr = (struct rw_hdr){ .type = RW_REC_INVAL_BEGIN, .size = sizeof(r.inval_begin), .ts = 5 };
+	r.inval_begin.op_id = op_id;
+	r.inval_begin.key.ino = op_id;
+	r.inval_begin.last = 9;
+	r.inval_begin.fn = RW_INVAL_DERIVED;
+	engine__feed(e, &r);
+	memset(&r, 0, sizeof(r));
+	r.hdr = (struct rw_hdr){ .type = RW_REC_INSERT, .size = sizeof(r.insert), .ts = 6 };
+	r.insert.task.tid = 200;
+	r.insert.key.ino = op_id;
+	r.insert.index = 1;
+	r.insert.nr_pages = 1;
+	engine__feed(e, &r);
+	memset(&r, 0, sizeof(r));
+	r.hdr = (struct rw_hdr){ .type = RW_REC_OP_END, .size = sizeof(r.op_end), .ts = 7 };
+	r.op_end.op_id = op_id;
+	r.op_end.ret = -22;
+	engine__feed(e, &r);
+}
+
+static char *render_summary_of(bool json, const struct engine *e)
+{
+	struct report_opts opts = { .json = json };
+	struct report_losses losses = {};
+	struct plan plan = {};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct report *r = report__new(out, &opts);
+
+	for (int i = 0; i < ROLE_MAX; i++)
+		plan.roles[i].symbol = "";
+	report__summary(r, e, &losses, &plan, 1.0);
+	report__free(r);
+	fclose(out);
+	return buf;
+}
+
+/* The summaries count every verdict by name, and the race-class ones. */
+static void test_summary_verdicts(void)
+{
+	struct engine_opts eopts = { .page_shift = 12 };
+	struct engine *e = engine__new(&eopts);
+	char *got;
+
+	ASSERT_TRUE(e != NULL, "engine");
+	feed_summary_window(e, "xfs", 1);	/* refused: rejected */
+	feed_summary_window(e, "btrfs", 2);	/* refused there too */
+	engine__flush(e);
+	got = render_summary_of(true, e);
+	ASSERT_TRUE(strstr(got, "\"verdicts\":{\"race\":0,\"unchecked\":0,\"unmodelled\":0,"
+			       "\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,"
+			       "\"no-return\":0,\"expired\":0,\"rejected\":2,\"transient\":0,"
+			       "\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0},"
+			       "\"race_class\":0,\"records\":") != NULL, "json summary");
+	free(got);
+	got = render_summary_of(false, e);
+	ASSERT_TRUE(strstr(got, "  stale-page windows (races): 0\n"
+			       "  race-class windows (may be races): 0\n") != NULL, "text summary");
+	ASSERT_TRUE(strstr(got, "  rejected ") != NULL, "text column");
+	free(got);
+	engine__free(e);
 }
 
 void suite_report(void)
@@ -494,6 +657,8 @@ void suite_report(void)
 	RUN(test_json_line);
 	RUN(test_hostile_text);
 	RUN(test_hostile_json);
+	RUN(test_default_verdicts);
+	RUN(test_op_error);
 	RUN(test_filters);
 	RUN(test_stacks);
 	RUN(test_stacks_hostile);
@@ -501,4 +666,5 @@ void suite_report(void)
 	RUN(test_falloc_mode);
 	RUN(test_summary_text);
 	RUN(test_summary_json);
+	RUN(test_summary_verdicts);
 }

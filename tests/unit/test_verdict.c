@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verdict rules one by one (README "Verdicts"), on windows built by
+ * hand: every fact the engine would gather is set explicitly, so each test
+ * states one rule, and both sides of it where the order of events matters.
+ * Times in ns; tid 100 invalidates, 200 reads, 300 is a third task.
+ */
+#include <errno.h>
+#include "harness.h"
+#include "verdict.h"
+#include "suites.h"
+
+#define INVALIDATOR	100
+#define READER		200
+#define THIRD		300
+
+static struct rw_insert ins;
+static struct rw_op_begin op;
+static struct rw_inval_begin inval;
+
+/*
+ * A punch of pages 10-20 on ext4 whose blocks were freed at 30, returning 0
+ * at 40; a reader's single page 15 inserted at 25, after the drop ended at
+ * 20, still cached and read from disk. On a kernel without
+ * invalidate_lock, with fentry: the one race all other tests vary.
+ */
+static struct rw_window race_window(void)
+{
+	struct rw_window w = {
+		.insert = &ins,
+		.op = &op,
+		.inval = &inval,
+		.inval_end_ts = 20,
+		.op_ended = true,
+		.op_end_ts = 40,
+		.nfree = 1,
+		.first_free_ts = 30,
+		.last_free_ts = 30,
+		.page = PAGE_FROM_DISK,
+	};
+
+	memset(&ins, 0, sizeof(ins));
+	memset(&op, 0, sizeof(op));
+	memset(&inval, 0, sizeof(inval));
+	op.hdr.ts = 5;
+	op.task.tid = op.task.pid = INVALIDATOR;
+	op.kind = RW_OP_FALLOCATE;
+	op.mode = RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE;
+	strcpy(op.fstype, "ext4");
+	inval.hdr.ts = 10;
+	inval.first = 10;
+	inval.last = 20;
+	inval.fn = RW_INVAL_TRUNCATE;
+	ins.hdr.ts = 25;
+	ins.task.tid = ins.task.pid = READER;
+	ins.index = 15;
+	ins.nr_pages = 1;
+	return w;
+}
+
+/* Tracepoint mode on 6.18: the window is the syscall, derived from its
+ * arguments; the reader's insert saw invalidate_lock as lock says. */
+static struct rw_window derived_window(__u8 lock, __u32 owner)
+{
+	struct rw_window w = race_window();
+
+	inval.hdr.ts = 5;
+	inval.fn = RW_INVAL_DERIVED;
+	w.inval_end_ts = 0;
+	ins.locks.invalidate_lock.state = lock;
+	ins.locks.invalidate_lock.owner_tid = owner;
+	ins.locks.invalidate_lock.owner_pid = owner;
+	if (lock == RW_LOCK_READ)
+		ins.locks.invalidate_lock.readers = 1;
+	return w;
+}
+
+static void test_baseline_is_race(void)
+{
+	struct rw_window w = race_window();
+
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "the baseline");
+	w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "derived, inside the exclusive section");
+}
+
+/* ---- rule 1: rejected ---- */
+
+static void test_rejected_errors(void)
+{
+	static const int refused[] = { EINVAL, EOPNOTSUPP, EBADF, EPERM, EACCES, ETXTBSY,
+				       EFBIG, ENODEV, ESPIPE, EISDIR, ENOSYS };
+	/* These can come after pages were dropped. */
+	static const int after[] = { ENOSPC, EIO, EINTR, ENOMEM, EROFS, EDQUOT, EUCLEAN, 512 };
+	struct rw_window w;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+		w.op_ret = -refused[i];
+		ASSERT_EQ(verdict__judge(&w), VERDICT_REJECTED, "refused before the page cache");
+		ASSERT_TRUE(verdict__rejects(-refused[i]), "in the list");
+	}
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+		w.op_ret = -after[i];
+		ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "an error after the drop keeps its window");
+		ASSERT_TRUE(!verdict__rejects(-after[i]), "not in the list");
+	}
+	ASSERT_TRUE(!verdict__rejects(0), "success");
+	ASSERT_TRUE(!verdict__rejects(EINVAL), "a positive value is no error");
+}
+
+/* The misaligned xfs collapse of the stress-ng report: EINVAL after xfs
+ * took invalidate_lock, the inserter holding it in its own fallocate. */
+static void test_rejected_misaligned_collapse(void)
+{
+	struct rw_window w = derived_window(RW_LOCK_WRITE, READER);
+
+	strcpy(op.fstype, "xfs");
+	op.mode = RW_FALLOC_COLLAPSE_RANGE;
+	inval.first = 0;
+	inval.last = RW_PAGE_EOF;
+	w.nfree = 0;
+	w.first_free_ts = w.last_free_ts = 0;
+	w.page = PAGE_UNCHECKED;
+	w.op_ret = -EINVAL;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_REJECTED, "verdict");
+	/* Lost records cannot undo a refusal: its return was seen. */
+	w.op_lost = 3;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_REJECTED, "with lost records");
+	/* On an unmodelled filesystem the return says the same. */
+	strcpy(op.fstype, "btrfs");
+	ASSERT_EQ(verdict__judge(&w), VERDICT_REJECTED, "btrfs");
+}
+
+/* Inserted before the refused call returned: rejected; after: late, as
+ * after any return (the engine promises late or self past the end). */
+static void test_rejected_both_orders(void)
+{
+	struct rw_window w = derived_window(RW_LOCK_FREE, 0);
+
+	w.op_ret = -EOPNOTSUPP;
+	w.nfree = 0;
+	w.first_free_ts = w.last_free_ts = 0;
+	ins.hdr.ts = 25;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_REJECTED, "insert before the return");
+	ins.hdr.ts = 45;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "insert after the return");
+	/* The invalidator's own insert stays self. */
+	ins.task.tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_SELF, "self");
+}
+
+/* Only a derived window rests on the return value: with fentry or kprobes a
+ * window exists because truncate_inode_pages_range() really ran. */
+static void test_rejected_needs_derived_window(void)
+{
+	struct rw_window w = race_window();
+
+	w.op_ret = -EINVAL;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "fentry: the drop happened");
+	w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+	w.op_ret = -EINVAL;
+	w.op_flags = RW_OP_END_NO_RETURN;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_NO_RETURN, "no return seen: ret is not its");
+	w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+	w.op_ended = false;
+	w.op_ret = -EINVAL;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNFINISHED, "still running");
+}
+
+/* ---- rule 2: locks decide where the kernel has them ---- */
+
+static void test_lock_inside_exclusive_section(void)
+{
+	struct rw_window w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "the invalidator held it W");
+	w = race_window();
+	ins.locks.invalidate_lock = (struct rw_lock){ .state = RW_LOCK_WRITE,
+						      .owner_tid = INVALIDATOR,
+						      .owner_pid = INVALIDATOR };
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "fentry on 5.15+: same rule");
+}
+
+static void test_lock_outside_exclusive_section(void)
+{
+	struct rw_window w;
+
+	w = derived_window(RW_LOCK_READ, READER);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "readers held it");
+	w = derived_window(RW_LOCK_FREE, 0);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "free");
+	w = derived_window(RW_LOCK_WRITE, READER);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "the inserter held it W itself");
+	w = derived_window(RW_LOCK_WRITE, THIRD);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "a third task held it W");
+	/* A reader inserted, then blocks were freed: the free was in a later
+	 * exclusive section, which the model says also dropped the range. */
+	w = race_window();
+	ins.locks.invalidate_lock = (struct rw_lock){ .state = RW_LOCK_READ, .readers = 1 };
+	ASSERT_TRUE(w.nfree && ins.hdr.ts < w.first_free_ts, "frees after the insert");
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "fentry on 5.15+: unlocked");
+}
+
+/* One operation, inserts on both sides of its exclusive section. */
+static void test_lock_both_orders(void)
+{
+	struct rw_window w;
+
+	/* Before the invalidator took the lock (syscall entry, i_rwsem). */
+	w = derived_window(RW_LOCK_FREE, 0);
+	ins.hdr.ts = 6;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "before the section");
+	/* Inside it, by a path that does not take the lock. */
+	w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+	ins.hdr.ts = 25;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "inside the section");
+	/* After it released the lock, before the syscall returned. */
+	w = derived_window(RW_LOCK_READ, READER);
+	w.nfree = 0;
+	w.first_free_ts = w.last_free_ts = 0;
+	ins.hdr.ts = 38;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "after the section");
+}
+
+static void test_lock_unreadable_keeps_timing(void)
+{
+	struct rw_window w;
+
+	w = derived_window(RW_LOCK_ABSENT, 0);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "absent (5.10): timing");
+	w = derived_window(RW_LOCK_UNREADABLE, 0);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "unreadable: timing");
+	/* W whose owner BPF could not name (set after the count's cmpxchg). */
+	w = derived_window(RW_LOCK_WRITE, 0);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "writer unknown: timing");
+	/* Timing still clears what it cleared. */
+	w = derived_window(RW_LOCK_ABSENT, 0);
+	ins.hdr.ts = 35;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "after the last free");
+}
+
+/* ---- rule 3: partial edges and large folios ---- */
+
+static void test_straddling_folio(void)
+{
+	struct rw_window w;
+
+	/* Head before the range, inserted while the drop ran (5.10-style
+	 * timing, no lock): zeroed and split, or kept, but not deleted. */
+	w = race_window();
+	ins.index = 8;
+	ins.nr_pages = 4;
+	ins.hdr.ts = 15;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "head outside, during the drop");
+	/* Tail past the range. */
+	ins.index = 19;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "tail outside, during the drop");
+	/* The drop had not returned yet when the operation was judged. */
+	w.inval_end_ts = 0;
+	ins.hdr.ts = 25;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "drop still running");
+	/* Wholly inside: the drop deletes it whole, so timing decides. */
+	w = race_window();
+	ins.index = 12;
+	ins.nr_pages = 4;
+	ins.hdr.ts = 15;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "wholly inside");
+	ins.index = 17;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "ends on the last page");
+}
+
+/* Inserted after the drop returned, the drop never saw it: timing. */
+static void test_straddling_both_orders(void)
+{
+	struct rw_window w = race_window();
+
+	ins.index = 8;
+	ins.nr_pages = 4;
+	ins.hdr.ts = 20;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "at the drop's end");
+	ins.hdr.ts = 21;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "after the drop's end");
+}
+
+static void test_straddling_derived(void)
+{
+	struct rw_window w;
+
+	/* Derived windows do not know when the drop ran. */
+	w = derived_window(RW_LOCK_ABSENT, 0);
+	ins.index = 8;
+	ins.nr_pages = 4;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "no lock");
+	w = derived_window(RW_LOCK_WRITE, INVALIDATOR);
+	ins.index = 8;
+	ins.nr_pages = 4;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "inside the section");
+	/* Where the lock is readable it decides first. */
+	w = derived_window(RW_LOCK_READ, READER);
+	ins.index = 8;
+	ins.nr_pages = 4;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "outside the section");
+	/* No page count is one page. */
+	w = derived_window(RW_LOCK_ABSENT, 0);
+	ins.nr_pages = 0;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "nr_pages 0");
+	/* A range to EOF holds any tail. */
+	w = derived_window(RW_LOCK_ABSENT, 0);
+	inval.last = RW_PAGE_EOF;
+	ins.index = RW_PAGE_EOF - 1;
+	ins.nr_pages = 16;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_STRADDLING, "past EOF's index");
+	ins.index = 12;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "inside a range to EOF");
+}
+
+/* ---- rule 4: unchecked ---- */
+
+static void test_unchecked(void)
+{
+	struct rw_window w = race_window();
+
+	w.page = PAGE_UNCHECKED;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNCHECKED, "no PAGE record");
+	w.page = PAGE_UNKNOWN;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "present, flag meaningless: timing");
+	/* A clearance needs no page check. */
+	w = derived_window(RW_LOCK_READ, READER);
+	w.page = PAGE_UNCHECKED;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNLOCKED, "unlocked");
+	w = race_window();
+	w.page = PAGE_UNCHECKED;
+	ins.hdr.ts = 35;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "late");
+}
+
+/* ---- rule 5: unmodelled ---- */
+
+static void test_unmodelled(void)
+{
+	static const char *const others[] = { "btrfs", "tmpfs", "f2fs", "nfs4", "gfs2", "" };
+	static const char *const modelled[] = { "ext4", "ext3", "ext2", "xfs" };
+	struct rw_window w;
+
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		w = race_window();
+		strcpy(op.fstype, others[i]);
+		ASSERT_EQ(verdict__judge(&w), VERDICT_UNMODELLED, "no race without a model");
+		ASSERT_TRUE(!verdict__modelled(others[i]), "not modelled");
+		/* Nor a lock-based clearance. */
+		w = derived_window(RW_LOCK_READ, READER);
+		strcpy(op.fstype, others[i]);
+		ASSERT_EQ(verdict__judge(&w), VERDICT_UNMODELLED, "no clearance without a model");
+		w.page = PAGE_UNCHECKED;
+		ASSERT_EQ(verdict__judge(&w), VERDICT_UNMODELLED, "unchecked page too");
+	}
+	for (size_t i = 0; i < sizeof(modelled) / sizeof(modelled[0]); i++)
+		ASSERT_TRUE(verdict__modelled(modelled[i]), "modelled");
+	ASSERT_TRUE(!verdict__modelled("ext4x"), "a longer name is another filesystem");
+}
+
+/* Facts stay facts on any filesystem. */
+static void test_unmodelled_keeps_facts(void)
+{
+	struct rw_window w;
+
+	w = race_window();
+	strcpy(op.fstype, "btrfs");
+	ins.task.tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_SELF, "self");
+	w = race_window();
+	strcpy(op.fstype, "btrfs");
+	w.nfree = 0;
+	ins.hdr.ts = 41;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "after the return");
+	w = race_window();
+	strcpy(op.fstype, "btrfs");
+	w.deleted = true;
+	w.delete_ts = 30;
+	w.delete_tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_TRANSIENT, "transient");
+	w.delete_tid = THIRD;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_EVICTED, "evicted");
+	w = race_window();
+	strcpy(op.fstype, "btrfs");
+	w.op_lost = 1;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LOST, "lost");
+	w = race_window();
+	strcpy(op.fstype, "btrfs");
+	w.op_ended = false;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNFINISHED, "unfinished");
+}
+
+/* ---- rule 6: lost, untracked, unfinished, no-return, expired ---- */
+
+static void test_incomplete_pictures(void)
+{
+	struct rw_window w;
+
+	w = race_window();
+	w.op_lost = 2;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LOST, "records lost");
+	ins.flags = RW_INSERT_UNTRACKED;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LOST, "lost before untracked");
+	w.op_lost = 0;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNTRACKED, "candidates map full");
+	w = race_window();
+	w.op_flags = RW_OP_END_NO_RETURN;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_NO_RETURN, "no return");
+	w.op_lost = 1;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LOST, "lost before no-return");
+	w = race_window();
+	w.op_ended = false;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNFINISHED, "running at exit");
+	w.op_expired = true;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_EXPIRED, "given up");
+	/* A deletion seen before the end decides first. */
+	w = race_window();
+	w.op_lost = 1;
+	w.deleted = true;
+	w.delete_ts = 30;
+	w.delete_tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_TRANSIENT, "seen evidence stands");
+	/* ... but not one after the end. */
+	w.delete_ts = 41;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LOST, "deleted after the end");
+}
+
+static void test_race_class(void)
+{
+	static const enum rw_verdict shown[] = {
+		VERDICT_RACE, VERDICT_UNCHECKED, VERDICT_UNMODELLED, VERDICT_STRADDLING,
+		VERDICT_LOST, VERDICT_UNTRACKED, VERDICT_UNFINISHED, VERDICT_NO_RETURN,
+		VERDICT_EXPIRED,
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		ASSERT_TRUE(verdict__race_class(shown[i]), engine__verdict_name(shown[i]));
+	for (int v = 0; v < VERDICT_MAX; v++) {
+		n += verdict__race_class(v);
+		ASSERT_TRUE(strcmp(engine__verdict_name(v), "?"), "every verdict is named");
+	}
+	ASSERT_EQ(n, sizeof(shown) / sizeof(shown[0]), "race-class verdicts");
+	ASSERT_TRUE(!verdict__race_class(VERDICT_REJECTED), "rejected is not");
+	ASSERT_TRUE(!verdict__race_class(VERDICT_UNLOCKED), "unlocked is not");
+	ASSERT_STREQ(engine__verdict_name(VERDICT_NO_RETURN), "no-return", "name");
+}
+
+void suite_verdict(void)
+{
+	harness_suite("verdict");
+	RUN(test_baseline_is_race);
+	RUN(test_rejected_errors);
+	RUN(test_rejected_misaligned_collapse);
+	RUN(test_rejected_both_orders);
+	RUN(test_rejected_needs_derived_window);
+	RUN(test_lock_inside_exclusive_section);
+	RUN(test_lock_outside_exclusive_section);
+	RUN(test_lock_both_orders);
+	RUN(test_lock_unreadable_keeps_timing);
+	RUN(test_straddling_folio);
+	RUN(test_straddling_both_orders);
+	RUN(test_straddling_derived);
+	RUN(test_unchecked);
+	RUN(test_unmodelled);
+	RUN(test_unmodelled_keeps_facts);
+	RUN(test_incomplete_pictures);
+	RUN(test_race_class);
+}

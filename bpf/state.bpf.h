@@ -25,6 +25,12 @@ __u64 inflight = 0;
 /* Outstanding kprobe insert stashes, so kretprobes skip the map when none. */
 __u64 stashed = 0;
 __u64 counters[RW_CNT_MAX] = {};
+/* Records reserved, and records the ring buffer had no room for, per
+ * enum rw_rec_type: what fills the buffer under a given load, read at exit
+ * for the summary ("sent", "unsent"). One add next to a reserve that
+ * already takes the ring buffer's lock. */
+__u64 sent[RW_REC_MAX] = {};
+__u64 unsent[RW_REC_MAX] = {};
 
 /* struct rw_op_state, rw_inval_state and rw_window_state (the values of
  * the ops, invals and inode_windows maps) are in racewatch.h: userspace
@@ -190,8 +196,10 @@ static __always_inline __s32 stack_id(void *ctx)
 			__r->hdr.size = sizeof(rec_type);			\
 			__r->hdr.cpu = bpf_get_smp_processor_id();		\
 			__r->hdr.ts = (ts_val);					\
+			__sync_fetch_and_add(&sent[(type_tag)], 1);		\
 		} else {							\
 			count(RW_CNT_RINGBUF_FULL);				\
+			__sync_fetch_and_add(&unsent[(type_tag)], 1);		\
 		}								\
 		__r;								\
 	})

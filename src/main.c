@@ -336,6 +336,8 @@ static int run(struct session *s, struct plan *plan)
 
 	engine__flush(s->engine);
 	memcpy(losses.counters, s->skel->bss->counters, sizeof(losses.counters));
+	memcpy(losses.sent, s->skel->bss->sent, sizeof(losses.sent));
+	memcpy(losses.unsent, s->skel->bss->unsent, sizeof(losses.unsent));
 	losses.malformed = s->malformed;
 	losses.released = s->released;
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);

@@ -82,7 +82,7 @@ fi
 # Text: the only bytes are printable ASCII and the newline ending each line.
 window='^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} (RACE|[a-z-]+) [!-~]+ [0-9]+:[0-9]+ ino [0-9]+ pages [0-9]+-[0-9]+ inserter [ -~]+\[[0-9]+/[0-9]+\] invalidator [ -~]+\[[0-9]+/[0-9]+\] (fallocate\([A-Z_|0-9x]*\)|truncate|invalidate) phase [a-z-]+ page [a-z-]+ locks:( none readable| ino [0-9]+ [ -~]+)$'
 stack='^(    (inserter|invalidator) stack:( \(not collected\))?|      ([!-~]+\+0x[0-9a-f]+( \[[!-~]+\])?|\[unknown\]))$'
-summary='^(racewatch summary after [0-9.]+ s|  inode +fs +ops +ok +bare +drops +inserts( +[a-z-]+)+|  [0-9]+:[0-9]+/[0-9]+ +[!-~]+( +[0-9]+)+|  stale-page windows \(races\): [0-9]+|  records: [0-9]+ malformed, [0-9]+ orphaned, [0-9]+ unattributed inserts|  lost:( [a-z_]+ [0-9]+)+|  incomplete:( [a-z_]+ [0-9]+)+|attach plan \(requested: [a-z]+\)|  [a-zA-Z0-9/ -]+ -> [!-~]+( [!-~()]+)* +-> [a-zA-Z ]+|  +tried: [ -~]+)$'
+summary='^(racewatch summary after [0-9.]+ s|  inode +fs +ops +ok +bare +drops +inserts( +[a-z-]+)+|  [0-9]+:[0-9]+/[0-9]+ +[!-~]+( +[0-9]+)+|  stale-page windows \(races\): [0-9]+|  records: [0-9]+ malformed, [0-9]+ orphaned, [0-9]+ unattributed inserts|  lost:( [a-z_]+ [0-9]+)+|  sent by BPF:( [a-z_]+ [0-9]+)+; not sent:( [a-z_]+ [0-9]+)+|  incomplete:( [a-z_]+ [0-9]+)+|attach plan \(requested: [a-z]+\)|  [a-zA-Z0-9/ -]+ -> [!-~]+( [!-~()]+)* +-> [a-zA-Z ]+|  +tried: [ -~]+)$'
 lines=$(wc -l < "$tmp/rw.text")
 bad_bytes=$(LC_ALL=C grep -c '[^ -~]' "$tmp/rw.text")
 bad_lines=$(LC_ALL=C grep -Ev -e "$window" -e "$stack" -e "$summary" "$tmp/rw.text")

@@ -347,6 +347,48 @@ static void test_falloc_mode(void)
 	ASSERT_STREQ(buf, "", "no bits");
 }
 
+static char *render_summary(bool json, const struct report_losses *losses,
+			    const struct plan *plan)
+{
+	struct engine_opts eopts = {};
+	struct report_opts opts = { .json = json };
+	struct engine *e = engine__new(&eopts);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct report *r = report__new(out, &opts);
+
+	report__summary(r, e, losses, plan, 1.0);
+	report__free(r);
+	engine__free(e);
+	fclose(out);
+	return buf;
+}
+
+/* What BPF sent and could not send, per record type, in both summaries. */
+static void test_summary_sent(void)
+{
+	struct report_losses losses = {};
+	struct plan plan = {};
+	char *buf;
+
+	losses.sent[RW_REC_OP_BEGIN] = 3;
+	losses.sent[RW_REC_PAGE] = 5;
+	losses.unsent[RW_REC_BLOCK_FREE] = 2;
+	buf = render_summary(true, &losses, &plan);
+	ASSERT_TRUE(strstr(buf, ",\"sent\":{\"op_begin\":3,\"inval_begin\":0,\"inval_end\":0,"
+			   "\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,\"page\":5},"
+			   "\"unsent\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
+			   "\"block_free\":2,"), "json sent and unsent");
+	free(buf);
+	buf = render_summary(false, &losses, &plan);
+	ASSERT_TRUE(strstr(buf, "\n  sent by BPF: op_begin 3 inval_begin 0 inval_end 0 "
+			   "block_free 0 op_end 0 insert 0 delete 0 page 5; not sent: op_begin 0 "
+			   "inval_begin 0 inval_end 0 block_free 2 op_end 0 insert 0 delete 0 "
+			   "page 0\n"), "text sent and not sent");
+	free(buf);
+}
+
 void suite_report(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -361,4 +403,5 @@ void suite_report(void)
 	RUN(test_stacks_hostile);
 	RUN(test_lock_text);
 	RUN(test_falloc_mode);
+	RUN(test_summary_sent);
 }

@@ -130,6 +130,24 @@ static __always_inline void op_bind_inode(void *ctx, struct rw_op_state *op,
 }
 
 /*
+ * Tracepoint mode opens the window at the syscall, before the kernel has
+ * looked at the request: open none for a request that cannot drop a page
+ * whose blocks go away, or OP_BEGIN, INVAL_BEGIN and OP_END would be all it
+ * ever sends (most of stress-ng's fallocate calls are such requests).
+ */
+static __always_inline bool op_derived_drops(struct inode *inode, __u32 kind, __u32 mode,
+					     __s64 offset, __s64 len)
+{
+	__u64 first, last;
+
+	if (rw_op_range(kind, mode, offset, len, page_shift, &first, &last))
+		return false;
+	if (kind != RW_OP_FALLOCATE || !inode || !inode_whole_blocks(inode))
+		return true;
+	return !rw_falloc_below_block(mode, offset, len, BPF_CORE_READ(inode, i_blkbits));
+}
+
+/*
  * At the end of an operation, look at the candidate pages it left: still in
  * the mapping, and read from disk (PG_mappedtodisk) or zero-filled? Emitted
  * before OP_END, so userspace has the evidence when it judges.
@@ -244,8 +262,7 @@ static __always_inline int handle_op_start(void *ctx, struct inode *inode,
 		if (key_filtered_out(&op.key))
 			return 0;
 	}
-	if (derive_invalidation &&
-	    kind == RW_OP_FALLOCATE && !(mode & RW_FALLOC_INVALIDATING))
+	if (derive_invalidation && !op_derived_drops(inode, kind, mode, offset, len))
 		return 0;
 	if (bpf_map_update_elem(&ops, &tid, &op, BPF_ANY)) {
 		count(RW_CNT_OPS_FULL);

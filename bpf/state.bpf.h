@@ -154,6 +154,20 @@ static __always_inline bool key_equal(const struct rw_inode_key *a,
 	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen;
 }
 
+/* include/uapi/linux/magic.h */
+#define XFS_SUPER_MAGIC		0x58465342
+#define BTRFS_SUPER_MAGIC	0x9123683E
+
+/* Filesystems that free, convert and shift whole blocks of i_blkbits only
+ * (op_range.h, rw_falloc_below_block()). */
+static __always_inline bool inode_whole_blocks(struct inode *inode)
+{
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+
+	return magic == EXT4_SUPER_MAGIC || magic == XFS_SUPER_MAGIC ||
+	       magic == BTRFS_SUPER_MAGIC;
+}
+
 static __always_inline bool key_filtered_out(const struct rw_inode_key *key)
 {
 	return (filter_dev && key->dev != filter_dev) ||

@@ -125,7 +125,7 @@ static __always_inline void op_bind_inode(void *ctx, struct rw_op_state *op,
 	op->key_known = 1;
 	op->pending_bind = 0;
 	__sync_fetch_and_add(&inflight, -1);
-	if (!key_filtered_out(key))
+	if (!key_filtered_out(key) && !inode_unwatched(inode))
 		op_derive_window(ctx, op, inode);
 }
 
@@ -259,7 +259,7 @@ static __always_inline int handle_op_start(void *ctx, struct inode *inode,
 	if (inode) {
 		inode_key(inode, &op.key);
 		op.key_known = 1;
-		if (key_filtered_out(&op.key))
+		if (key_filtered_out(&op.key) || inode_unwatched(inode))
 			return 0;
 	}
 	if (derive_invalidation && !op_derived_drops(inode, kind, mode, offset, len))
@@ -335,7 +335,7 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 	struct rw_inval_state *stale;
 	struct rw_op_state *op;
 
-	if (!inode || mapping_exiting(mapping))
+	if (!inode || mapping_exiting(mapping) || inode_unwatched(inode))
 		return 0;
 	inode_key(inode, &key);
 	if (key_filtered_out(&key))

@@ -15,6 +15,9 @@ const volatile __u64 filter_ino = 0;		/* 0 = any */
 const volatile bool collect_stacks = false;
 /* Tracepoint mode: windows open when the operation starts (op_range.h). */
 const volatile bool derive_invalidation = false;
+/* Set when the plan hooks shmem's own insert function; until then tmpfs
+ * inodes are skipped (src/plan.c, "tmpfs/shmem insert"). */
+const volatile bool watch_shmem = false;
 
 /*
  * Number of open windows plus operations still waiting to learn their inode.
@@ -155,8 +158,20 @@ static __always_inline bool key_equal(const struct rw_inode_key *a,
 }
 
 /* include/uapi/linux/magic.h */
+#define TMPFS_MAGIC		0x01021994
 #define XFS_SUPER_MAGIC		0x58465342
 #define BTRFS_SUPER_MAGIC	0x9123683E
+
+/*
+ * shmem (tmpfs, memfd, SysV shm) adds pages with
+ * shmem_add_to_page_cache(), which neither fires the insert tracepoint nor
+ * calls the filemap insert functions: no insert into its windows would be
+ * seen, so its operations would only fill the ring buffer.
+ */
+static __always_inline bool inode_unwatched(struct inode *inode)
+{
+	return !watch_shmem && BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC;
+}
 
 /* Filesystems that free, convert and shift whole blocks of i_blkbits only
  * (op_range.h, rw_falloc_below_block()). */

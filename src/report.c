@@ -543,6 +543,16 @@ static void summary_json(struct report *r, const struct engine *e,
 		fprintf(out, "%s\"%s\":{\"mech\":\"%s\",\"symbol\":", i ? "," : "",
 			plan__role_name(i), pr->served ? plan__mech_name(pr->mech) : "none");
 		json_str(out, pr->served ? pr->symbol : "", 128);
+		/* An uncovered role says why: its last attempt. */
+		if (!pr->served && pr->ntried) {
+			const struct plan_attempt *a = &pr->tried[pr->ntried - 1];
+			char why[SYM_LEN];
+
+			snprintf(why, sizeof(why), "%s %s (%s)", plan__mech_name(a->mech),
+				 a->symbol, a->reason);
+			fputs(",\"why\":", out);
+			json_str(out, why, sizeof(why));
+		}
 		fputc('}', out);
 	}
 	fputs("}}\n", out);

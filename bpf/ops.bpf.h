@@ -67,6 +67,40 @@ static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts,
 	bpf_ringbuf_submit(r, 0);
 }
 
+static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u64 ts,
+					      __u64 blocks)
+{
+	struct rw_block_free *r;
+
+	r = reserve_record(RW_REC_BLOCK_FREE, struct rw_block_free, ts);
+	if (!r)
+		return 1;
+	r->op_id = op->op_id;
+	r->fs = op->free_fs;
+	r->blocks = blocks;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/*
+ * The frees the operation made, folded by handle_block_free(): its first
+ * and its last, each at its own time, carrying every block between them.
+ * Userspace judges an operation only once it has ended, so nothing is late.
+ * Returns how many records could not be sent.
+ */
+static __always_inline __u32 op_send_frees(const struct rw_op_state *op)
+{
+	__u32 lost;
+
+	if (!op->nfree)
+		return 0;
+	lost = emit_block_free(op, op->first_free_ts, op->first_free_blocks);
+	if (op->nfree > 1)
+		lost += emit_block_free(op, op->last_free_ts,
+					op->free_blocks - op->first_free_blocks);
+	return lost;
+}
+
 static __always_inline void emit_inval_end(__u64 op_id, __u64 ts)
 {
 	struct rw_inval_end *r;
@@ -206,6 +240,7 @@ static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 f
 	__u32 lost = op->lost;
 
 	if (op->window_open) {
+		lost += op_send_frees(op);
 		lost += window_lost_since(&op->key, op->lost_base);
 		window_close(&op->key);
 		lost += emit_page_states(op->op_id, &op->key, now);
@@ -411,7 +446,7 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 {
 	__u32 tid = current_tid();
 	struct rw_op_state *op = bpf_map_lookup_elem(&ops, &tid);
-	struct rw_block_free *r;
+	__u64 ts;
 
 	if (!op)
 		return 0;
@@ -426,15 +461,17 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 	}
 	if (!op->window_open)
 		return 0;
-	r = reserve_record(RW_REC_BLOCK_FREE, struct rw_block_free, bpf_ktime_get_ns());
-	if (!r) {
-		op->lost++;
-		return 0;
+	/* ext4 frees extent by extent: one truncate of a file in 8,192
+	 * extents was 8,218 records. Fold them; op_send_frees() sends the
+	 * first and the last before OP_END. */
+	ts = bpf_ktime_get_ns();
+	if (!op->nfree++) {
+		op->first_free_ts = ts;
+		op->first_free_blocks = blocks;
 	}
-	r->op_id = op->op_id;
-	r->fs = fs;
-	r->blocks = blocks;
-	bpf_ringbuf_submit(r, 0);
+	op->free_fs = fs;
+	op->last_free_ts = ts;
+	op->free_blocks += blocks;
 	return 0;
 }
 

@@ -172,11 +172,19 @@ static __always_inline void op_bind_inode(void *ctx, struct rw_op_state *op,
 static __always_inline bool op_derived_drops(struct inode *inode, __u32 kind, __u32 mode,
 					     __s64 offset, __s64 len)
 {
+	unsigned long magic;
 	__u64 first, last;
 
 	if (rw_op_range(kind, mode, offset, len, page_shift, &first, &last))
 		return false;
-	if (kind != RW_OP_FALLOCATE || !inode || !inode_whole_blocks(inode))
+	if (kind != RW_OP_FALLOCATE || !inode)
+		return true;
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	/* btrfs_fallocate() refuses every mode but punch and zero range. */
+	if (magic == BTRFS_SUPER_MAGIC &&
+	    (mode & (RW_FALLOC_COLLAPSE_RANGE | RW_FALLOC_INSERT_RANGE)))
+		return false;
+	if (!fs_whole_blocks(magic))
 		return true;
 	return !rw_falloc_below_block(mode, offset, len, BPF_CORE_READ(inode, i_blkbits));
 }

@@ -175,10 +175,8 @@ static __always_inline bool inode_unwatched(struct inode *inode)
 
 /* Filesystems that free, convert and shift whole blocks of i_blkbits only
  * (op_range.h, rw_falloc_below_block()). */
-static __always_inline bool inode_whole_blocks(struct inode *inode)
+static __always_inline bool fs_whole_blocks(unsigned long magic)
 {
-	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
-
 	return magic == EXT4_SUPER_MAGIC || magic == XFS_SUPER_MAGIC ||
 	       magic == BTRFS_SUPER_MAGIC;
 }

@@ -17,6 +17,8 @@
 #                       readers) on their own files, and stress-ng --fpunch 1
 #                       (four processes punching one file)
 #     SECONDS  length of the load (default 20)
+#   VOLUME_DEV=1: watch only the load's filesystem (--dev), so that what
+#   others run on a shared machine stays out of the numbers.
 set -uo pipefail
 
 fs=$1
@@ -52,7 +54,9 @@ else
 	mount -o loop "$tmp/img" "$tmp/mnt"
 fi
 
-"$rw" -v --json > "$tmp/rw.json" 2> "$tmp/rw.err" &
+filter=()
+[ "${VOLUME_DEV:-0}" = 1 ] && filter=(--dev "$(mountpoint -d "$tmp/mnt")")
+"$rw" -v --json "${filter[@]}" > "$tmp/rw.json" 2> "$tmp/rw.err" &
 rwpid=$!
 for _ in $(seq 300); do
 	grep -q '^racewatch: watching' "$tmp/rw.err" && break
@@ -92,11 +96,11 @@ rwpid=
 
 dev=$(mountpoint -d "$tmp/mnt")
 echo "racewatch CPU during the load: $((cpu * 100 / $(getconf CLK_TCK) / secs))% of one core"
-jq -s -r --arg dev "$dev" --argjson secs "$secs" --arg fs "$fs" --arg load "$load" --arg rc "$rc" '
+jq -s -r --arg dev "$dev" --arg filtered "${VOLUME_DEV:-0}" --argjson secs "$secs" --arg fs "$fs" --arg load "$load" --arg rc "$rc" '
 	(map(select(.type == "summary")) | .[0]) as $s |
 	(map(select(.type == "inode" and .dev == $dev))) as $in |
 	def rate(t): ((($s.sent[t] // 0) + ($s.unsent[t] // 0)) / $secs | floor);
-	"\($load) \($fs) rc \($rc) elapsed \($s.elapsed_s)s" +
+	"\($load) \($fs)\(if $filtered == "1" then " (--dev)" else "" end) rc \($rc) elapsed \($s.elapsed_s)s" +
 	" rec/s: op_begin \(rate("op_begin")) inval_begin \(rate("inval_begin"))" +
 	" inval_end \(rate("inval_end")) block_free \(rate("block_free"))" +
 	" op_end \(rate("op_end")) insert \(rate("insert")) delete \(rate("delete"))" +

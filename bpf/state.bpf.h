@@ -15,6 +15,9 @@ const volatile __u64 filter_ino = 0;		/* 0 = any */
 const volatile bool collect_stacks = false;
 /* Tracepoint mode: windows open when the operation starts (op_range.h). */
 const volatile bool derive_invalidation = false;
+/* Set when the plan hooks shmem's own insert function; until then tmpfs
+ * inodes are skipped (src/plan.c, "tmpfs/shmem insert"). */
+const volatile bool watch_shmem = false;
 
 /*
  * Number of open windows plus operations still waiting to learn their inode.
@@ -25,6 +28,12 @@ __u64 inflight = 0;
 /* Outstanding kprobe insert stashes, so kretprobes skip the map when none. */
 __u64 stashed = 0;
 __u64 counters[RW_CNT_MAX] = {};
+/* Records reserved, and records the ring buffer had no room for, per
+ * enum rw_rec_type: what fills the buffer under a given load, read at exit
+ * for the summary ("sent", "unsent"). One add next to a reserve that
+ * already takes the ring buffer's lock. */
+__u64 sent[RW_REC_MAX] = {};
+__u64 unsent[RW_REC_MAX] = {};
 
 /* struct rw_op_state, rw_inval_state and rw_window_state (the values of
  * the ops, invals and inode_windows maps) are in racewatch.h: userspace
@@ -148,6 +157,30 @@ static __always_inline bool key_equal(const struct rw_inode_key *a,
 	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen;
 }
 
+/* include/uapi/linux/magic.h */
+#define TMPFS_MAGIC		0x01021994
+#define XFS_SUPER_MAGIC		0x58465342
+#define BTRFS_SUPER_MAGIC	0x9123683E
+
+/*
+ * shmem (tmpfs, memfd, SysV shm) adds pages with
+ * shmem_add_to_page_cache(), which neither fires the insert tracepoint nor
+ * calls the filemap insert functions: no insert into its windows would be
+ * seen, so its operations would only fill the ring buffer.
+ */
+static __always_inline bool inode_unwatched(struct inode *inode)
+{
+	return !watch_shmem && BPF_CORE_READ(inode, i_sb, s_magic) == TMPFS_MAGIC;
+}
+
+/* Filesystems that free, convert and shift whole blocks of i_blkbits only
+ * (op_range.h, rw_falloc_below_block()). */
+static __always_inline bool fs_whole_blocks(unsigned long magic)
+{
+	return magic == EXT4_SUPER_MAGIC || magic == XFS_SUPER_MAGIC ||
+	       magic == BTRFS_SUPER_MAGIC;
+}
+
 static __always_inline bool key_filtered_out(const struct rw_inode_key *key)
 {
 	return (filter_dev && key->dev != filter_dev) ||
@@ -190,8 +223,10 @@ static __always_inline __s32 stack_id(void *ctx)
 			__r->hdr.size = sizeof(rec_type);			\
 			__r->hdr.cpu = bpf_get_smp_processor_id();		\
 			__r->hdr.ts = (ts_val);					\
+			__sync_fetch_and_add(&sent[(type_tag)], 1);		\
 		} else {							\
 			count(RW_CNT_RINGBUF_FULL);				\
+			__sync_fetch_and_add(&unsent[(type_tag)], 1);		\
 		}								\
 		__r;								\
 	})

@@ -12,7 +12,8 @@
  *                invalidation with no enclosing operation) opened a window
  *   INVAL_BEGIN  it started dropping a page range from the page cache
  *   INVAL_END    that drop returned
- *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation
+ *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation:
+ *                its first free, and its last with the rest of the blocks
  *   PAGE         at the operation's end: is a candidate page still cached,
  *                and did its read map it to disk blocks (PG_mappedtodisk)?
  *   OP_END       the operation returned; its windows are closed
@@ -166,6 +167,11 @@ struct rw_inval_end {
 };
 
 /*
+ * BPF sends an operation's first and last block free, with its own time
+ * each, just before its OP_END: the window's end is all that the frees in
+ * between would tell. The last one's blocks are those of every free after
+ * the first, so that the two add up to the operation's total.
+ *
  * The window ends at the operation's last block free, not earlier: on 5.10
  * ext4 re-caches the old extents in its extent-status tree while
  * ext4_ext_remove_space runs, and readers that look the range up until then
@@ -282,6 +288,14 @@ struct rw_op_state {
 	__u8 window_open;
 	__u8 window_failed;	/* inode_windows was full */
 	__u8 pending_bind;	/* holds an inflight reference until bound */
+	/* Its block frees, sent as at most two BLOCK_FREE records just
+	 * before OP_END (bpf/ops.bpf.h, op_send_frees()). */
+	__u32 nfree;
+	__u32 free_fs;		/* enum rw_free_fs */
+	__u64 first_free_ts;
+	__u64 first_free_blocks;
+	__u64 last_free_ts;
+	__u64 free_blocks;	/* all of them */
 };
 
 /* The invalidation a task is inside, so its exit knows what to close. */

@@ -91,6 +91,7 @@ int attach__configure(struct racewatch_bpf *skel, const struct plan *plan,
 	skel->rodata->filter_ino = cfg->ino;
 	skel->rodata->collect_stacks = cfg->stacks;
 	skel->rodata->derive_invalidation = plan->derive_invalidation;
+	skel->rodata->watch_shmem = plan->roles[ROLE_SHMEM_INSERT].served;
 
 	/* A stack map costs memory up front; keep a token one when unused. */
 	if (!cfg->stacks)

@@ -510,6 +510,8 @@ static int run(struct session *s, struct plan *plan)
 
 	engine__flush(s->engine);
 	bpf_counters(s, losses.counters);
+	memcpy(losses.sent, s->skel->bss->sent, sizeof(losses.sent));
+	memcpy(losses.unsent, s->skel->bss->unsent, sizeof(losses.unsent));
 	losses.malformed = s->malformed;
 	losses.released = s->released;
 	losses.unjudged = s->unjudged;

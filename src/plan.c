@@ -142,6 +142,7 @@ static const struct role_def roles[ROLE_MAX] = {
 	[ROLE_TRUNCATE]		= ROLE("truncate", false, truncate_cands),
 	[ROLE_FREE_EXT4]	= ROLE("ext4 block free", false, free_ext4_cands),
 	[ROLE_FREE_XFS]		= ROLE("xfs block free", false, free_xfs_cands),
+	[ROLE_SHMEM_INSERT]	= { "tmpfs/shmem insert", false, NULL, 0 },
 };
 
 const char *plan__role_name(enum rw_role role)
@@ -306,7 +307,30 @@ static void select_role(struct plan *plan, enum rw_role role,
 static const enum rw_role order[ROLE_MAX] = {
 	ROLE_INSERT, ROLE_DELETE, ROLE_FALLOCATE, ROLE_TRUNCATE,
 	ROLE_INVALIDATE, ROLE_INVALIDATE2, ROLE_FREE_EXT4, ROLE_FREE_XFS,
+	ROLE_SHMEM_INSERT,
 };
+
+/*
+ * shmem (tmpfs, memfd, SysV shm) adds pages with shmem_add_to_page_cache(),
+ * which neither fires the insert tracepoint nor calls the filemap insert
+ * functions, so no plan sees its inserts and BPF skips its inodes
+ * (bpf/state.bpf.h, inode_unwatched()). Hooking the function itself takes
+ * fentry or kprobes, and one fexit layout per release: see README.
+ */
+static void plan_shmem(struct plan *plan)
+{
+	struct plan_role *r = &plan->roles[ROLE_SHMEM_INSERT];
+	enum rw_mech mech = plan->roles[ROLE_INSERT].served ?
+			    plan->roles[ROLE_INSERT].mech : plan->requested;
+
+	r->ntried = 1;
+	r->tried[0].mech = mech;
+	r->tried[0].symbol = "shmem_add_to_page_cache";
+	snprintf(r->tried[0].reason, sizeof(r->tried[0].reason), "%s",
+		 mech == MECH_TRACEPOINT ?
+		 "fires no filemap:mm_filemap_add_to_page_cache; tmpfs is not watched" :
+		 "not hooked by racewatch yet; tmpfs is not watched");
+}
 
 int plan__select(struct plan *plan, enum rw_mech requested,
 		 const struct plan_probes *probes)
@@ -325,6 +349,10 @@ int plan__select(struct plan *plan, enum rw_mech requested,
 			r->tried[0].symbol = "invalidate_inode_pages2_range";
 			snprintf(r->tried[0].reason, sizeof(r->tried[0].reason),
 				 "no tracepoint; tracepoint mode derives windows from operations");
+			continue;
+		}
+		if (role == ROLE_SHMEM_INSERT) {
+			plan_shmem(plan);
 			continue;
 		}
 		select_role(plan, role, probes);

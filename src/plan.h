@@ -27,6 +27,9 @@ enum rw_role {
 	ROLE_TRUNCATE,
 	ROLE_FREE_EXT4,
 	ROLE_FREE_XFS,
+	/* shmem_add_to_page_cache: no mechanism serves it yet; the row says
+	 * why tmpfs goes unwatched (plan__select()). */
+	ROLE_SHMEM_INSERT,
 	ROLE_MAX,
 };
 

@@ -471,6 +471,27 @@ static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_RETURN_MISSED]		= "returns_missed",
 };
 
+/* Record types as the summary names them ("sent", "unsent"). */
+static const char *const record_names[RW_REC_MAX] = {
+	[RW_REC_OP_BEGIN]	= "op_begin",
+	[RW_REC_INVAL_BEGIN]	= "inval_begin",
+	[RW_REC_INVAL_END]	= "inval_end",
+	[RW_REC_BLOCK_FREE]	= "block_free",
+	[RW_REC_OP_END]		= "op_end",
+	[RW_REC_INSERT]		= "insert",
+	[RW_REC_DELETE]		= "delete",
+	[RW_REC_PAGE]		= "page",
+};
+
+static void json_per_record(FILE *out, const char *name, const __u64 *n)
+{
+	fprintf(out, ",\"%s\":{", name);
+	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
+		fprintf(out, "%s\"%s\":%llu", t > RW_REC_OP_BEGIN ? "," : "",
+			record_names[t], (unsigned long long)n[t]);
+	fputc('}', out);
+}
+
 /* Operations whose picture is incomplete (README "Lost data"): the same
  * names in the JSON and text summaries. */
 struct count_field {
@@ -606,13 +627,26 @@ static void summary_json(struct report *r, const struct engine *e,
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
 			(unsigned long long)losses->counters[c]);
-	fputs("},\"plan\":{", out);
+	fputc('}', out);
+	json_per_record(out, "sent", losses->sent);
+	json_per_record(out, "unsent", losses->unsent);
+	fputs(",\"plan\":{", out);
 	for (int i = 0; i < ROLE_MAX; i++) {
 		const struct plan_role *pr = &plan->roles[i];
 
 		fprintf(out, "%s\"%s\":{\"mech\":\"%s\",\"symbol\":", i ? "," : "",
 			plan__role_name(i), pr->served ? plan__mech_name(pr->mech) : "none");
 		json_str(out, pr->served ? pr->symbol : "", 128);
+		/* An uncovered role says why: its last attempt. */
+		if (!pr->served && pr->ntried) {
+			const struct plan_attempt *a = &pr->tried[pr->ntried - 1];
+			char why[SYM_LEN];
+
+			snprintf(why, sizeof(why), "%s %s (%s)", plan__mech_name(a->mech),
+				 a->symbol, a->reason);
+			fputs(",\"why\":", out);
+			json_str(out, why, sizeof(why));
+		}
 		fputc('}', out);
 	}
 	fputs("}}\n", out);
@@ -666,6 +700,13 @@ static void summary_text(struct report *r, const struct engine *e,
 	fputs("  lost:", out);
 	for (int c = 0; c < RW_CNT_MAX; c++)
 		fprintf(out, " %s %llu", counter_names[c], (unsigned long long)losses->counters[c]);
+	fputc('\n', out);
+	fputs("  sent by BPF:", out);
+	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
+		fprintf(out, " %s %llu", record_names[t], (unsigned long long)losses->sent[t]);
+	fputs("; not sent:", out);
+	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
+		fprintf(out, " %s %llu", record_names[t], (unsigned long long)losses->unsent[t]);
 	fputc('\n', out);
 	fputs("  incomplete:", out);
 	n_inc = incomplete_counts(st, losses, inc);

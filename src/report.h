@@ -29,6 +29,8 @@ struct report_opts {
  * went wrong, and how fast records came. */
 struct report_losses {
 	__u64 counters[RW_CNT_MAX];	/* BPF .bss counters */
+	__u64 sent[RW_REC_MAX];		/* records BPF sent, per rw_rec_type */
+	__u64 unsent[RW_REC_MAX];	/* ... and could not (ring buffer full) */
 	__u64 malformed;		/* records that failed to decode */
 	__u64 released;			/* expired operations released in BPF */
 	__u64 unjudged;			/* left in the ring buffer at exit, counted

@@ -77,6 +77,48 @@ static void test_non_invalidating(void)
 		  -1, "negative offset");
 }
 
+/* What vfs_fallocate() refuses drops nothing, whatever the range. */
+static void test_refused_requests(void)
+{
+	const __u32 keep = RW_FALLOC_KEEP_SIZE, punch = RW_FALLOC_PUNCH_HOLE;
+	__u64 first, last;
+
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, punch, 0, 65536, 12, &first, &last), -1,
+		  "punch without KEEP_SIZE");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, punch | RW_FALLOC_ZERO_RANGE | keep, 0, 65536,
+			      12, &first, &last), -1, "punch and zero");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_COLLAPSE_RANGE | keep, 0, 65536, 12,
+			      &first, &last), -1, "collapse with KEEP_SIZE");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE | keep, 0, 65536, 12,
+			      &first, &last), -1, "insert with KEEP_SIZE");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_ZERO_RANGE | RW_FALLOC_UNSHARE_RANGE,
+			      0, 65536, 12, &first, &last), -1, "zero and unshare");
+	ASSERT_EQ(rw_op_range(RW_OP_FALLOCATE, RW_FALLOC_COLLAPSE_RANGE, 4096, 0, 12,
+			      &first, &last), -1, "empty collapse");
+	ASSERT_EQ(rw_falloc_refused(RW_FALLOC_ZERO_RANGE | keep, 1), 0, "zero with KEEP_SIZE");
+	ASSERT_EQ(rw_falloc_refused(punch | keep, 1), 0, "punch with KEEP_SIZE");
+	ASSERT_EQ(rw_falloc_refused(RW_FALLOC_INSERT_RANGE, 4096), 0, "insert alone");
+}
+
+/* Block filesystems free whole blocks only (4096 bytes here, 1024 once). */
+static void test_below_block(void)
+{
+	const __u32 punch = RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE;
+
+	ASSERT_EQ(rw_falloc_below_block(punch, 769, 512, 12), 1, "inside one block");
+	ASSERT_EQ(rw_falloc_below_block(punch, 4095, 4096, 12), 1, "two partial blocks");
+	ASSERT_EQ(rw_falloc_below_block(punch, 4095, 4097, 12), 0, "one whole block, unaligned");
+	ASSERT_EQ(rw_falloc_below_block(punch, 8192, 4096, 12), 0, "one whole block");
+	ASSERT_EQ(rw_falloc_below_block(RW_FALLOC_ZERO_RANGE, 100, 4000, 12), 1, "zero inside");
+	ASSERT_EQ(rw_falloc_below_block(punch, 1024, 1024, 10), 0, "1 KiB blocks");
+	ASSERT_EQ(rw_falloc_below_block(RW_FALLOC_COLLAPSE_RANGE, 4096, 512, 12), 1,
+		  "unaligned collapse length");
+	ASSERT_EQ(rw_falloc_below_block(RW_FALLOC_INSERT_RANGE, 512, 4096, 12), 1,
+		  "unaligned insert offset");
+	ASSERT_EQ(rw_falloc_below_block(RW_FALLOC_COLLAPSE_RANGE, 8192, 4096, 12), 0,
+		  "aligned collapse");
+}
+
 void suite_op_range(void)
 {
 	harness_suite("op_range");
@@ -84,4 +126,6 @@ void suite_op_range(void)
 	RUN(test_partial_edges_excluded);
 	RUN(test_shifting_ops_run_to_eof);
 	RUN(test_non_invalidating);
+	RUN(test_refused_requests);
+	RUN(test_below_block);
 }

@@ -120,7 +120,7 @@ static void test_61_auto_is_all_fentry(void)
 
 	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan");
 	for (int r = 0; r < ROLE_MAX; r++)
-		if (r != ROLE_DELETE)
+		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT)
 			ASSERT_EQ(plan.roles[r].mech, MECH_FENTRY, plan__role_name(r));
 	ASSERT_EQ(plan.roles[ROLE_DELETE].mech, MECH_TRACEPOINT, "delete");
 	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "__filemap_add_folio", "insert symbol");
@@ -185,6 +185,29 @@ static void test_host_tracepoint_mode(void)
 	ASSERT_EQ(plan.roles[ROLE_FALLOCATE].hooks[0].kind, HOOK_TP, "syscall tracepoint");
 }
 
+/* tmpfs inserts reach no hook in any mode: the plan says so, with why. */
+static void test_shmem_uncovered(void)
+{
+	const struct plan_role *r;
+	struct plan plan;
+	char tried[512];
+
+	ASSERT_EQ(select_on(&host618, MECH_AUTO, &plan), 0, "plan");
+	r = &plan.roles[ROLE_SHMEM_INSERT];
+	ASSERT_TRUE(!r->served && !r->required, "optional, not served");
+	plan__format_tried(r, tried, sizeof(tried));
+	ASSERT_STREQ(tried, "tracepoint shmem_add_to_page_cache (fires no "
+		     "filemap:mm_filemap_add_to_page_cache; tmpfs is not watched)",
+		     "tracepoint mode's reason");
+
+	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan on 6.1");
+	r = &plan.roles[ROLE_SHMEM_INSERT];
+	ASSERT_TRUE(!r->served, "not served with fentry either");
+	ASSERT_EQ(r->ntried, 1, "one attempt");
+	ASSERT_EQ(r->tried[0].mech, MECH_FENTRY, "named by the insert's mechanism");
+	ASSERT_TRUE(strstr(r->tried[0].reason, "not hooked"), "fentry mode's reason");
+}
+
 static void test_forced_mechanism_missing(void)
 {
 	struct plan plan;
@@ -243,6 +266,7 @@ void suite_plan(void)
 	RUN(test_510_kprobe);
 	RUN(test_folio_kernel_rejects_compat_wrapper);
 	RUN(test_host_tracepoint_mode);
+	RUN(test_shmem_uncovered);
 	RUN(test_forced_mechanism_missing);
 	RUN(test_bad_prototype_rejected);
 	RUN(test_tracefs_missing_fails_with_hint);

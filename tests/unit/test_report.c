@@ -529,6 +529,9 @@ static void test_summary_text(void)
 		"  lost: ringbuf_full 3 ops_map_full 0 windows_map_full 0 "
 		"candidates_map_full 0 stash_map_full 0 stack_failures 0 windows_lost "
 		"0 slots_map_full 0 returns_missed 0\n"
+		"  sent by BPF: op_begin 0 inval_begin 0 inval_end 0 block_free 0 "
+		"op_end 0 insert 0 delete 0 page 0; not sent: op_begin 0 inval_begin 0 "
+		"inval_end 0 block_free 0 op_end 0 insert 0 delete 0 page 0\n"
 		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired "
 		"0 ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 "
 		"invals_dropped 0 inodes_dropped 1 records_unjudged 5\n", "text summary");
@@ -567,7 +570,10 @@ static void test_summary_json(void)
 		"\"hole\":0}},\"lost\":{\"ringbuf_full\":3,\"ops_map_full\":0,"
 		"\"windows_map_full\":0,\"candidates_map_full\":0,\"stash_map_full\":0,"
 		"\"stack_failures\":0,\"windows_lost\":0,\"slots_map_full\":0,"
-		"\"returns_missed\":0}}\n",
+		"\"returns_missed\":0},\"sent\":{\"op_begin\":0,\"inval_begin\":0,"
+		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
+		"\"page\":0},\"unsent\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
+		"\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,\"page\":0}}\n",
 		"json summary");
 	free(got);
 }
@@ -622,6 +628,24 @@ static char *render_summary_of(bool json, const struct engine *e)
 	return buf;
 }
 
+static char *render_summary_sent(bool json, const struct report_losses *losses,
+				 const struct plan *plan)
+{
+	struct engine_opts eopts = {};
+	struct report_opts opts = { .json = json };
+	struct engine *e = engine__new(&eopts);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct report *r = report__new(out, &opts);
+
+	report__summary(r, e, losses, plan, 1.0);
+	report__free(r);
+	engine__free(e);
+	fclose(out);
+	return buf;
+}
+
 /* The summaries count every verdict by name, and the race-class ones. */
 static void test_summary_verdicts(void)
 {
@@ -648,6 +672,30 @@ static void test_summary_verdicts(void)
 	engine__free(e);
 }
 
+/* What BPF sent and could not send, per record type, in both summaries. */
+static void test_summary_sent(void)
+{
+	struct report_losses losses = {};
+	struct plan plan = {};
+	char *buf;
+
+	losses.sent[RW_REC_OP_BEGIN] = 3;
+	losses.sent[RW_REC_PAGE] = 5;
+	losses.unsent[RW_REC_BLOCK_FREE] = 2;
+	buf = render_summary_sent(true, &losses, &plan);
+	ASSERT_TRUE(strstr(buf, ",\"sent\":{\"op_begin\":3,\"inval_begin\":0,\"inval_end\":0,"
+			   "\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,\"page\":5},"
+			   "\"unsent\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
+			   "\"block_free\":2,"), "json sent and unsent");
+	free(buf);
+	buf = render_summary_sent(false, &losses, &plan);
+	ASSERT_TRUE(strstr(buf, "\n  sent by BPF: op_begin 3 inval_begin 0 inval_end 0 "
+			   "block_free 0 op_end 0 insert 0 delete 0 page 5; not sent: op_begin 0 "
+			   "inval_begin 0 inval_end 0 block_free 2 op_end 0 insert 0 delete 0 "
+			   "page 0\n"), "text sent and not sent");
+	free(buf);
+}
+
 void suite_report(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -667,4 +715,5 @@ void suite_report(void)
 	RUN(test_summary_text);
 	RUN(test_summary_json);
 	RUN(test_summary_verdicts);
+	RUN(test_summary_sent);
 }

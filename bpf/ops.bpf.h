@@ -305,8 +305,10 @@ static __always_inline int handle_op_start(void *ctx, struct inode *inode,
 		if (key_filtered_out(&op.key) || inode_unwatched(inode))
 			return 0;
 	}
-	if (derive_invalidation && !op_derived_drops(inode, kind, mode, offset, len))
+	if (derive_invalidation && !op_derived_drops(inode, kind, mode, offset, len)) {
+		__sync_fetch_and_add(&ops_skipped, 1);
 		return 0;
+	}
 	if (bpf_map_update_elem(&ops, &tid, &op, BPF_ANY)) {
 		count(RW_CNT_OPS_FULL);
 		return 0;

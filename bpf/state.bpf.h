@@ -18,6 +18,9 @@ const volatile bool derive_invalidation = false;
 /* Set when the plan hooks shmem's own insert function; until then tmpfs
  * inodes are skipped (src/plan.c, "tmpfs/shmem insert"). */
 const volatile bool watch_shmem = false;
+/* -v prints the windows that cannot be races, so every insert is sent;
+ * without it, BPF drops those the lock rule clears (send_cleared()). */
+const volatile bool send_cleared = false;
 
 /*
  * Number of open windows plus operations still waiting to learn their inode.
@@ -34,6 +37,13 @@ __u64 counters[RW_CNT_MAX] = {};
  * already takes the ring buffer's lock. */
 __u64 sent[RW_REC_MAX] = {};
 __u64 unsent[RW_REC_MAX] = {};
+/* Watched requests that opened no window because they cannot drop a page
+ * whose blocks go away (op_derived_drops()): not a loss, but a load that
+ * counts its calls must find them somewhere ("ops_skipped"). */
+__u64 ops_skipped = 0;
+/* Inserts into a window that the lock rule cleared at the insert and that
+ * BPF therefore did not send (pagecache.bpf.h): "inserts_cleared". */
+__u64 inserts_cleared = 0;
 
 /* struct rw_op_state, rw_inval_state and rw_window_state (the values of
  * the ops, invals and inode_windows maps) are in racewatch.h: userspace
@@ -179,6 +189,14 @@ static __always_inline bool fs_whole_blocks(unsigned long magic)
 {
 	return magic == EXT4_SUPER_MAGIC || magic == XFS_SUPER_MAGIC ||
 	       magic == BTRFS_SUPER_MAGIC;
+}
+
+/* Filesystems whose invalidating operations drop pages and free blocks
+ * inside one exclusive section of invalidate_lock (5.15+): ext4, xfs.
+ * src/verdict.c models the same ones. */
+static __always_inline bool fs_lock_modelled(unsigned long magic)
+{
+	return magic == EXT4_SUPER_MAGIC || magic == XFS_SUPER_MAGIC;
 }
 
 static __always_inline bool key_filtered_out(const struct rw_inode_key *key)

@@ -512,6 +512,8 @@ static int run(struct session *s, struct plan *plan)
 	bpf_counters(s, losses.counters);
 	memcpy(losses.sent, s->skel->bss->sent, sizeof(losses.sent));
 	memcpy(losses.unsent, s->skel->bss->unsent, sizeof(losses.unsent));
+	losses.skipped = s->skel->bss->ops_skipped;
+	losses.cleared = s->skel->bss->inserts_cleared;
 	losses.malformed = s->malformed;
 	losses.released = s->released;
 	losses.unjudged = s->unjudged;

@@ -471,27 +471,6 @@ static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_RETURN_MISSED]		= "returns_missed",
 };
 
-/* Record types as the summary names them ("sent", "unsent"). */
-static const char *const record_names[RW_REC_MAX] = {
-	[RW_REC_OP_BEGIN]	= "op_begin",
-	[RW_REC_INVAL_BEGIN]	= "inval_begin",
-	[RW_REC_INVAL_END]	= "inval_end",
-	[RW_REC_BLOCK_FREE]	= "block_free",
-	[RW_REC_OP_END]		= "op_end",
-	[RW_REC_INSERT]		= "insert",
-	[RW_REC_DELETE]		= "delete",
-	[RW_REC_PAGE]		= "page",
-};
-
-static void json_per_record(FILE *out, const char *name, const __u64 *n)
-{
-	fprintf(out, ",\"%s\":{", name);
-	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
-		fprintf(out, "%s\"%s\":%llu", t > RW_REC_OP_BEGIN ? "," : "",
-			record_names[t], (unsigned long long)n[t]);
-	fputc('}', out);
-}
-
 /* Operations whose picture is incomplete (README "Lost data"): the same
  * names in the JSON and text summaries. */
 struct count_field {
@@ -608,7 +587,9 @@ static void summary_json(struct report *r, const struct engine *e,
 	for (int v = 0; v < VERDICT_MAX; v++)
 		fprintf(out, "%s\"%s\":%llu", v ? "," : "", engine__verdict_name(v),
 			(unsigned long long)st->verdicts[v]);
-	fprintf(out, "},\"race_class\":%llu", (unsigned long long)race_class_windows(st));
+	fprintf(out, "},\"race_class\":%llu,\"ops_skipped\":%llu,\"inserts_cleared\":%llu",
+		(unsigned long long)race_class_windows(st), (unsigned long long)losses->skipped,
+		(unsigned long long)losses->cleared);
 	fprintf(out, ",\"records\":{\"malformed\":%llu,\"orphans\":%llu,\"unattributed\":%llu",
 		(unsigned long long)losses->malformed, (unsigned long long)st->orphans,
 		(unsigned long long)st->unattributed);
@@ -628,8 +609,8 @@ static void summary_json(struct report *r, const struct engine *e,
 		fprintf(out, "%s\"%s\":%llu", c ? "," : "", counter_names[c],
 			(unsigned long long)losses->counters[c]);
 	fputc('}', out);
-	json_per_record(out, "sent", losses->sent);
-	json_per_record(out, "unsent", losses->unsent);
+	json_by_type(out, "sent", losses->sent);
+	json_by_type(out, "unsent", losses->unsent);
 	fputs(",\"plan\":{", out);
 	for (int i = 0; i < ROLE_MAX; i++) {
 		const struct plan_role *pr = &plan->roles[i];
@@ -694,6 +675,12 @@ static void summary_text(struct report *r, const struct engine *e,
 		(unsigned long long)st->unattributed);
 	text_by_type(out, "received", st->records);
 	text_by_type(out, "peak/s", losses->peak_per_s);
+	if (losses->skipped)
+		fprintf(out, "  %llu requests opened no window (refused, or below one block)\n",
+			(unsigned long long)losses->skipped);
+	if (losses->cleared)
+		fprintf(out, "  %llu inserts cleared by invalidate_lock at the insert, not sent "
+			"(-v sends them)\n", (unsigned long long)losses->cleared);
 	if (losses->unjudged)
 		fprintf(out, "  %llu records were left unjudged in the ring buffer at exit\n",
 			(unsigned long long)losses->unjudged);
@@ -703,10 +690,10 @@ static void summary_text(struct report *r, const struct engine *e,
 	fputc('\n', out);
 	fputs("  sent by BPF:", out);
 	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
-		fprintf(out, " %s %llu", record_names[t], (unsigned long long)losses->sent[t]);
+		fprintf(out, " %s %llu", events__type_name(t), (unsigned long long)losses->sent[t]);
 	fputs("; not sent:", out);
 	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
-		fprintf(out, " %s %llu", record_names[t], (unsigned long long)losses->unsent[t]);
+		fprintf(out, " %s %llu", events__type_name(t), (unsigned long long)losses->unsent[t]);
 	fputc('\n', out);
 	fputs("  incomplete:", out);
 	n_inc = incomplete_counts(st, losses, inc);

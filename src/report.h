@@ -36,6 +36,10 @@ struct report_losses {
 	__u64 unjudged;			/* left in the ring buffer at exit, counted
 					 * but never fed to the engine */
 	__u64 peak_per_s[RW_REC_MAX];	/* highest records per second, by type */
+	__u64 skipped;			/* requests BPF opened no window for: they
+					 * cannot drop a page (bpf/ops.bpf.h) */
+	__u64 cleared;			/* inserts the lock rule cleared in BPF,
+					 * not sent (without -v) */
 };
 
 struct report;

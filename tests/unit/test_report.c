@@ -554,7 +554,7 @@ static void test_summary_json(void)
 		"\"verdicts\":{\"race\":0,\"unchecked\":2,\"unmodelled\":0,\"straddling\":0,"
 		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
 		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
-		"\"hole\":0},\"race_class\":2,\"records\":{\"malformed\":2,\"orphans\":0,"
+		"\"hole\":0},\"race_class\":2,\"ops_skipped\":0,\"inserts_cleared\":0,\"records\":{\"malformed\":2,\"orphans\":0,"
 		"\"unattributed\":0,\"received\":{\"op_begin\":2,\"inval_begin\":2,"
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":2,\"insert\":2,\"delete\":0,"
 		"\"page\":0},\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
@@ -662,7 +662,7 @@ static void test_summary_verdicts(void)
 			       "\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,"
 			       "\"no-return\":0,\"expired\":0,\"rejected\":2,\"transient\":0,"
 			       "\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0},"
-			       "\"race_class\":0,\"records\":") != NULL, "json summary");
+			       "\"race_class\":0,\"ops_skipped\":0,\"inserts_cleared\":0,\"records\":") != NULL, "json summary");
 	free(got);
 	got = render_summary_of(false, e);
 	ASSERT_TRUE(strstr(got, "  stale-page windows (races): 0\n"

@@ -20,8 +20,6 @@ secs=${RW_WL_SECONDS:-15}
 # for RCU, which takes about 80 ms a link under TCG (measured: summary 120 ms,
 # exit 1090 ms with 12 kprobes on 6.1). The host layer holds exit to 1 s.
 max_exit_ms=${RW_VM_MAX_EXIT_MS:-10000}
-# Verdicts that may be a race (README "Verdicts"): printed by default.
-race_class=${RW_RACE_CLASS:-race}
 
 pass() { echo "PASS vm/$1${2:+: $2}"; }
 fail() { echo "FAIL vm/$1: $2"; }
@@ -58,7 +56,7 @@ summary_of() {
 
 # judge NAME EXPECT DIR: one verdict line for the case.
 judge() {
-	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad losses ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok
+	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad skipped losses ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok
 	local row=""
 	sum=$(summary_of "$out/racewatch.json")
 	if [ "$(cat "$out/racewatch.rc" 2>/dev/null)" != 0 ] || [ -z "$sum" ]; then
@@ -67,8 +65,12 @@ judge() {
 	fi
 	windows=$(echo "$sum" | jq -c '.verdicts')
 	losses=$(echo "$sum" | jq -c '[(.lost, .incomplete) | to_entries[] | select(.value != 0)] | from_entries')
-	bad=$(echo "$sum" | jq --arg rc "$race_class" '[.verdicts | to_entries[] |
-		select(.key as $k | $rc | split(",") | index($k)) | .value] | add // 0')
+	# The verdicts that may be a race (README "Verdicts"), as the summary
+	# counts them.
+	bad=$(echo "$sum" | jq '.race_class')
+	# Requests that cannot drop a page open no window in tracepoint mode
+	# and are counted apart (README "Event model").
+	skipped=$(echo "$sum" | jq '.ops_skipped // 0')
 	ms=$(cat "$out/racewatch.summary_ms")
 	exit_ms=$(cat "$out/racewatch.exit_ms")
 	for fs in ${fslist//,/ }; do
@@ -90,8 +92,12 @@ judge() {
 			'[.[] | select(.type == "inode" and .fs == $fs and .ino == $ino)] |
 			 "\(map(.ops) | add // 0) \(map(.ops_ok) | add // 0)"' "$out/racewatch.json")
 		row+=" $fs: fio punches $trims racewatch $ops, contend calls $calls ok $cok racewatch $cops ok $cops_ok, stress-ng rc $(cat "$out/stress-ng-$fs.rc");"
-		if [ "$calls" != "$cops" ] || [ "$cok" != "$cops_ok" ]; then
-			fail "$name" "contend on $fs made $calls calls ($cok ok), racewatch counted $cops ($cops_ok ok)"
+		# Exact where no request was skipped (fentry, kprobe); in
+		# tracepoint mode the skipped ones, of every load and both
+		# filesystems together, bound the difference.
+		if [ "$cops" -gt "$calls" ] || [ "$calls" -gt $((cops + skipped)) ] ||
+		   [ "$cops_ok" -gt "$cok" ] || [ "$cok" -gt $((cops_ok + skipped)) ]; then
+			fail "$name" "contend on $fs made $calls calls ($cok ok), racewatch counted $cops ($cops_ok ok) and $skipped without a window"
 			return
 		fi
 		if [ "$trims" != "$ops" ]; then

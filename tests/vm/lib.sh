@@ -11,6 +11,20 @@ vm_kernel() {
 	"$here/kernel.sh" "$1" 2> "$2/kernel.err"
 }
 
+# vm_case_kernel NAME SERIES DIR: sets kdir to the kernel directory; else
+# prints the case's SKIP (no download) or FAIL line, with the caller's skip
+# and fail, and returns 1.
+vm_case_kernel() {
+	local name=$1 series=$2 dir=$3 rc=0
+	kdir=$(vm_kernel "$series" "$dir") || rc=$?
+	if [ "$rc" -eq 75 ]; then
+		skip "$name" "cannot download Debian's $series kernel (network?): $(tail -1 "$dir/kernel.err")"
+	elif [ "$rc" -ne 0 ]; then
+		fail "$name" "kernel.sh $series: $(tail -1 "$dir/kernel.err")"
+	fi
+	[ "$rc" -eq 0 ]
+}
+
 # vm_boot DIR KDIR BOOT.SH-ARGS...: boots a guest with its console in
 # DIR/console.log and /out in DIR/out. Prints nothing and returns 0 when
 # the scenario exited 0; else prints why in one line and returns 1.

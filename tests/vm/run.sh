@@ -77,17 +77,9 @@ run_case() {
 	dir=$results/$series-$attach-${ops//,/+}
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	kdir=$(vm_kernel "$series" "$dir")
-	rc=$?
-	if [ "$rc" -eq 75 ]; then
-		skip "$name" "cannot download Debian's $series kernel (network?): $(tail -1 "$dir/kernel.err")"
-		return
-	elif [ "$rc" -ne 0 ]; then
-		fail "$name" "kernel.sh $series: $(tail -1 "$dir/kernel.err")"
-		return
-	fi
+	vm_case_kernel "$name" "$series" "$dir" || return
 	"$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" \
-		"$repo/build/racegen" "$here/scenarios/detect.sh"
+		"$repo/build/racegen" "$here/scenarios/detect.sh" "$here/scenarios/guest-lib.sh"
 	local disks=()
 	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
 	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" --timeout 900 \

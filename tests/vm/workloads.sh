@@ -129,17 +129,10 @@ run_case() {
 	dir=$results/$series-$attach-workloads
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	kdir=$(vm_kernel "$series" "$dir")
-	rc=$?
-	if [ "$rc" -eq 75 ]; then
-		skip "$name" "cannot download Debian's $series kernel (network?): $(tail -1 "$dir/kernel.err")"
-		return
-	elif [ "$rc" -ne 0 ]; then
-		fail "$name" "kernel.sh $series: $(tail -1 "$dir/kernel.err")"
-		return
-	fi
+	vm_case_kernel "$name" "$series" "$dir" || return
 	"$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" \
-		"$repo/build/contend" "$here/scenarios/workloads.sh"
+		"$repo/build/contend" "$here/scenarios/workloads.sh" \
+		"$here/scenarios/guest-lib.sh"
 	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
 	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" \
 		--tools "$sysroot" --timeout 900 \

@@ -9,18 +9,8 @@ duration=${RW_DURATION:-20}
 ops=${RW_OPS:-punch}
 mode=${RW_READ_MODE:-mix}
 
-/opt/racewatch --attach "$attach" --json -v > /out/racewatch.json 2> /out/racewatch.err &
-rw=$!
-tries=0
-until grep -q '^racewatch: watching' /out/racewatch.err; do
-	if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
-		echo "detect: racewatch did not start:"
-		cat /out/racewatch.err
-		exit 1
-	fi
-	tries=$((tries + 1))
-	sleep 0.1
-done
+. /opt/guest-lib.sh
+start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json -v || exit 1
 /opt/racewatch --dry-run --attach "$attach" > /out/plan.txt 2>&1
 
 rc=0

@@ -33,18 +33,10 @@ for fs in $(echo "$RW_FS" | tr , ' '); do
 	fio_jobs "$fs" --create_only=1 > /dev/null 2>&1
 done
 
-/opt/racewatch --attach "$attach" --json -v > /out/racewatch.json 2> /out/racewatch.err &
-rw=$!
-tries=0
-until grep -q '^racewatch: watching' /out/racewatch.err; do
-	if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
-		echo "workloads: racewatch did not start:"
-		cat /out/racewatch.err
-		exit 1
-	fi
-	tries=$((tries + 1))
-	sleep 0.1
-done
+# Defaults otherwise, as a user would run it: no -v, so BPF leaves out the
+# inserts the lock rule clears.
+. /opt/guest-lib.sh
+start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json || exit 1
 /opt/racewatch --dry-run --attach "$attach" > /out/plan.txt 2>&1
 
 for fs in $(echo "$RW_FS" | tr , ' '); do

@@ -28,7 +28,7 @@ static __always_inline void emit_op_begin(struct rw_op_state *op, struct inode *
 	r->len = op->len;
 	bpf_probe_read_kernel_str(r->fstype, sizeof(r->fstype),
 				  BPF_CORE_READ(inode, i_sb, s_type, name));
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 static __always_inline void emit_inval_begin(void *ctx, struct rw_op_state *op,
@@ -49,7 +49,7 @@ static __always_inline void emit_inval_begin(void *ctx, struct rw_op_state *op,
 	r->fn = fn;
 	r->stack_id = stack_id(ctx);
 	read_locks(BPF_CORE_READ(inode, i_mapping), inode, &r->locks);
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts,
@@ -64,7 +64,7 @@ static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts,
 	r->ret = ret;
 	r->flags = flags;
 	r->lost = lost;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u64 ts,
@@ -78,7 +78,7 @@ static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u64
 	r->op_id = op->op_id;
 	r->fs = op->free_fs;
 	r->blocks = blocks;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 	return 0;
 }
 
@@ -109,7 +109,7 @@ static __always_inline void emit_inval_end(__u64 op_id, __u64 ts)
 	if (!r)
 		return;
 	r->op_id = op_id;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 /*
@@ -231,7 +231,7 @@ static __always_inline __u32 emit_page_states(__u64 op_id, const struct rw_inode
 		r->mapped_to_disk = cache_entry_flag(ps.entry, mapped_bit);
 		inode = BPF_CORE_READ(mapping, host);
 		r->blkbits = BPF_CORE_READ(inode, i_blkbits);
-		bpf_ringbuf_submit(r, 0);
+		submit_record(r);
 	}
 	return lost;
 }

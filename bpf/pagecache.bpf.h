@@ -31,6 +31,21 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	}
 }
 
+/*
+ * No operation can judge this insert race: invalidate_lock was free, or held
+ * shared, or held exclusively by the inserting task itself, which is then
+ * in its own exclusive section (self for its own operation, unlocked for
+ * any other's). ABSENT (before 5.15), UNREADABLE and a writer not yet named
+ * (owner 0) clear nothing.
+ */
+static __always_inline bool lock_clears(const struct rw_lock *l)
+{
+	if (l->state == RW_LOCK_FREE || l->state == RW_LOCK_READ)
+		return true;
+	return l->state == RW_LOCK_WRITE && l->owner_tid &&
+	       l->owner_tid == (__u32)bpf_get_current_pid_tgid();
+}
+
 /* A successful insert of entry (a page or folio) at index into mapping. */
 static __always_inline int handle_insert(void *ctx, struct address_space *mapping,
 					 void *entry, __u64 index)
@@ -50,7 +65,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	if (!inode_key(inode, &key))
 		return 0;
 	w = bpf_map_lookup_elem(&inode_windows, &key);
-	if (!w)
+	if (!w || w->refs <= 0)
 		return 0;
 	nr = cache_entry_nr_pages(entry);
 	if (index + nr <= w->first || index > w->last)
@@ -61,14 +76,13 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	 * kernel with invalidate_lock, a stale page needs an insert while the
 	 * invalidator holds it exclusively. Free or shared at the insert (a
 	 * reader's fault or readahead holds it shared itself), the insert is
-	 * judged unlocked whatever else happens: unless -v asked to see such
-	 * windows, it is counted and not sent. Under same-file contention
-	 * these were most of the ring buffer.
+	 * judged unlocked whatever else happens (lock_clears()): unless -v
+	 * asked to see such windows, it is counted and not sent. Under
+	 * same-file contention these were most of the ring buffer.
 	 */
 	read_locks(mapping, inode, &locks);
 	if (!send_cleared && fs_lock_modelled(BPF_CORE_READ(inode, i_sb, s_magic)) &&
-	    (locks.invalidate_lock.state == RW_LOCK_FREE ||
-	     locks.invalidate_lock.state == RW_LOCK_READ)) {
+	    lock_clears(&locks.invalidate_lock)) {
 		__sync_fetch_and_add(&inserts_cleared, 1);
 		return 0;
 	}
@@ -91,7 +105,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 		count(RW_CNT_CANDIDATES_FULL);
 		r->flags |= RW_INSERT_UNTRACKED;
 	}
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 	remember_page(&key, mapping, entry, index, ts);
 	return 0;
 }
@@ -178,7 +192,7 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 	r->tid = current_tid();
 	r->key = key;
 	r->index = ck.index;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 	return 0;
 }
 

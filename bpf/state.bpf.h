@@ -21,6 +21,9 @@ const volatile bool watch_shmem = false;
 /* -v prints the windows that cannot be races, so every insert is sent;
  * without it, BPF drops those the lock rule clears (send_cleared()). */
 const volatile bool send_cleared = false;
+/* Bytes of records waiting in the ring buffer before BPF wakes the consumer
+ * (src/attach.c: an eighth of it). */
+const volatile __u64 wake_bytes = 0;
 
 /*
  * Number of open windows plus operations still waiting to learn their inode.
@@ -83,8 +86,15 @@ struct {
 	__type(value, struct rw_inval_state);
 } invals SEC(".maps");
 
+/*
+ * LRU, and a closed window stays (refs 0) until evicted: closing used to
+ * delete the entry once refs reached 0, and an operation that opened on the
+ * inode between that check and the delete lost its window (no fetch
+ * atomics on 5.10 to make them one step). An open window evicted by the
+ * LRU is found missing at its close: counted, and its operation is lossy.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, RW_MAX_WINDOWS);
 	__type(key, struct rw_inode_key);
 	__type(value, struct rw_window_state);
@@ -231,6 +241,22 @@ static __always_inline __s32 stack_id(void *ctx)
 	return id;
 }
 
+/*
+ * Submit without waking the consumer until wake_bytes are waiting: a wakeup
+ * per record made it switch in once per record, and under same-file
+ * contention on 2 CPUs it then fell behind and the buffer overflowed. The
+ * consumer polls every 100 ms anyway (src/main.c), well inside the
+ * engine's grace period, and a buffer filling up still wakes it at once.
+ */
+static __always_inline void submit_record(void *r)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
+}
+
 /* Reserve a zeroed record with its header filled in; counts failures. */
 #define reserve_record(type_tag, rec_type, ts_val)				\
 	({									\
@@ -271,7 +297,12 @@ window_open(const struct rw_inode_key *key, __u64 first, __u64 last, bool new_re
 			return NULL;
 		}
 	}
-	/* Racy widening is fine: the table only pre-filters candidates. */
+	/* Racy widening is fine: the table only pre-filters candidates. A
+	 * closed window starts again from this operation's range. */
+	if (w->refs <= 0) {
+		w->first = first;
+		w->last = last;
+	}
 	if (first < w->first)
 		w->first = first;
 	if (last > w->last)
@@ -288,7 +319,8 @@ static __always_inline __u32 window_lost_since(const struct rw_inode_key *key, _
 {
 	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
 
-	return w ? (__u32)(w->lost - base) : 0;
+	/* Gone: evicted while open, so inserts went unwatched. */
+	return w ? (__u32)(w->lost - base) : 1;
 }
 
 /* A record about an inode with an open window could not be sent: every
@@ -311,8 +343,6 @@ static __always_inline void window_close(const struct rw_inode_key *key)
 		return;
 	}
 	__sync_fetch_and_add(&w->refs, -1);
-	if (w->refs <= 0)
-		bpf_map_delete_elem(&inode_windows, key);
 }
 
 #endif /* RACEWATCH_STATE_BPF_H */

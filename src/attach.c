@@ -98,9 +98,14 @@ int attach__configure(struct racewatch_bpf *skel, const struct plan *plan,
 	if (!cfg->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	if (!err)
+		err = shrink_maps(skel, cfg);
 	if (err)
 		return err;
-	return shrink_maps(skel, cfg);
+	/* BPF wakes the consumer once an eighth of the ring buffer is used
+	 * (submit_record()); the poll loop's timeout takes the rest. */
+	skel->rodata->wake_bytes = bpf_map__max_entries(skel->maps.events) / 8;
+	return 0;
 }
 
 static struct bpf_link *attach_hook(struct bpf_program *prog, const struct hook *hook)

@@ -18,10 +18,9 @@ static void window_release(struct racewatch_bpf *skel, const struct rw_inode_key
 	__atomic_fetch_sub(&skel->bss->inflight, 1, __ATOMIC_SEQ_CST);
 	if (bpf_map__lookup_elem(map, key, sizeof(*key), &w, sizeof(w), 0))
 		return;
-	if (--w.refs <= 0)
-		bpf_map__delete_elem(map, key, sizeof(*key), 0);
-	else
-		bpf_map__update_elem(map, key, sizeof(*key), &w, sizeof(w), BPF_EXIST);
+	/* A closed window stays until the LRU evicts it (bpf/state.bpf.h). */
+	w.refs--;
+	bpf_map__update_elem(map, key, sizeof(*key), &w, sizeof(w), BPF_EXIST);
 }
 
 static bool release_op(struct racewatch_bpf *skel, __u32 tid, __u64 op_id)

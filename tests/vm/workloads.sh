@@ -14,7 +14,7 @@ here=$(realpath "$(dirname "$0")")
 repo=$(realpath "$here/../..")
 . "$here/lib.sh"
 results=${RW_VM_RESULTS:-$repo/build/vm}
-secs=${RW_WL_SECONDS:-15}
+secs=${RW_WL_SECONDS:-10}
 # The summary is out within 1 s of SIGINT; the exit that follows detaches
 # every fentry or kprobe link, and each detach patches kernel text and waits
 # for RCU, which takes about 80 ms a link under TCG (measured: summary 120 ms,

@@ -275,6 +275,9 @@ fi
 # stdout on a full device, without -v (no window printed): the summary
 # write at Ctrl-C fails.
 if launch /dev/full; then
+	# Let the load make a call first: a SIGINT before any would also say,
+	# rightly, that --dev matched nothing.
+	sleep 1
 	kill -INT "$RWPID"
 	wait_exit "$RWPID" "$EXIT_S"
 	check full-device-summary 1 "racewatch: failed to write output: No space left on device"

@@ -259,6 +259,11 @@ static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 f
 		flags |= RW_OP_END_UNWATCHED;
 	if (op->op_id)
 		emit_op_end(op->op_id, ret, now, flags, lost);
+	else if (op->key_known && !key_filtered_out(&op->key))
+		/* Watched, but it never dropped a page (refused before the
+		 * page cache, or less than a page): counted apart, as the
+		 * requests tracepoint mode opens no window for. */
+		__sync_fetch_and_add(&ops_skipped, 1);
 }
 
 static __always_inline int handle_op_end(void *ctx, __s64 ret)

@@ -15,10 +15,15 @@ repo=$(realpath "$here/../..")
 . "$here/lib.sh"
 results=${RW_VM_RESULTS:-$repo/build/vm}
 secs=${RW_WL_SECONDS:-10}
-# The summary is out within 1 s of SIGINT; the exit that follows detaches
-# every fentry or kprobe link, and each detach patches kernel text and waits
-# for RCU, which takes about 80 ms a link under TCG (measured: summary 120 ms,
-# exit 1090 ms with 12 kprobes on 6.1). The host layer holds exit to 1 s.
+# The host layer (tests/workloads) holds the summary and the exit to 1 s of
+# SIGINT. Under TCG a guest runs many times slower than the host, and
+# slower still when the host is loaded: the summary came 50 to 650 ms after
+# SIGINT on an idle host, 1,810 ms on 5.10 with three guests on two CPUs.
+# Here it must come within 3 s; the exit that follows detaches every
+# fentry or kprobe link, and each detach patches kernel text and waits for
+# RCU, about 80 ms a link under TCG (measured: summary 120 ms, exit 1,090 ms
+# with 12 kprobes on 6.1).
+max_summary_ms=${RW_VM_MAX_SUMMARY_MS:-3000}
 max_exit_ms=${RW_VM_MAX_EXIT_MS:-10000}
 
 pass() { echo "PASS vm/$1${2:+: $2}"; }
@@ -113,8 +118,8 @@ judge() {
 		fail "$name" "racewatch lost data at default settings:$row"
 	elif grep -q WARNING "$out/racewatch.err"; then
 		fail "$name" "racewatch warned: $(grep -m1 WARNING "$out/racewatch.err")"
-	elif [ "$ms" -gt 1000 ]; then
-		fail "$name" "the summary took $ms ms after SIGINT (want <= 1000):$row"
+	elif [ "$ms" -gt "$max_summary_ms" ]; then
+		fail "$name" "the summary took $ms ms after SIGINT (want <= $max_summary_ms):$row"
 	elif [ "$exit_ms" -gt "$max_exit_ms" ]; then
 		fail "$name" "exit took $exit_ms ms after SIGINT (want <= $max_exit_ms):$row"
 	elif [ "$expect" = clean ] && [ "$bad" -ne 0 ]; then

@@ -42,7 +42,7 @@ if [ "$rc" -ne 0 ]; then
 	exit 0
 fi
 "$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" "$repo/build/racegen" \
-	"$here/scenarios/overload.sh"
+	"$here/scenarios/overload.sh" "$here/scenarios/guest-lib.sh"
 if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --timeout 600 \
 	--append "rw.run=/opt/overload.sh rw.maps=stash,invals"); then
 	for p in "${paths[@]}"; do fail "${p%% *}" "$why"; done

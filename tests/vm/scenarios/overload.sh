@@ -8,21 +8,11 @@
 # Outputs land in /out/MAP.*.
 duration=${RW_DURATION:-6}
 rc=0
+. /opt/guest-lib.sh
 
 for map in $(echo "${RW_MAPS:-stash,invals}" | tr , ' '); do
-	/opt/racewatch --attach kprobe --json -v --test-map-size "$map=1" \
-		> "/out/$map.json" 2> "/out/$map.err" &
-	rw=$!
-	tries=0
-	until grep -q '^racewatch: watching' "/out/$map.err"; do
-		if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
-			echo "overload: racewatch did not start for $map:"
-			cat "/out/$map.err"
-			exit 1
-		fi
-		tries=$((tries + 1))
-		sleep 0.1
-	done
+	start_racewatch "/out/$map.json" "/out/$map.err" --attach kprobe --json -v \
+		--test-map-size "$map=1" || exit 1
 	# The map fills only when two tasks are inside the hooked function at
 	# once, which is a matter of luck under emulation: load in rounds until
 	# racewatch has warned (it does so once a second), at most RW_ROUNDS.

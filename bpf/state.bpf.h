@@ -19,7 +19,7 @@ const volatile bool derive_invalidation = false;
  * inodes are skipped (src/plan.c, "tmpfs/shmem insert"). */
 const volatile bool watch_shmem = false;
 /* -v prints the windows that cannot be races, so every insert is sent;
- * without it, BPF drops those the lock rule clears (send_cleared()). */
+ * without it, BPF drops those the lock rule clears (lock_clears()). */
 const volatile bool send_cleared = false;
 /* Bytes of records waiting in the ring buffer before BPF wakes the consumer
  * (src/attach.c: an eighth of it). */

@@ -10,13 +10,7 @@ set -uo pipefail
 
 fs=$1 mnt=$2
 name=$fs/contend
-case_tmp=$(mktemp -d)
-RWPID=
-cleanup() {
-	[ -n "$RWPID" ] && kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"
-	rm -rf "$case_tmp"
-}
-trap cleanup EXIT
+wl_case_begin
 
 file=$mnt/contend.dat
 if ! wl_start "$(user_dev "$mnt")"; then

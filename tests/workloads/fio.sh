@@ -10,13 +10,7 @@ set -uo pipefail
 fs=$1 mnt=$2
 name=$fs/fio
 command -v fio > /dev/null || { skip "$name" "fio is not installed"; exit 0; }
-case_tmp=$(mktemp -d)
-RWPID=
-cleanup() {
-	[ -n "$RWPID" ] && kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"
-	rm -rf "$case_tmp"
-}
-trap cleanup EXIT
+wl_case_begin
 
 # Laid out before racewatch starts, at the size fio wants: fio then
 # neither extends nor truncates it, and every operation on it is a trim.

@@ -55,6 +55,14 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 now_ns() { date +%s%N; }
 
+# wl_case_begin: the case's scratch directory ($case_tmp), and a racewatch
+# left running ($RWPID) stopped and the directory removed on any exit.
+wl_case_begin() {
+	case_tmp=$(mktemp -d)
+	RWPID=
+	trap 'if [ -n "$RWPID" ]; then kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"; fi; rm -rf "$case_tmp"' EXIT
+}
+
 # wl_start DEV [ARGS...]: racewatch on that device, until it is attached.
 # Uses $case_tmp (the case's mktemp -d); sets RWPID.
 wl_start() {

@@ -10,13 +10,7 @@ set -uo pipefail
 fs=$1 mnt=$2
 name=$fs/stress-ng
 command -v stress-ng > /dev/null || { skip "$name" "stress-ng is not installed"; exit 0; }
-case_tmp=$(mktemp -d)
-RWPID=
-cleanup() {
-	[ -n "$RWPID" ] && kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"
-	rm -rf "$case_tmp"
-}
-trap cleanup EXIT
+wl_case_begin
 
 # Names as stress-ng 0.15 spells them: a renamed one would be an error.
 stressors=(fpunch fallocate readahead iomix copy-file sendfile splice mmap)

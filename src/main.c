@@ -257,7 +257,8 @@ static void on_expire(const struct rw_op_begin *op, void *ctx)
  * A filter that matched nothing is said at exit: a --dev or --path that
  * names the wrong device (a btrfs subvolume's, before it was mapped to its
  * superblock) watches nothing, silently, and an empty summary looks just
- * like a quiet system. BPF sends records only about filtered-in inodes.
+ * like a quiet system. BPF sends records, and counts what it skips or
+ * clears, only about filtered-in inodes.
  */
 static void warn_filter_unmatched(const struct session *s)
 {
@@ -270,6 +271,8 @@ static void warn_filter_unmatched(const struct session *s)
 		return;
 	for (int r = 0; r < RW_REC_MAX; r++)
 		n += st->records[r];
+	/* What BPF matched and counted without sending still matched. */
+	n += s->skel->bss->ops_skipped + s->skel->bss->inserts_cleared;
 	if (!n)
 		fprintf(stderr, "racewatch: %s matched no operation or insert\n", what);
 }

@@ -129,49 +129,119 @@ static __always_inline void op_bind_inode(void *ctx, struct rw_op_state *op,
 		op_derive_window(ctx, op, inode);
 }
 
+/* Where a window's slots can be: the union of its inode's ranges. */
+struct slot_span {
+	__u64 first;
+	__u64 last;
+};
+
+/* Read before the window closes; a window never seen means anywhere. */
+static __always_inline void page_slots_span(const struct rw_inode_key *key,
+					    struct slot_span *sp)
+{
+	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
+
+	sp->first = w ? w->first : 0;
+	sp->last = w ? w->last : RW_PAGE_EOF;
+}
+
+/* What emit_page_slot() needs, beside the slot: it may only take scalars. */
+struct page_emit {
+	__u64 op_id;
+	struct rw_inode_key key;
+	__u64 ts;
+	__u32 last_closer;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct page_emit);
+} page_emits SEC(".maps");
+
+/*
+ * Send the PAGE record of one slot; 1 if it could not be sent. A global
+ * function, so the verifier checks it once instead of once per iteration
+ * of emit_page_states()'s walk, which a 512-slot walk would otherwise push
+ * past the verifier's 1M-instruction limit. 5.10 lets global functions
+ * take only scalars (pointer arguments came in 5.12), hence page_emits.
+ */
+__noinline int emit_page_slot(__u32 slot)
+{
+	unsigned int mapped_bit = bpf_core_enum_value(enum pageflags, PG_mappedtodisk);
+	struct address_space *mapping;
+	struct page_slot_key sk = {};
+	struct rw_page_state *r;
+	struct page_emit *pe;
+	struct page_slot *ps;
+	struct page_slot cp;
+	struct inode *inode;
+	__u32 zero = 0;
+
+	pe = bpf_map_lookup_elem(&page_emits, &zero);
+	if (!pe)
+		return 0;
+	sk.key = pe->key;
+	sk.slot = slot;
+	ps = bpf_map_lookup_elem(&page_slots, &sk);
+	if (!ps)
+		return 0;
+	/* Copies: BPF_CORE_READ() must only see kernel types, never an
+	 * access path through our own struct. */
+	cp = *ps;
+	mapping = cp.mapping;
+	if (pe->last_closer && !bpf_map_delete_elem(&page_slots, &sk))
+		__sync_fetch_and_add(&slots_live, -1);
+	r = reserve_record(RW_REC_PAGE, struct rw_page_state, pe->ts);
+	if (!r)
+		return 1;
+	r->op_id = pe->op_id;
+	r->key = pe->key;
+	r->index = cp.index;
+	r->insert_ts = cp.insert_ts;
+	r->present = cache_entry_mapping(cp.entry) == mapping &&
+		     cache_entry_index(cp.entry) == cp.index;
+	r->mapped_to_disk = cache_entry_flag(cp.entry, mapped_bit);
+	inode = BPF_CORE_READ(mapping, host);
+	r->blkbits = BPF_CORE_READ(inode, i_blkbits);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
 /*
  * At the end of an operation, look at the candidate pages it left: still in
  * the mapping, and read from disk (PG_mappedtodisk) or zero-filled? Emitted
  * before OP_END, so userspace has the evidence when it judges.
+ *
+ * Only the slots the span can use are visited: its pages modulo
+ * RW_PAGE_SLOTS, every slot once the span is that wide. The last operation
+ * to close a window on the inode frees the slots; one that closes while
+ * another is still open leaves them for it, so an operation ending first
+ * no longer takes the other's evidence.
  */
 static __always_inline __u32 emit_page_states(__u64 op_id, const struct rw_inode_key *key,
-					      __u64 ts)
+					      const struct slot_span *span, __u64 ts)
 {
-	struct page_slot_key sk = { .key = *key };
-	unsigned int mapped_bit = bpf_core_enum_value(enum pageflags, PG_mappedtodisk);
+	__u64 width = span->last - span->first;
+	struct page_emit *pe;
+	__u32 zero = 0;
 	__u32 lost = 0;
 
-	for (int i = 0; i < RW_PAGE_SLOTS; i++) {
-		struct rw_page_state *r;
-		struct page_slot *slot;
-		struct address_space *mapping;
-		struct page_slot ps;
-		struct inode *inode;
-
-		sk.slot = i;
-		slot = bpf_map_lookup_elem(&page_slots, &sk);
-		if (!slot)
-			continue;
-		/* Copies: BPF_CORE_READ() must only see kernel types, never
-		 * an access path through our own struct. */
-		ps = *slot;
-		mapping = ps.mapping;
-		bpf_map_delete_elem(&page_slots, &sk);
-		r = reserve_record(RW_REC_PAGE, struct rw_page_state, ts);
-		if (!r) {
-			lost++;
-			continue;
-		}
-		r->op_id = op_id;
-		r->key = *key;
-		r->index = ps.index;
-		r->insert_ts = ps.insert_ts;
-		r->present = cache_entry_mapping(ps.entry) == mapping &&
-			     cache_entry_index(ps.entry) == ps.index;
-		r->mapped_to_disk = cache_entry_flag(ps.entry, mapped_bit);
-		inode = BPF_CORE_READ(mapping, host);
-		r->blkbits = BPF_CORE_READ(inode, i_blkbits);
-		bpf_ringbuf_submit(r, 0);
+	if (!slots_live)
+		return 0;
+	pe = bpf_map_lookup_elem(&page_emits, &zero);
+	if (!pe)
+		return 0;
+	pe->op_id = op_id;
+	pe->key = *key;
+	pe->ts = ts;
+	pe->last_closer = !bpf_map_lookup_elem(&inode_windows, key);
+	for (__u32 i = 0; i < RW_PAGE_SLOTS; i++) {
+		if (width < RW_PAGE_SLOTS - 1 && i > width)
+			break;
+		lost += emit_page_slot((span->first + i) & (RW_PAGE_SLOTS - 1));
 	}
 	return lost;
 }
@@ -186,11 +256,13 @@ static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 f
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 lost = op->lost;
+	struct slot_span span;
 
 	if (op->window_open) {
 		lost += window_lost_since(&op->key, op->lost_base);
+		page_slots_span(&op->key, &span);
 		window_close(&op->key);
-		lost += emit_page_states(op->op_id, &op->key, now);
+		lost += emit_page_states(op->op_id, &op->key, &span, now);
 	} else if (op->pending_bind) {
 		__sync_fetch_and_add(&inflight, -1);
 	}
@@ -292,16 +364,18 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 lost = iv->lost;
+	struct slot_span span = {};
 
 	if (iv->window_open) {
 		lost += window_lost_since(&iv->key, iv->lost_base);
+		page_slots_span(&iv->key, &span);
 		window_close(&iv->key);
 	}
 	emit_inval_end(iv->op_id, now);
 	if (!iv->standalone)
 		return;
 	if (iv->window_open)
-		lost += emit_page_states(iv->op_id, &iv->key, now);
+		lost += emit_page_states(iv->op_id, &iv->key, &span, now);
 	if (iv->window_failed)
 		flags |= RW_OP_END_UNWATCHED;
 	if (iv->op_id)

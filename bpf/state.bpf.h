@@ -24,13 +24,16 @@ const volatile bool derive_invalidation = false;
 __u64 inflight = 0;
 /* Outstanding kprobe insert stashes, so kretprobes skip the map when none. */
 __u64 stashed = 0;
+/* Entries in page_slots, so an operation's end skips the walk when none. */
+__u64 slots_live = 0;
 __u64 counters[RW_CNT_MAX] = {};
 
 /* struct rw_op_state, rw_inval_state and rw_window_state (the values of
  * the ops, invals and inode_windows maps) are in racewatch.h: userspace
  * releases the state of operations whose return never fired. */
 
-/* The latest candidate page per (inode, index % RW_PAGE_SLOTS). */
+/* The latest candidate page per (inode, index % RW_PAGE_SLOTS); see
+ * remember_page() and emit_page_states(). */
 struct page_slot_key {
 	struct rw_inode_key key;
 	__u32 slot;

@@ -221,7 +221,9 @@ struct rw_delete {
 
 /*
  * A candidate page inspected when its operation returned (BPF keeps the
- * last RW_PAGE_SLOTS candidates per inode, by index modulo the count).
+ * latest candidate per inode and index modulo RW_PAGE_SLOTS, so a window of
+ * up to RW_PAGE_SLOTS pages has a slot for every page; a wider one that
+ * displaces a pending candidate counts the loss: RW_CNT_SLOTS_FULL).
  * mapped_to_disk is PG_mappedtodisk: ext4's (and mpage's) read path sets it
  * on a page whose blocks it read from disk and leaves it clear on a page it
  * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
@@ -239,7 +241,7 @@ struct rw_page_state {
 	__u8 pad[5];
 };
 
-#define RW_PAGE_SLOTS		32
+#define RW_PAGE_SLOTS		512	/* a power of two */
 
 /* BPF-side loss and overflow counters, read from .bss at exit. */
 enum rw_counter {
@@ -250,7 +252,8 @@ enum rw_counter {
 	RW_CNT_STASH_FULL,		/* kprobe insert stash full */
 	RW_CNT_STACK_FAIL,		/* bpf_get_stackid failed */
 	RW_CNT_WINDOW_LOST,		/* a window closed that was never seen open */
-	RW_CNT_SLOTS_FULL,		/* page_slots map full: a PAGE check skipped */
+	RW_CNT_SLOTS_FULL,		/* page_slots map full, or a pending candidate's
+					 * slot reused: a PAGE check skipped */
 	RW_CNT_RETURN_MISSED,		/* an operation's return never fired */
 	RW_CNT_MAX,
 };

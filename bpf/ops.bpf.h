@@ -495,4 +495,29 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 	return 0;
 }
 
+/*
+ * ext4 zero range frees no blocks. After dropping the page cache it
+ * converts the range's extents to unwritten (ext4_zero_range() ->
+ * ext4_alloc_file_blocks() with EXT4_GET_BLOCKS_CONVERT_UNWRITTEN, through
+ * ext4_map_blocks() -> ext4_ext_map_blocks()), and reads of the range
+ * return zeros from then on: that is where its window ends, as punch's ends
+ * at its last free. ext4:ext4_ext_map_blocks_exit fires for every block
+ * mapping in the system, so the flag is tested first; only the zero-range
+ * operation's own task counts, and the record is its BLOCK_FREE.
+ */
+static __always_inline int handle_zero_convert(void *ctx, struct inode *inode,
+					       __u32 flags, int ret)
+{
+	__u32 tid;
+	struct rw_op_state *op;
+
+	if (!(flags & EXT4_GET_BLOCKS_CONVERT_UNWRITTEN) || ret <= 0 || !inflight)
+		return 0;
+	tid = current_tid();
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op || op->kind != RW_OP_FALLOCATE || !(op->mode & RW_FALLOC_ZERO_RANGE))
+		return 0;
+	return handle_block_free(ctx, inode, RW_FREE_EXT4_CONVERT, ret);
+}
+
 #endif /* RACEWATCH_OPS_BPF_H */

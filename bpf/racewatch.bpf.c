@@ -275,6 +275,17 @@ int ext4free_rawtp(__u64 *ctx)
 	return handle_block_free(ctx, (void *)ctx[0], RW_FREE_EXT4, ctx[2]);
 }
 
+/* ---- zero-range conversion: ext4:ext4_ext_map_blocks_exit(inode, flags,
+ *      map, ret), the same prototype in 5.10, 6.1 and 6.12; ret is how
+ *      many blocks it mapped, or an error. A tracepoint, so one program
+ *      serves every mechanism, and no ext4 BTF is needed. ---- */
+
+SEC("raw_tp")
+int ext4conv_rawtp(__u64 *ctx)
+{
+	return handle_zero_convert(ctx, (void *)ctx[0], ctx[1], ctx[3]);
+}
+
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by
  *      __xfs_free_extent (tracepoint xfs:xfs_free_extent) when the
  *      transaction commits, in the operation's task. Their arguments changed

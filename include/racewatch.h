@@ -12,7 +12,9 @@
  *                invalidation with no enclosing operation) opened a window
  *   INVAL_BEGIN  it started dropping a page range from the page cache
  *   INVAL_END    that drop returned
- *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation
+ *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation, or
+ *                (ext4 zero range, which frees none) converted the range's
+ *                extents to unwritten: either way the old data is out of reach
  *   PAGE         at the operation's end: is a candidate page still cached,
  *                and did its read map it to disk blocks (PG_mappedtodisk)?
  *   OP_END       the operation returned; its windows are closed
@@ -67,6 +69,10 @@ enum rw_inval_fn {
 enum rw_free_fs {
 	RW_FREE_EXT4 = 1,
 	RW_FREE_XFS,
+	/* Not a free: ext4_zero_range() converted the extents to unwritten
+	 * (ext4:ext4_ext_map_blocks_exit with CONVERT_UNWRITTEN); reads of
+	 * the range return zeros from then on. blocks: how many it mapped. */
+	RW_FREE_EXT4_CONVERT,
 };
 
 /* fallocate(2) mode bits, as in include/uapi/linux/falloc.h. */

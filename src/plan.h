@@ -27,6 +27,7 @@ enum rw_role {
 	ROLE_TRUNCATE,
 	ROLE_FREE_EXT4,
 	ROLE_FREE_XFS,
+	ROLE_CONVERT_EXT4,	/* ext4 zero range: extents made unwritten */
 	ROLE_MAX,
 };
 

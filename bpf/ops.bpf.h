@@ -145,28 +145,13 @@ static __always_inline void page_slots_span(const struct rw_inode_key *key,
 	sp->last = w ? w->last : RW_PAGE_EOF;
 }
 
-/* What emit_page_slot() needs, beside the slot: it may only take scalars. */
-struct page_emit {
-	__u64 op_id;
-	struct rw_inode_key key;
-	__u64 ts;
-	__u32 last_closer;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct page_emit);
-} page_emits SEC(".maps");
-
 /*
  * Send the PAGE record of one slot; 1 if it could not be sent. A global
  * function, so the verifier checks it once instead of once per iteration
  * of emit_page_states()'s walk, which a 512-slot walk would otherwise push
  * past the verifier's 1M-instruction limit. 5.10 lets global functions
- * take only scalars (pointer arguments came in 5.12), hence page_emits.
+ * take only scalars (pointer arguments came in 5.12), hence page_emits
+ * (state.bpf.h).
  */
 __noinline int emit_page_slot(__u32 slot)
 {

@@ -30,10 +30,10 @@ static __always_inline bool slot_pending(const struct rw_inode_key *key,
 /*
  * Keep the candidate for its operation's end (emit_page_states()), in the
  * slot of its index modulo RW_PAGE_SLOTS: a window up to that many pages
- * wide has a slot for every page. RW_PAGE_SLOTS was 32, and zero ranges
- * wider than that lost the evidence of most of their pages to later
- * candidates, which then went unchecked and were judged races. A candidate
- * displaced while still pending now counts as a loss on its inode.
+ * wide has a slot for every page. With 32 slots a wider window silently
+ * lost the page checks of most of its pages to later candidates, and those
+ * were judged with evidence "unchecked". A candidate displaced while still
+ * pending now counts as a loss on its inode.
  */
 static __always_inline void remember_page(const struct rw_inode_key *key,
 					  struct address_space *mapping, void *entry,

@@ -47,6 +47,16 @@ struct page_slot {
 	__u64 insert_ts;
 };
 
+/* What emit_page_slot() needs beside the slot, which is all that a global
+ * function may take on 5.10; one per CPU, written just before the walk. */
+struct page_emit {
+	__u64 op_id;
+	struct rw_inode_key key;
+	__u64 ts;
+	__u32 last_closer;
+	__u32 pad;
+};
+
 struct insert_stash {
 	struct address_space *mapping;
 	void *entry;
@@ -102,6 +112,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } op_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct page_emit);
+} page_emits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);

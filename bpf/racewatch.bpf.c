@@ -276,14 +276,21 @@ int ext4free_rawtp(__u64 *ctx)
 }
 
 /* ---- zero-range conversion: ext4:ext4_ext_map_blocks_exit(inode, flags,
- *      map, ret), the same prototype in 5.10, 6.1 and 6.12; ret is how
- *      many blocks it mapped, or an error. A tracepoint, so one program
- *      serves every mechanism, and no ext4 BTF is needed. ---- */
+ *      map, ret), ret being how many blocks it mapped or an error, then
+ *      ext4:ext4_mark_inode_dirty(inode, ip); both prototypes the same in
+ *      5.10, 6.1 and 6.12. Tracepoints, so the programs serve every
+ *      mechanism, and no ext4 BTF is needed. ---- */
 
 SEC("raw_tp")
 int ext4conv_rawtp(__u64 *ctx)
 {
 	return handle_zero_convert(ctx, (void *)ctx[0], ctx[1], ctx[3]);
+}
+
+SEC("raw_tp")
+int ext4dirty_rawtp(__u64 *ctx)
+{
+	return handle_zero_settled(ctx, (void *)ctx[0]);
 }
 
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by

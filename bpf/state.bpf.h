@@ -57,6 +57,12 @@ struct page_emit {
 	__u32 pad;
 };
 
+/* A zero range's conversion, until the step after it (handle_zero_settled()). */
+struct zero_pending {
+	__u64 op_id;
+	__u64 blocks;
+};
+
 struct insert_stash {
 	struct address_space *mapping;
 	void *entry;
@@ -119,6 +125,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct page_emit);
 } page_emits SEC(".maps");
+
+/* By tid. LRU: an entry whose operation ended first is never looked at
+ * again (its op_id no longer matches) and just ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_MAX_OPS);
+	__type(key, __u32);
+	__type(value, struct zero_pending);
+} zero_converted SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);

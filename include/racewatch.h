@@ -69,9 +69,10 @@ enum rw_inval_fn {
 enum rw_free_fs {
 	RW_FREE_EXT4 = 1,
 	RW_FREE_XFS,
-	/* Not a free: ext4_zero_range() converted the extents to unwritten
-	 * (ext4:ext4_ext_map_blocks_exit with CONVERT_UNWRITTEN); reads of
-	 * the range return zeros from then on. blocks: how many it mapped. */
+	/* Not a free: ext4_zero_range() has converted the extents to
+	 * unwritten (ext4:ext4_ext_map_blocks_exit with CONVERT_UNWRITTEN,
+	 * sent at the task's next ext4:ext4_mark_inode_dirty); reads of the
+	 * range return zeros from then on. blocks: how many it converted. */
 	RW_FREE_EXT4_CONVERT,
 };
 

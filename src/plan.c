@@ -132,15 +132,17 @@ static const struct candidate free_xfs_cands[] = {
 };
 
 /*
- * ext4 zero range frees no blocks: its window ends when it converts the
- * extents to unwritten (ops.bpf.h, handle_zero_convert()). The tracepoint
- * at the end of ext4_ext_map_blocks() names the caller's flags and fires in
- * the caller's task; no function hook is needed, so none is offered, and
- * every mechanism gets the same one.
+ * ext4 zero range frees no blocks: its window ends when it has converted
+ * the extents to unwritten (ops.bpf.h, handle_zero_convert()). The
+ * tracepoint at the end of ext4_ext_map_blocks() names the caller's flags
+ * and fires in the caller's task; the next ext4_mark_inode_dirty there
+ * comes after the extent-status tree says unwritten. No function hook is
+ * needed, so none is offered, and every mechanism gets the same ones.
  */
 static const struct candidate convert_ext4_cands[] = {
 	{ MECH_TRACEPOINT, "ext4:ext4_ext_map_blocks_exit", .hooks = {
-		{ HOOK_RAW_TP, "ext4conv_rawtp", "ext4_ext_map_blocks_exit" } } },
+		{ HOOK_RAW_TP, "ext4conv_rawtp", "ext4_ext_map_blocks_exit" },
+		{ HOOK_RAW_TP, "ext4dirty_rawtp", "ext4_mark_inode_dirty" } } },
 };
 
 #define ROLE(n, req, c) { n, req, c, sizeof(c) / sizeof(c[0]) }

@@ -157,6 +157,8 @@ static void test_510_fentry_falls_back_for_modules(void)
 	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].hooks[0].kind, HOOK_RAW_TP, "raw tracepoint");
 	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].hooks[0].prog, "ext4conv_rawtp",
 		     "conversion program");
+	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].hooks[1].target, "ext4_mark_inode_dirty",
+		     "settling tracepoint");
 }
 
 static void test_510_kprobe(void)

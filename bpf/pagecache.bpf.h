@@ -43,23 +43,27 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
 				  .index = index, .insert_ts = ts };
 	struct page_slot *old;
-	long err = -ENOENT;
+	long err;
 
-	old = bpf_map_lookup_elem(&page_slots, &sk);
-	if (old) {
-		if (old->index != index && slot_pending(key, old)) {
+	/* A free slot first: one call between the insert's timestamp and
+	 * its slot in the common case. slots_live counts each entry once:
+	 * only a creation adds to it. */
+	err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
+	if (!err) {
+		__sync_fetch_and_add(&slots_live, 1);
+	} else if (err == -EEXIST) {
+		old = bpf_map_lookup_elem(&page_slots, &sk);
+		if (old && old->index != index && slot_pending(key, old)) {
 			count(RW_CNT_SLOTS_FULL);
 			window_note_loss(key);
 		}
 		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
-	}
-	/* slots_live counts each entry once: only a creation adds to it. */
-	if (err == -ENOENT) {
-		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
-		if (!err)
-			__sync_fetch_and_add(&slots_live, 1);
-		else if (err == -EEXIST)
-			err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
+		/* It went meanwhile: then this one is new. */
+		if (err == -ENOENT) {
+			err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
+			if (!err)
+				__sync_fetch_and_add(&slots_live, 1);
+		}
 	}
 	/* A full map costs the page's evidence: its operation says so. */
 	if (err) {
@@ -98,11 +102,14 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	if (index + nr <= w->first || index > w->last)
 		return 0;
 
+	/* Before the timestamp: see inserts_in_flight(). */
+	__sync_fetch_and_add(&inserting, 1);
 	ts = bpf_ktime_get_ns();
 	ck.key = key;
 	ck.index = index;
 	r = reserve_record(RW_REC_INSERT, struct rw_insert, ts);
 	if (!r) {
+		__sync_fetch_and_add(&inserting, -1);
 		__sync_fetch_and_add(&w->lost, 1);
 		return 0;
 	}
@@ -113,6 +120,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	 * ordered by reservation.
 	 */
 	remember_page(&key, mapping, entry, index, ts);
+	__sync_fetch_and_add(&inserting, -1);
 	fill_task(&r->task);
 	r->key = key;
 	r->index = index;

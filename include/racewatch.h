@@ -248,7 +248,10 @@ struct rw_page_state {
 	__u8 pad[5];
 };
 
-#define RW_PAGE_SLOTS		512	/* a power of two */
+#define RW_PAGE_SLOTS		2048	/* a power of two; with 8192 the
+					 * walk in emit_page_states() is
+					 * past the verifier's 8192 pending
+					 * branches (6.18) */
 
 /* BPF-side loss and overflow counters, read from .bss at exit. */
 enum rw_counter {

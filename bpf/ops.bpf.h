@@ -149,7 +149,7 @@ static __always_inline void page_slots_span(const struct rw_inode_key *key,
  * Send the PAGE record of one slot: SLOT_FOUND if there was one, and
  * SLOT_LOST too if its record could not be sent. A global
  * function, so the verifier checks it once instead of once per iteration
- * of emit_page_states()'s walk, which a 512-slot walk already pushed past
+ * of emit_page_states()'s walk, which a 512-slot walk inlined pushed past
  * the verifier's 1M-instruction limit. 5.10 lets global functions
  * take only scalars (pointer arguments came in 5.12), hence page_emits
  * (state.bpf.h).
@@ -244,21 +244,6 @@ static __always_inline __u32 emit_page_states(__u64 op_id, const struct rw_inode
 }
 
 /*
- * Read after the walk of the slots: a candidate insert that took its
- * timestamp but had not written its slot when the walk passed (its task
- * preempted in between; under single-threaded TCG, its vCPU descheduled
- * for the rest of the operation) gets no page check, and would be judged
- * on none: the operation says so instead, as a lost record. BPF has no
- * lock that tracing programs may take to close that gap. The count is
- * global, so an insert in flight into another inode's window costs this
- * operation its confidence too; it is rare, and never makes a race.
- */
-static __always_inline __u32 inserts_in_flight(void)
-{
-	return inserting ? 1 : 0;
-}
-
-/*
  * An operation ends: close its window, check its candidate pages and say
  * what it could not report. Every operation that emitted OP_BEGIN gets an
  * OP_END, even one whose window could not be opened, so userspace never
@@ -275,7 +260,6 @@ static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 f
 		page_slots_span(&op->key, &span);
 		window_close(&op->key);
 		lost += emit_page_states(op->op_id, &op->key, &span, now);
-		lost += inserts_in_flight();
 	} else if (op->pending_bind) {
 		__sync_fetch_and_add(&inflight, -1);
 	}
@@ -387,10 +371,8 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
 	emit_inval_end(iv->op_id, now);
 	if (!iv->standalone)
 		return;
-	if (iv->window_open) {
+	if (iv->window_open)
 		lost += emit_page_states(iv->op_id, &iv->key, &span, now);
-		lost += inserts_in_flight();
-	}
 	if (iv->window_failed)
 		flags |= RW_OP_END_UNWATCHED;
 	if (iv->op_id)

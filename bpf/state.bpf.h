@@ -26,9 +26,9 @@ __u64 inflight = 0;
 __u64 stashed = 0;
 /* Entries in page_slots, so an operation's end skips the walk when none. */
 __u64 slots_live = 0;
-/* Candidate inserts between taking their timestamp and writing their page
- * slot (handle_insert()); see inserts_in_flight(). */
-__u64 inserting = 0;
+/* Pending candidates whose slot a later one took (remember_page()): not a
+ * loss counter and not reported, only seen in a dump of .bss. */
+__u64 slots_displaced = 0;
 __u64 counters[RW_CNT_MAX] = {};
 
 /* struct rw_op_state, rw_inval_state and rw_window_state (the values of

@@ -229,8 +229,8 @@ struct rw_delete {
 /*
  * A candidate page inspected when its operation returned (BPF keeps the
  * latest candidate per inode and index modulo RW_PAGE_SLOTS, so a window of
- * up to RW_PAGE_SLOTS pages has a slot for every page; a wider one that
- * displaces a pending candidate counts the loss: RW_CNT_SLOTS_FULL).
+ * up to RW_PAGE_SLOTS pages has a slot for every page; in a wider one a
+ * candidate can be displaced, and is then unchecked, uncounted).
  * mapped_to_disk is PG_mappedtodisk: ext4's (and mpage's) read path sets it
  * on a page whose blocks it read from disk and leaves it clear on a page it
  * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
@@ -248,10 +248,10 @@ struct rw_page_state {
 	__u8 pad[5];
 };
 
-#define RW_PAGE_SLOTS		2048	/* a power of two; with 8192 the
-					 * walk in emit_page_states() is
-					 * past the verifier's 8192 pending
-					 * branches (6.18) */
+#define RW_PAGE_SLOTS		512	/* a power of two. 2048 took the
+					 * 5.10 guest's verifier past
+					 * detect.sh's 60 s under TCG;
+					 * 8192 fails to load (6.18) */
 
 /* BPF-side loss and overflow counters, read from .bss at exit. */
 enum rw_counter {
@@ -262,8 +262,7 @@ enum rw_counter {
 	RW_CNT_STASH_FULL,		/* kprobe insert stash full */
 	RW_CNT_STACK_FAIL,		/* bpf_get_stackid failed */
 	RW_CNT_WINDOW_LOST,		/* a window closed that was never seen open */
-	RW_CNT_SLOTS_FULL,		/* page_slots map full, or a pending candidate's
-					 * slot reused: a PAGE check skipped */
+	RW_CNT_SLOTS_FULL,		/* page_slots map full: a PAGE check skipped */
 	RW_CNT_RETURN_MISSED,		/* an operation's return never fired */
 	RW_CNT_MAX,
 };

@@ -13,8 +13,7 @@ static const char *const bpf_what[RW_CNT_MAX] = {
 				   "windows are judged untracked",
 	[RW_CNT_STACK_FAIL]	 = "stacks not captured (stack map full or unwindable)",
 	[RW_CNT_WINDOW_LOST]	 = "windows closed that were never seen open",
-	[RW_CNT_SLOTS_FULL]	 = "page checks skipped (page_slots map full, or a window wider than "
-				   "its slots reused a pending page's slot): judged untracked",
+	[RW_CNT_SLOTS_FULL]	 = "page checks skipped (page_slots map full): judged untracked",
 	[RW_CNT_RETURN_MISSED]	 = "operations whose return never fired (missed kretprobe): "
 				   "judged unfinished",
 };

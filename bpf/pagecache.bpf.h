@@ -42,33 +42,31 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
 				  .index = index, .insert_ts = ts };
 	struct page_slot *old;
-	long err;
+	long err = -ENOENT;
 
-	/* A free slot first: one call between the insert's timestamp and
-	 * its slot in the common case. slots_live counts each entry once:
-	 * only a creation adds to it. */
-	err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
-	if (!err) {
-		__sync_fetch_and_add(&slots_live, 1);
-	} else if (err == -EEXIST) {
-		/*
-		 * Displacing a candidate still pending leaves it unchecked.
-		 * Only a window wider than RW_PAGE_SLOTS pages can: collapse,
-		 * insert and truncate run to EOF, and on 5.10 their
-		 * candidates spread over up to 4134 pages. Not counted as a
-		 * loss: that made those operations lossy, their races
-		 * untracked, and recall fell to 7/8 in the full mix.
-		 */
-		old = bpf_map_lookup_elem(&page_slots, &sk);
-		if (old && old->index != index && slot_pending(key, old))
+	/*
+	 * Displacing a candidate still pending leaves it unchecked. Only a
+	 * window wider than RW_PAGE_SLOTS pages can: collapse, insert and
+	 * truncate run to EOF, and on 5.10 their candidates spread over up to
+	 * 4134 pages. Not counted as a loss: that made those operations
+	 * lossy, their races untracked, and recall fell to 7/8 in the full
+	 * mix. (Trying BPF_NOEXIST first, to shorten the path to the slot,
+	 * made 5.10 fail updates by the thousand, counted as slots_map_full:
+	 * not understood, so not kept.)
+	 */
+	old = bpf_map_lookup_elem(&page_slots, &sk);
+	if (old) {
+		if (old->index != index && slot_pending(key, old))
 			__sync_fetch_and_add(&slots_displaced, 1);
 		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
-		/* It went meanwhile: then this one is new. */
-		if (err == -ENOENT) {
-			err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
-			if (!err)
-				__sync_fetch_and_add(&slots_live, 1);
-		}
+	}
+	/* slots_live counts each entry once: only a creation adds to it. */
+	if (err == -ENOENT) {
+		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
+		if (!err)
+			__sync_fetch_and_add(&slots_live, 1);
+		else if (err == -EEXIST)
+			err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
 	}
 	/* A full map costs the page's evidence: its operation says so. */
 	if (err) {

@@ -134,6 +134,15 @@ struct ext4_inode_info___mmap {
 #define EXT4_SUPER_MAGIC	0xEF53
 
 /*
+ * ext4_map_blocks() flag that ext4_zero_range() passes to convert written
+ * extents to unwritten (fs/ext4/ext4.h). ext4 private, so no BTF carries
+ * it (Debian's 5.10 has no module BTF at all) and CO-RE cannot relocate
+ * it: the value is fixed. 0x0100 in 5.10, 6.1 and 6.12, as the print
+ * format of ext4:ext4_ext_map_blocks_exit in each one's ext4.ko shows.
+ */
+#define EXT4_GET_BLOCKS_CONVERT_UNWRITTEN	0x0100
+
+/*
  * rwsem encoding since 5.3 (commit 94a9717b3c40, "locking/rwsem: Make
  * rwsem->owner an atomic_long_t"): count bit 0 = writer locked, bit 1 =
  * waiters, readers counted from bit 8; owner = task pointer with flag bits

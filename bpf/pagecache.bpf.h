@@ -6,6 +6,7 @@
 #ifndef RACEWATCH_PAGECACHE_BPF_H
 #define RACEWATCH_PAGECACHE_BPF_H
 
+#include <linux/errno.h>
 #include "state.bpf.h"
 #include "ops.bpf.h"
 
@@ -15,20 +16,69 @@ static __always_inline bool windows_idle(void)
 	return !inflight;
 }
 
-/* Keep the candidate for its operation's end (emit_page_states()). */
+/* Is the candidate in this slot still waiting for its operation's end?
+ * Its candidates entry goes when it is deleted or judged. */
+static __always_inline bool slot_pending(const struct rw_inode_key *key,
+					 const struct page_slot *old)
+{
+	struct rw_cand_key ck = { .key = *key, .index = old->index };
+	__u64 *ts = bpf_map_lookup_elem(&candidates, &ck);
+
+	return ts && *ts == old->insert_ts;
+}
+
+/*
+ * Keep the candidate for its operation's end (emit_page_states()), in the
+ * slot of its index modulo RW_PAGE_SLOTS: a window up to that many pages
+ * wide has a slot for every page. With 32 slots a wider window silently
+ * lost the page checks of most of its pages to later candidates, and those
+ * were judged with evidence "unchecked".
+ */
 static __always_inline void remember_page(const struct rw_inode_key *key,
 					  struct address_space *mapping, void *entry,
 					  __u64 index, __u64 ts)
 {
-	struct page_slot_key sk = { .key = *key, .slot = index % RW_PAGE_SLOTS };
+	struct page_slot_key sk = { .key = *key, .slot = index & (RW_PAGE_SLOTS - 1) };
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
 				  .index = index, .insert_ts = ts };
+	struct page_slot *old;
+	long err = -ENOENT;
 
+	/*
+	 * Displacing a candidate still pending leaves it unchecked. Only a
+	 * window wider than RW_PAGE_SLOTS pages can: collapse, insert and
+	 * truncate run to EOF, and on 5.10 their candidates spread over up to
+	 * 4134 pages. Not counted as a loss: that made those operations
+	 * lossy, their races untracked, and recall fell to 7/8 in the full
+	 * mix. (Trying BPF_NOEXIST first, to shorten the path to the slot,
+	 * made 5.10 fail updates by the thousand, counted as slots_map_full:
+	 * not understood, so not kept.)
+	 */
+	old = bpf_map_lookup_elem(&page_slots, &sk);
+	if (old) {
+		if (old->index != index && slot_pending(key, old))
+			__sync_fetch_and_add(&slots_displaced, 1);
+		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
+	}
+	/* slots_live counts each entry once: only a creation adds to it. */
+	if (err == -ENOENT) {
+		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
+		if (!err)
+			__sync_fetch_and_add(&slots_live, 1);
+		else if (err == -EEXIST)
+			err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
+	}
 	/* A full map costs the page's evidence: its operation says so. */
-	if (bpf_map_update_elem(&page_slots, &sk, &slot, BPF_ANY)) {
+	if (err) {
 		count(RW_CNT_SLOTS_FULL);
 		window_note_loss(key);
+		return;
 	}
+	/* The window closed since the insert saw it: nobody will emit the
+	 * slot, so do not leave it to displace a later candidate. */
+	if (!window_is_open(key) &&
+	    !bpf_map_delete_elem(&page_slots, &sk))
+		__sync_fetch_and_add(&slots_live, -1);
 }
 
 /*
@@ -95,6 +145,13 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 		__sync_fetch_and_add(&w->lost, 1);
 		return 0;
 	}
+	/*
+	 * The slot first: an operation ending meanwhile would miss a slot
+	 * written after its walk, and leave this candidate unchecked. Its
+	 * PAGE record still follows this INSERT in the ring, which is
+	 * ordered by reservation.
+	 */
+	remember_page(&key, mapping, entry, index, ts);
 	fill_task(&r->task);
 	r->key = key;
 	r->index = index;
@@ -106,7 +163,6 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 		r->flags |= RW_INSERT_UNTRACKED;
 	}
 	submit_record(r);
-	remember_page(&key, mapping, entry, index, ts);
 	return 0;
 }
 

@@ -275,6 +275,33 @@ int ext4free_rawtp(__u64 *ctx)
 	return handle_block_free(ctx, (void *)ctx[0], RW_FREE_EXT4, ctx[2]);
 }
 
+/* ---- zero-range conversion: ext4:ext4_ext_map_blocks_exit(inode, flags,
+ *      map, ret), ret being how many blocks it mapped or an error, then
+ *      ext4:ext4_mark_inode_dirty(inode, ip); both prototypes the same in
+ *      5.10, 6.1 and 6.12. Tracepoints, so the programs serve every
+ *      mechanism, and no ext4 BTF is needed. ---- */
+
+SEC("raw_tp")
+int ext4conv_rawtp(__u64 *ctx)
+{
+	return handle_zero_convert(ctx, (void *)ctx[0], ctx[1], ctx[3]);
+}
+
+SEC("raw_tp")
+int ext4dirty_rawtp(__u64 *ctx)
+{
+	return handle_zero_settled(ctx, (void *)ctx[0]);
+}
+
+/* ---- collapse/insert shift: ext4:ext4_es_remove_extent(inode, lblk, len),
+ *      the same prototype in 5.10, 6.1 and 6.12. ---- */
+
+SEC("raw_tp")
+int ext4esrm_rawtp(__u64 *ctx)
+{
+	return handle_shift_settled(ctx, (void *)ctx[0]);
+}
+
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by
  *      __xfs_free_extent (tracepoint xfs:xfs_free_extent) when the
  *      transaction commits, in the operation's task. Their arguments changed

@@ -33,6 +33,11 @@ const volatile __u64 wake_bytes = 0;
 __u64 inflight = 0;
 /* Outstanding kprobe insert stashes, so kretprobes skip the map when none. */
 __u64 stashed = 0;
+/* Entries in page_slots, so an operation's end skips the walk when none. */
+__u64 slots_live = 0;
+/* Pending candidates whose slot a later one took (remember_page()): not a
+ * loss counter and not reported, only seen in a dump of .bss. */
+__u64 slots_displaced = 0;
 __u64 counters[RW_CNT_MAX] = {};
 /* Records reserved, and records the ring buffer had no room for, per
  * enum rw_rec_type: what fills the buffer under a given load, read at exit
@@ -52,7 +57,8 @@ __u64 inserts_cleared = 0;
  * the ops, invals and inode_windows maps) are in racewatch.h: userspace
  * releases the state of operations whose return never fired. */
 
-/* The latest candidate page per (inode, index % RW_PAGE_SLOTS). */
+/* The latest candidate page per (inode, index % RW_PAGE_SLOTS); see
+ * remember_page() and emit_page_states(). */
 struct page_slot_key {
 	struct rw_inode_key key;
 	__u32 slot;
@@ -64,6 +70,22 @@ struct page_slot {
 	struct address_space *mapping;
 	__u64 index;
 	__u64 insert_ts;
+};
+
+/* What emit_page_slot() needs beside the slot, which is all that a global
+ * function may take on 5.10; one per CPU, written just before the walk. */
+struct page_emit {
+	__u64 op_id;
+	struct rw_inode_key key;
+	__u64 ts;
+	__u32 last_closer;
+	__u32 pad;
+};
+
+/* A zero range's conversion, until the step after it (handle_zero_settled()). */
+struct zero_pending {
+	__u64 op_id;
+	__u64 blocks;
 };
 
 struct insert_stash {
@@ -128,6 +150,22 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } op_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct page_emit);
+} page_emits SEC(".maps");
+
+/* By tid. LRU: an entry whose operation ended first is never looked at
+ * again (its op_id no longer matches) and just ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_MAX_OPS);
+	__type(key, __u32);
+	__type(value, struct zero_pending);
+} zero_converted SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -331,6 +369,14 @@ static __always_inline void window_note_loss(const struct rw_inode_key *key)
 
 	if (w)
 		__sync_fetch_and_add(&w->lost, 1);
+}
+
+/* Closed windows stay in the LRU with refs 0 (see inode_windows). */
+static __always_inline bool window_is_open(const struct rw_inode_key *key)
+{
+	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
+
+	return w && w->refs > 0;
 }
 
 static __always_inline void window_close(const struct rw_inode_key *key)

@@ -12,8 +12,10 @@
  *                invalidation with no enclosing operation) opened a window
  *   INVAL_BEGIN  it started dropping a page range from the page cache
  *   INVAL_END    that drop returned
- *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation:
- *                its first free, and its last with the rest of the blocks
+ *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation (its
+ *                first free, and its last with the rest of the blocks), or
+ *                (ext4 zero range, which frees none) converted the range's
+ *                extents to unwritten: either way the old data is out of reach
  *   PAGE         at the operation's end: is a candidate page still cached,
  *                and did its read map it to disk blocks (PG_mappedtodisk)?
  *   OP_END       the operation returned; its windows are closed
@@ -68,6 +70,18 @@ enum rw_inval_fn {
 enum rw_free_fs {
 	RW_FREE_EXT4 = 1,
 	RW_FREE_XFS,
+	/* Not a free: ext4_zero_range() has converted the extents to
+	 * unwritten (ext4:ext4_ext_map_blocks_exit with CONVERT_UNWRITTEN,
+	 * sent at the task's next ext4:ext4_mark_inode_dirty); reads of the
+	 * range return zeros from then on. blocks: how many it converted. */
+	RW_FREE_EXT4_CONVERT,
+	/* Not a free: ext4 collapse or insert range has removed the shifted
+	 * range from the extent-status tree (ext4:ext4_es_remove_extent),
+	 * holding i_data_sem for writing until the extents are shifted. A
+	 * reader that maps a page from then on waits for the shift and maps
+	 * the new layout, so the old data is out of reach; frees after it
+	 * (collapse's) no longer move the window's end. blocks: 0. */
+	RW_FREE_EXT4_SHIFT,
 };
 
 /* fallocate(2) mode bits, as in include/uapi/linux/falloc.h. */
@@ -227,7 +241,9 @@ struct rw_delete {
 
 /*
  * A candidate page inspected when its operation returned (BPF keeps the
- * last RW_PAGE_SLOTS candidates per inode, by index modulo the count).
+ * latest candidate per inode and index modulo RW_PAGE_SLOTS, so a window of
+ * up to RW_PAGE_SLOTS pages has a slot for every page; in a wider one a
+ * candidate can be displaced, and is then unchecked, uncounted).
  * mapped_to_disk is PG_mappedtodisk: ext4's (and mpage's) read path sets it
  * on a page whose blocks it read from disk and leaves it clear on a page it
  * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
@@ -245,7 +261,10 @@ struct rw_page_state {
 	__u8 pad[5];
 };
 
-#define RW_PAGE_SLOTS		32
+#define RW_PAGE_SLOTS		512	/* a power of two. 2048 took the
+					 * 5.10 guest's verifier past
+					 * detect.sh's 60 s under TCG;
+					 * 8192 fails to load (6.18) */
 
 /* BPF-side loss and overflow counters, read from .bss at exit. */
 enum rw_counter {
@@ -292,6 +311,8 @@ struct rw_op_state {
 	 * before OP_END (bpf/ops.bpf.h, op_send_frees()). */
 	__u32 nfree;
 	__u32 free_fs;		/* enum rw_free_fs */
+	__u32 free_settled;	/* RW_FREE_EXT4_SHIFT seen: later frees keep the times */
+	__u32 free_pad;
 	__u64 first_free_ts;
 	__u64 first_free_blocks;
 	__u64 last_free_ts;

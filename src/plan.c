@@ -131,6 +131,30 @@ static const struct candidate free_xfs_cands[] = {
 		{ HOOK_RAW_TP, "xfsfree_rawtp", "xfs_free_extent" } } },
 };
 
+/*
+ * ext4 zero range frees no blocks: its window ends when it has converted
+ * the extents to unwritten (ops.bpf.h, handle_zero_convert()). The
+ * tracepoint at the end of ext4_ext_map_blocks() names the caller's flags
+ * and fires in the caller's task; the next ext4_mark_inode_dirty there
+ * comes after the extent-status tree says unwritten. No function hook is
+ * needed, so none is offered, and every mechanism gets the same ones.
+ */
+static const struct candidate convert_ext4_cands[] = {
+	{ MECH_TRACEPOINT, "ext4:ext4_ext_map_blocks_exit", .hooks = {
+		{ HOOK_RAW_TP, "ext4conv_rawtp", "ext4_ext_map_blocks_exit" },
+		{ HOOK_RAW_TP, "ext4dirty_rawtp", "ext4_mark_inode_dirty" } } },
+};
+
+/*
+ * ext4 collapse and insert range: the window ends when the shifted range
+ * leaves the extent-status tree, inside i_data_sem (ops.bpf.h,
+ * handle_shift_settled()). A tracepoint, so every mechanism gets it.
+ */
+static const struct candidate shift_ext4_cands[] = {
+	{ MECH_TRACEPOINT, "ext4:ext4_es_remove_extent", .hooks = {
+		{ HOOK_RAW_TP, "ext4esrm_rawtp", "ext4_es_remove_extent" } } },
+};
+
 #define ROLE(n, req, c) { n, req, c, sizeof(c) / sizeof(c[0]) }
 
 static const struct role_def roles[ROLE_MAX] = {
@@ -142,6 +166,8 @@ static const struct role_def roles[ROLE_MAX] = {
 	[ROLE_TRUNCATE]		= ROLE("truncate", false, truncate_cands),
 	[ROLE_FREE_EXT4]	= ROLE("ext4 block free", false, free_ext4_cands),
 	[ROLE_FREE_XFS]		= ROLE("xfs block free", false, free_xfs_cands),
+	[ROLE_CONVERT_EXT4]	= ROLE("ext4 zero-range conversion", false, convert_ext4_cands),
+	[ROLE_SHIFT_EXT4]	= ROLE("ext4 collapse/insert shift", false, shift_ext4_cands),
 	[ROLE_SHMEM_INSERT]	= { "tmpfs/shmem insert", false, NULL, 0 },
 };
 
@@ -307,6 +333,7 @@ static void select_role(struct plan *plan, enum rw_role role,
 static const enum rw_role order[ROLE_MAX] = {
 	ROLE_INSERT, ROLE_DELETE, ROLE_FALLOCATE, ROLE_TRUNCATE,
 	ROLE_INVALIDATE, ROLE_INVALIDATE2, ROLE_FREE_EXT4, ROLE_FREE_XFS,
+	ROLE_CONVERT_EXT4, ROLE_SHIFT_EXT4,
 	ROLE_SHMEM_INSERT,
 };
 
@@ -395,16 +422,16 @@ void plan__print(const struct plan *plan, FILE *out, bool verbose)
 
 		if (r->served) {
 			escape__text(esc, sizeof(esc), r->symbol, SIZE_MAX);
-			fprintf(out, "  %-24s -> %-44s -> %s\n", plan__role_name(i),
+			fprintf(out, "  %-26s -> %-44s -> %s\n", plan__role_name(i),
 				esc, plan__mech_name(r->mech));
 		} else {
-			fprintf(out, "  %-24s -> %-44s -> %s\n", plan__role_name(i),
+			fprintf(out, "  %-26s -> %-44s -> %s\n", plan__role_name(i),
 				"(none)", r->required ? "MISSING" : "not covered");
 		}
 		if ((verbose || !r->served) && r->ntried) {
 			plan__format_tried(r, tried, sizeof(tried));
 			escape__text(esc, sizeof(esc), tried, sizeof(tried));
-			fprintf(out, "  %-24s    tried: %s\n", "", esc);
+			fprintf(out, "  %-26s    tried: %s\n", "", esc);
 		}
 	}
 }

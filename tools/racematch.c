@@ -12,6 +12,12 @@
  * too; on a racy kernel they are not necessarily false positives (a racing
  * page can be inserted and dropped again before the oracle reads), so they
  * are counted, not failed on.
+ *
+ * Precision is per operation: an operation racewatch judged to have at
+ * least one race window is confirmed when racegen's iteration for that call
+ * (the same inode, the operation beginning while the call was in flight)
+ * found a confirmed stale page. --max-false-ops bounds, per kind of
+ * operation, the share that were not.
  */
 #define _GNU_SOURCE
 #include <argp.h>
@@ -30,15 +36,20 @@
 #define EX_LOW_RECALL	2
 
 #define EX_OPS_DIFFER	3
+#define EX_FALSE_OPS	4
 
 static struct env {
 	const char *oracle;
 	const char *racewatch;
 	double min_recall;
+	double max_false_ops;		/* < 0: not checked */
+	unsigned int check_kinds;	/* bit per enum op_kind */
 	bool verbose;
 	bool exact_ops;
 } env = {
 	.min_recall = 95.0,
+	.max_false_ops = -1,
+	.check_kinds = ~0U,
 };
 
 struct dev {
@@ -56,12 +67,35 @@ struct truth {
 	bool matched;
 };
 
+/* The kinds of operation precision is reported for, as racegen names them. */
+enum op_kind {
+	KIND_PUNCH,
+	KIND_ZERO,
+	KIND_COLLAPSE,
+	KIND_INSERT,
+	KIND_TRUNCATE,
+	KIND_OTHER,		/* bare invalidations, other modes, unknown */
+	KIND_MAX,
+};
+
+static const char *const kind_names[KIND_MAX] = {
+	"punch", "zero", "collapse", "insert", "truncate", "other",
+};
+
 struct window {
 	struct dev dev;
 	uint64_t ino;
 	uint64_t first, last;
 	uint64_t begin_ns;
+	uint64_t op_id;		/* op.id; op.begin_ns where absent (v1) */
+	enum op_kind kind;
 	bool matched;
+};
+
+/* Operations with at least one race window, by kind. */
+struct precision {
+	uint64_t raced[KIND_MAX];
+	uint64_t confirmed[KIND_MAX];
 };
 
 /*
@@ -104,33 +138,83 @@ const char argp_program_doc[] =
 "    racematch oracle.ndjson racewatch.ndjson\n"
 "    racematch -v --min-recall 90 oracle.ndjson racewatch.ndjson\n"
 "    racematch --exact-ops oracle.ndjson racewatch.ndjson\n"
+"    racematch --max-false-ops 5 oracle.ndjson racewatch.ndjson\n"
 "\n"
 "Before it, a line \"ops racegen N racewatch M\" compares racegen's successful\n"
 "calls with the operations racewatch counted on the same inode (\"?\" when a\n"
-"summary is missing).\n"
+"summary is missing), then one line per kind of operation\n"
+"  precision KIND C/R (PCT%)\n"
+"for punch, zero, collapse, insert and truncate (and \"other\" when racewatch\n"
+"raced any other operation on the file): of the R operations on the oracle's\n"
+"file that racewatch judged to have a race window, the C whose racegen\n"
+"iteration found a confirmed stale page (\"n/a\" when R is 0).\n"
 "\n"
 "Exit status: 0 when recall >= --min-recall or there was nothing to find,\n"
-"2 when recall is below it, 3 with --exact-ops when the operation counts\n"
-"differ, 1 on unreadable or malformed input, 64 on a usage error.\n";
+"2 when recall is below it, 4 with --max-false-ops when some kind's share\n"
+"of unconfirmed raced operations is above it, 3 with --exact-ops when the\n"
+"operation counts differ (checked in that order), 1 on unreadable or\n"
+"malformed input, 64 on a usage error.\n";
 
 enum {
 	OPT_MIN_RECALL = 256,
 	OPT_EXACT_OPS,
+	OPT_MAX_FALSE_OPS,
+	OPT_CHECK_KINDS,
 };
 
 static const struct argp_option opts[] = {
 	{ "min-recall", OPT_MIN_RECALL, "PCT", 0, "Lowest passing recall, 0..100 (default 95)", 0 },
-	{ "verbose", 'v', NULL, 0, "Print every unmatched confirmed iteration", 0 },
+	{ "max-false-ops", OPT_MAX_FALSE_OPS, "PCT", 0,
+	  "Exit 4 if, for some kind, more than PCT% (0..100) of the operations "
+	  "with a race window were not confirmed by the oracle", 0 },
+	{ "check-kinds", OPT_CHECK_KINDS, "LIST", 0,
+	  "Kinds --max-false-ops checks, comma-separated: punch, zero, collapse, "
+	  "insert, truncate, other (default all)", 0 },
+	{ "verbose", 'v', NULL, 0,
+	  "Print every unmatched confirmed iteration and unconfirmed raced operation", 0 },
 	{ "exact-ops", OPT_EXACT_OPS, NULL, 0,
 	  "Exit 3 unless racewatch counted exactly racegen's successful calls", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
 
-static error_t parse_arg(int key, char *arg, struct argp_state *state)
+/* A percentage may have a fraction: strtod, with range checks. */
+static double parse_pct(const char *arg, const char *what, struct argp_state *state)
 {
 	char *end;
+	double v;
 
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0) || v > 100)
+		argp_error(state, "invalid %s '%s' (want 0..100)", what, arg);
+	return v;
+}
+
+static unsigned int parse_kinds(const char *arg, struct argp_state *state)
+{
+	unsigned int mask = 0;
+	const char *p = arg;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		int k;
+
+		for (k = 0; k < KIND_MAX; k++)
+			if (strlen(kind_names[k]) == n && !strncmp(p, kind_names[k], n))
+				break;
+		if (k == KIND_MAX)
+			argp_error(state, "invalid check-kinds '%s' (want a comma-separated "
+				   "list of punch, zero, collapse, insert, truncate, other)", arg);
+		mask |= 1U << k;
+		if (!p[n])
+			return mask;
+		p += n + 1;
+	}
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
 	switch (key) {
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
@@ -142,12 +226,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.exact_ops = true;
 		break;
 	case OPT_MIN_RECALL:
-		/* A percentage may have a fraction: strtod, same range checks. */
-		errno = 0;
-		env.min_recall = strtod(arg, &end);
-		if (errno || end == arg || *end || !(env.min_recall >= 0) ||
-		    env.min_recall > 100)
-			argp_error(state, "invalid min-recall '%s' (want 0..100)", arg);
+		env.min_recall = parse_pct(arg, "min-recall", state);
+		break;
+	case OPT_MAX_FALSE_OPS:
+		env.max_false_ops = parse_pct(arg, "max-false-ops", state);
+		break;
+	case OPT_CHECK_KINDS:
+		env.check_kinds = parse_kinds(arg, state);
 		break;
 	case ARGP_KEY_ARG:
 		if (!env.oracle)
@@ -382,6 +467,45 @@ static int get_last(const struct input *in, uint64_t *last)
 	return 0;
 }
 
+/*
+ * Which operation a window belongs to, and its kind: racewatch's op.kind,
+ * and for fallocate the mode, whose names are racewatch's
+ * (report__falloc_mode). v1 records have neither op.id nor op.mode.
+ */
+static int get_op(const struct input *in, struct window *w)
+{
+	static const struct { const char *mode; enum op_kind kind; } modes[] = {
+		{ "PUNCH_HOLE", KIND_PUNCH },
+		{ "ZERO_RANGE", KIND_ZERO },
+		{ "COLLAPSE_RANGE", KIND_COLLAPSE },
+		{ "INSERT_RANGE", KIND_INSERT },
+	};
+	char kind[32], mode[128], *tok, *save;
+	int err;
+
+	err = ndjson__get_u64(in->line, in->len, "op.id", &w->op_id);
+	if (err == -ENOENT)
+		w->op_id = w->begin_ns;
+	else if (err)
+		return bad_field(in, "op.id", err);
+	w->kind = KIND_OTHER;
+	if (ndjson__get_str(in->line, in->len, "op.kind", kind, sizeof(kind)))
+		return 0;
+	if (!strcmp(kind, "truncate")) {
+		w->kind = KIND_TRUNCATE;
+		return 0;
+	}
+	if (strcmp(kind, "fallocate") ||
+	    ndjson__get_str(in->line, in->len, "op.mode", mode, sizeof(mode)))
+		return 0;
+	/* The most significant operation comes first: PUNCH_HOLE|KEEP_SIZE. */
+	tok = strtok_r(mode, "|", &save);
+	for (size_t i = 0; tok && i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(tok, modes[i].mode))
+			w->kind = modes[i].kind;
+	return 0;
+}
+
 static int parse_window(const struct input *in, struct vec *windows)
 {
 	struct window *w;
@@ -407,6 +531,8 @@ static int parse_window(const struct input *in, struct vec *windows)
 		err = get_u64(in, "op.begin_ns", &w->begin_ns);
 	if (!err && w->last < w->first)
 		err = bad_field(in, "last", -EINVAL);
+	if (!err)
+		err = get_op(in, w);
 	return err;
 }
 
@@ -577,6 +703,91 @@ static void report(const struct vec *truths, const struct vec *windows,
 	       windows->n);
 }
 
+static int cmp_op(const void *a, const void *b)
+{
+	const struct window *x = a, *y = b;
+
+	if (x->op_id != y->op_id)
+		return x->op_id < y->op_id ? -1 : 1;
+	return x->begin_ns < y->begin_ns ? -1 : x->begin_ns > y->begin_ns;
+}
+
+static bool on_file(const struct ops_check *ops, const struct window *w)
+{
+	return !ops->have_file || (ops->ino == w->ino && ops->dev.major == w->dev.major &&
+				   ops->dev.minor == w->dev.minor);
+}
+
+/* Did a confirmed iteration on the window's inode bracket its operation? */
+static bool op_confirmed(const struct vec *truths, const struct window *w)
+{
+	const struct truth *t = truths->items;
+
+	for (size_t i = 0; i < truths->n; i++)
+		if (same_inode(&t[i], w) && t[i].t0_ns <= w->begin_ns &&
+		    w->begin_ns <= t[i].t1_ns)
+			return true;
+	return false;
+}
+
+/* Reorders the windows: call after match(). */
+static void count_ops(const struct vec *truths, struct vec *windows,
+		      const struct ops_check *ops, struct precision *p)
+{
+	struct window *w = windows->items;
+	size_t i = 0, j;
+
+	memset(p, 0, sizeof(*p));
+	if (windows->n)
+		qsort(w, windows->n, sizeof(*w), cmp_op);
+	for (; i < windows->n; i = j) {
+		bool confirmed;
+
+		for (j = i + 1; j < windows->n && w[j].op_id == w[i].op_id; j++)
+			;
+		if (!on_file(ops, &w[i]))
+			continue;
+		confirmed = op_confirmed(truths, &w[i]);
+		p->raced[w[i].kind]++;
+		p->confirmed[w[i].kind] += confirmed;
+		if (env.verbose && !confirmed)
+			printf("unconfirmed op=%" PRIu64 " kind=%s dev=%u:%u ino=%" PRIu64
+			       " begin_ns=%" PRIu64 " race_windows=%zu\n", w[i].op_id,
+			       kind_names[w[i].kind], w[i].dev.major, w[i].dev.minor,
+			       w[i].ino, w[i].begin_ns, j - i);
+	}
+}
+
+static void report_precision(const struct precision *p)
+{
+	for (int k = 0; k < KIND_MAX; k++) {
+		uint64_t tenths;
+
+		if (k == KIND_OTHER && !p->raced[k])
+			continue;
+		if (!p->raced[k]) {
+			printf("precision %s 0/0 (n/a)\n", kind_names[k]);
+			continue;
+		}
+		/* Rounded down, as recall is. */
+		tenths = p->confirmed[k] * 1000 / p->raced[k];
+		printf("precision %s %" PRIu64 "/%" PRIu64 " (%" PRIu64 ".%" PRIu64 "%%)\n",
+		       kind_names[k], p->confirmed[k], p->raced[k], tenths / 10, tenths % 10);
+	}
+}
+
+/* Some kind's unconfirmed share of its raced operations is above the bound. */
+static bool too_many_false_ops(const struct precision *p)
+{
+	if (env.max_false_ops < 0)
+		return false;
+	for (int k = 0; k < KIND_MAX; k++)
+		if ((env.check_kinds & 1U << k) &&
+		    100.0 * (p->raced[k] - p->confirmed[k]) > env.max_false_ops * p->raced[k])
+			return true;
+	return false;
+}
+
 static bool ops_equal(const struct ops_check *ops)
 {
 	return ops->have_calls && ops->have_file && ops->calls_ok == ops->seen_ok;
@@ -605,6 +816,7 @@ int main(int argc, char **argv)
 	struct vec truths = { .size = sizeof(struct truth) };
 	struct vec windows = { .size = sizeof(struct window) };
 	struct ops_check ops = {};
+	struct precision prec;
 	size_t found;
 	int err;
 
@@ -627,6 +839,10 @@ int main(int argc, char **argv)
 	}
 	match(&truths, &windows);
 	report_ops(&ops);
+	/* After match(), which wants the windows by begin time; report()
+	 * does not care about their order. */
+	count_ops(&truths, &windows, &ops, &prec);
+	report_precision(&prec);
 	report(&truths, &windows, &found);
 	if (fflush(stdout)) {
 		fprintf(stderr, "racematch: failed to write stdout: %s\n",
@@ -637,6 +853,8 @@ int main(int argc, char **argv)
 	err = 0;
 	if (truths.n && 100.0 * found < env.min_recall * truths.n)
 		err = EX_LOW_RECALL;
+	else if (too_many_false_ops(&prec))
+		err = EX_FALSE_OPS;
 	else if (env.exact_ops && !ops_equal(&ops))
 		err = EX_OPS_DIFFER;
 cleanup:

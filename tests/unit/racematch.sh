@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # racematch, the oracle matcher the detection tests rely on, against the
 # fixture pairs in fixtures/racematch (see its README): exit status, and
-# stdout against NAME.expected where there is one.
+# stdout against NAME.expected where there is one (a usage error, exit 64,
+# must print nothing on stdout).
 set -uo pipefail
 cd "$(dirname "$0")/fixtures/racematch"
 match=${RACEMATCH:-../../../../build/racematch}
@@ -15,7 +16,9 @@ check() {
 	got=$?
 	if [ "$got" -ne "$want" ]; then
 		echo "FAIL unit/racematch/$name${*:+ $*}: exit $got, want $want"
-	elif [ -f "$name.expected" ] && [ "$out" != "$(cat "$name.expected")" ]; then
+	elif [ "$want" -eq 64 ] && [ -n "$out" ]; then
+		echo "FAIL unit/racematch/$name${*:+ $*}: a usage error printed to stdout: $out"
+	elif [ "$want" -ne 64 ] && [ -f "$name.expected" ] && [ "$out" != "$(cat "$name.expected")" ]; then
 		echo "FAIL unit/racematch/$name${*:+ $*}: stdout differs from $name.expected: $out"
 	else
 		echo "PASS unit/racematch/$name${*:+ $*}"
@@ -38,3 +41,14 @@ check malformed 1
 check badfield 1
 check ops-differ 0
 check ops-differ 3 --exact-ops
+check precision 0
+check precision 0 --max-false-ops 100
+check precision 4 --max-false-ops 50
+check precision 0 --max-false-ops 50 --check-kinds punch,zero
+check precision 4 --max-false-ops 49.9 --check-kinds punch,zero
+check precision 0 --max-false-ops 0 --check-kinds punch
+check precision 4 --max-false-ops 0 --check-kinds truncate
+check precision 4 --max-false-ops 50 --exact-ops
+check precision 64 --max-false-ops 100.1
+check precision 64 --check-kinds punch,bogus
+check partial 2 --max-false-ops 0

@@ -990,6 +990,40 @@ static void test_due_out_of_order(void)
 	ASSERT_EQ(cap.n, 2, "then due");
 }
 
+/*
+ * ext4 zero range on 5.10, as BPF reports it: drop 10..20, convert the
+ * extents to unwritten at 30 (a BLOCK_FREE of fs RW_FREE_EXT4_CONVERT),
+ * return at 40. A page read before the conversion holds old data; one
+ * inserted after it reads zeros and is late, whatever its page check.
+ */
+static void test_zero_range_conversion_ends_window(void)
+{
+	union rw_record r = {};
+
+	setup();
+	op_begin(OP, RW_OP_FALLOCATE, 5);
+	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+	insert(READER, 11, 25);		/* read before the conversion */
+	insert(READER, 12, 26);		/* inserted before, read after it */
+	r.block_free.op_id = OP;
+	r.block_free.fs = RW_FREE_EXT4_CONVERT;
+	r.block_free.blocks = 11;
+	feed(&r, RW_REC_BLOCK_FREE, sizeof(r.block_free), 30);
+	insert(READER, 13, 35);		/* after the conversion */
+	page_state(11, 25, true, true, 12, 40);
+	page_state(12, 26, true, false, 12, 40);
+	page_state(13, 35, true, true, 12, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "read old blocks before the conversion");
+	ASSERT_EQ(cap.w[0].phase, PHASE_DROPPED, "phase before the conversion");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_HOLE, "zero-filled after the conversion");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_LATE, "inserted after the conversion");
+	ASSERT_EQ(cap.w[2].phase, PHASE_AFTER_FREE, "phase after the conversion");
+}
+
 void suite_engine(void)
 {
 	harness_suite("engine");
@@ -1033,6 +1067,7 @@ void suite_engine(void)
 	RUN(test_bound_inodes);
 	RUN(test_overlapping_operations);
 	RUN(test_due_out_of_order);
+	RUN(test_zero_range_conversion_ends_window);
 	engine__free(eng);
 	eng = NULL;
 }

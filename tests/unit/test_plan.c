@@ -15,6 +15,7 @@ struct fake_kernel {
 	const char *kprobe_why;		/* NULL: kprobes work */
 	bool folios;
 	bool tracefs;
+	bool no_ext4;			/* ext4 not loaded: no ext4 tracepoints */
 	const char *const *btf;		/* "name/nargs" entries */
 	const char *const *kallsyms;
 };
@@ -61,6 +62,8 @@ static const char *fake_tp(void *ctx, const char *category, const char *name)
 
 	if (!strcmp(category, "syscalls") && !k->tracefs)
 		return "tracefs not mounted; mount it yourself: mount -t tracefs nodev /sys/kernel/tracing";
+	if (!strcmp(category, "ext4") && k->no_ext4)
+		return "no tracepoint";
 	return NULL;
 }
 
@@ -120,9 +123,13 @@ static void test_61_auto_is_all_fentry(void)
 
 	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan");
 	for (int r = 0; r < ROLE_MAX; r++)
-		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT)
+		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT && r != ROLE_CONVERT_EXT4 &&
+		    r != ROLE_SHIFT_EXT4)
 			ASSERT_EQ(plan.roles[r].mech, MECH_FENTRY, plan__role_name(r));
 	ASSERT_EQ(plan.roles[ROLE_DELETE].mech, MECH_TRACEPOINT, "delete");
+	/* tracepoint-only, and not a failed fallback: nothing else was tried */
+	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].mech, MECH_TRACEPOINT, "zero-range conversion");
+	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].ntried, 0, "conversion attempts");
 	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "__filemap_add_folio", "insert symbol");
 	ASSERT_STREQ(plan.roles[ROLE_INSERT].hooks[0].prog, "insert_f5_fexit", "insert program");
 	ASSERT_STREQ(plan.roles[ROLE_TRUNCATE].hooks[1].prog, "trunc5_fexit", "do_truncate exit");
@@ -144,6 +151,19 @@ static void test_510_fentry_falls_back_for_modules(void)
 	ASSERT_EQ(plan.roles[ROLE_FREE_EXT4].ntried, 1, "ext4 free attempts");
 	ASSERT_STREQ(plan.roles[ROLE_FREE_EXT4].tried[0].reason, "not in kernel or module BTF",
 		     "why not fentry");
+	/* no ext4 BTF needed: the raw tracepoint serves a forced fentry too */
+	ASSERT_TRUE(plan.roles[ROLE_CONVERT_EXT4].served, "zero-range conversion served");
+	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].symbol, "ext4:ext4_ext_map_blocks_exit",
+		     "conversion tracepoint");
+	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].hooks[0].kind, HOOK_RAW_TP, "raw tracepoint");
+	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].hooks[0].prog, "ext4conv_rawtp",
+		     "conversion program");
+	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].hooks[1].target, "ext4_mark_inode_dirty",
+		     "settling tracepoint");
+	ASSERT_TRUE(plan.roles[ROLE_SHIFT_EXT4].served, "collapse/insert shift served");
+	ASSERT_STREQ(plan.roles[ROLE_SHIFT_EXT4].hooks[0].target, "ext4_es_remove_extent",
+		     "shift tracepoint");
+	ASSERT_STREQ(plan.roles[ROLE_SHIFT_EXT4].hooks[0].prog, "ext4esrm_rawtp", "shift program");
 }
 
 static void test_510_kprobe(void)
@@ -183,6 +203,7 @@ static void test_host_tracepoint_mode(void)
 	ASSERT_TRUE(plan.derive_invalidation, "derived windows");
 	ASSERT_TRUE(!plan.roles[ROLE_INVALIDATE2].served, "no direct-I/O hook");
 	ASSERT_EQ(plan.roles[ROLE_FALLOCATE].hooks[0].kind, HOOK_TP, "syscall tracepoint");
+	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].mech, MECH_TRACEPOINT, "zero-range conversion");
 }
 
 /* tmpfs inserts reach no hook in any mode: the plan says so, with why. */
@@ -249,6 +270,23 @@ static void test_tracefs_missing_fails_with_hint(void)
 	ASSERT_TRUE(strstr(tried, "mount -t tracefs nodev /sys/kernel/tracing"), "hint");
 }
 
+/* Without ext4 the conversion and shift roles are uncovered, optional, and
+ * say why. */
+static void test_conversion_without_ext4(void)
+{
+	struct fake_kernel k = k510;
+	struct plan plan;
+
+	k.no_ext4 = true;
+	ASSERT_EQ(select_on(&k, MECH_FENTRY, &plan), 0, "plan still succeeds");
+	ASSERT_TRUE(!plan.roles[ROLE_CONVERT_EXT4].served, "not served");
+	ASSERT_TRUE(!plan.roles[ROLE_CONVERT_EXT4].required, "optional");
+	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].ntried, 1, "one attempt");
+	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].tried[0].reason, "no tracepoint", "why");
+	ASSERT_TRUE(!plan.roles[ROLE_SHIFT_EXT4].served && !plan.roles[ROLE_SHIFT_EXT4].required,
+		    "shift: optional, not served");
+}
+
 static void test_parse_mech(void)
 {
 	enum rw_mech m;
@@ -270,5 +308,6 @@ void suite_plan(void)
 	RUN(test_forced_mechanism_missing);
 	RUN(test_bad_prototype_rejected);
 	RUN(test_tracefs_missing_fails_with_hint);
+	RUN(test_conversion_without_ext4);
 	RUN(test_parse_mech);
 }

@@ -96,6 +96,24 @@ static __always_inline bool lock_clears(const struct rw_lock *l)
 	       l->owner_tid == (__u32)bpf_get_current_pid_tgid();
 }
 
+/*
+ * A candidate left the page cache: its DELETE decides its verdict, so its
+ * slot has nothing left to check. Freed now, or every inode with a window
+ * kept up to RW_PAGE_SLOTS of them until its last operation ended: in the
+ * 5.10 workloads case (stress-ng's many files, contend's truncates to EOF)
+ * page_slots filled while candidates, which deletions free, had room. Runs
+ * under the mapping's i_pages lock (the delete tracepoint fires inside
+ * it), so no insert at this index can have replaced the page yet.
+ */
+static __always_inline void forget_page(const struct rw_inode_key *key, __u64 index)
+{
+	struct page_slot_key sk = { .key = *key, .slot = index & (RW_PAGE_SLOTS - 1) };
+	struct page_slot *ps = bpf_map_lookup_elem(&page_slots, &sk);
+
+	if (ps && ps->index == index && !bpf_map_delete_elem(&page_slots, &sk))
+		__sync_fetch_and_add(&slots_live, -1);
+}
+
 /* A successful insert of entry (a page or folio) at index into mapping. */
 static __always_inline int handle_insert(void *ctx, struct address_space *mapping,
 					 void *entry, __u64 index)
@@ -240,6 +258,7 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 	if (!bpf_map_lookup_elem(&candidates, &ck))
 		return 0;
 	bpf_map_delete_elem(&candidates, &ck);
+	forget_page(&key, ck.index);
 	r = reserve_record(RW_REC_DELETE, struct rw_delete, bpf_ktime_get_ns());
 	if (!r) {
 		window_note_loss(&key);

@@ -103,7 +103,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointe
 	       -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-missing-field-initializers -std=gnu11 -Iinclude -Isrc -Itests/fuzz
 # The records' consumers: decoder, verdict engine and rules, the report sink.
-FUZZ_SRCS   := src/events.c src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c \
+FUZZ_SRCS   := src/errname.c src/events.c src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c \
 	       src/escape.c src/ksyms.c src/plan.c
 FUZZ_HDRS   := $(wildcard src/*.h tests/fuzz/*.h) include/racewatch.h
 
@@ -124,7 +124,7 @@ fuzz-seeds: $(FUZZ_OUT)/mkseeds
 	$(FUZZ_OUT)/mkseeds tests/fuzz/corpus
 
 # Benchmarks, not part of make check: bench/engine.sh runs this one.
-BENCH_SRCS := src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c src/escape.c \
+BENCH_SRCS := src/errname.c src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c src/escape.c \
 	      src/ksyms.c src/plan.c src/events.c
 
 bench: $(OUT)/bench-engine

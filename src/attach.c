@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "racewatch.skel.h"
 #include "attach.h"
+#include "errname.h"
 
 static unsigned int page_shift(void)
 {
@@ -166,6 +167,7 @@ int attach__links(struct racewatch_bpf *skel, struct plan *plan, struct attach_l
 		for (int h = 0; role->served && h < PLAN_MAX_HOOKS && role->hooks[h].kind; h++) {
 			const struct hook *hook = &role->hooks[h];
 			struct bpf_program *prog;
+			char why[64];
 			struct bpf_link *link;
 
 			prog = bpf_object__find_program_by_name(skel->obj, hook->prog);
@@ -177,8 +179,9 @@ int attach__links(struct racewatch_bpf *skel, struct plan *plan, struct attach_l
 				continue;
 			}
 			err = -errno;
+			errname__describe(-err, why, sizeof(why));
 			fprintf(stderr, "racewatch: failed to attach %s to %s %s: %s\n",
-				hook->prog, hook_kind_name(hook->kind), hook->target, strerror(-err));
+				hook->prog, hook_kind_name(hook->kind), hook->target, why);
 			if (role->required)
 				goto cleanup;
 			/* Optional: run without it and say so in the summary. */
@@ -189,7 +192,7 @@ int attach__links(struct racewatch_bpf *skel, struct plan *plan, struct attach_l
 
 				a->mech = role->mech;
 				a->symbol = role->symbol;
-				snprintf(a->reason, sizeof(a->reason), "attach failed: %s", strerror(-err));
+				snprintf(a->reason, sizeof(a->reason), "attach failed: %s", why);
 			}
 			err = 0;
 		}

@@ -19,6 +19,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "engine.h"
+#include "errname.h"
 #include "events.h"
 #include "expire.h"
 #include "ksyms.h"
@@ -375,8 +376,10 @@ static int open_and_load(struct session *s, const struct plan *plan)
 		return RW_EXIT_NOPERM;
 	}
 	if (err) {
+		char why[64];
+
 		fprintf(stderr, "racewatch: failed to load BPF programs: %s (run with -vv for "
-			"the verifier log)\n", strerror(-err));
+			"the verifier log)\n", errname__describe(-err, why, sizeof(why)));
 		return RW_EXIT_FAILURE;
 	}
 	return RW_EXIT_OK;

@@ -223,6 +223,15 @@ static const char *candidate_unusable(const struct candidate *c,
 				 nargs, c->nargs);
 			return buf;
 		}
+		for (int i = 0; p->fentry_attach_unusable && i < PLAN_MAX_HOOKS; i++) {
+			const struct hook *h = &c->hooks[i];
+
+			if (h->kind != HOOK_FENTRY && h->kind != HOOK_FEXIT)
+				continue;
+			why = p->fentry_attach_unusable(p->ctx, h->target, h->kind == HOOK_FEXIT);
+			if (why)
+				return why;
+		}
 		return NULL;
 	case MECH_KPROBE:
 		why = p->kprobe_unusable(p->ctx);

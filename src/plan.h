@@ -64,6 +64,9 @@ struct plan_probes {
 	/* NULL when the mechanism works here, else why not. */
 	const char *(*fentry_unusable)(void *ctx);
 	const char *(*kprobe_unusable)(void *ctx);
+	/* NULL when a fentry (fexit) program attaches to func itself, else
+	 * why not; NULL as a function: not tested (unit tests). */
+	const char *(*fentry_attach_unusable)(void *ctx, const char *func, bool fexit);
 	/* Is the function a kprobe target (in kallsyms, not inlined)? */
 	bool (*kprobe_target)(void *ctx, const char *func);
 	/* NULL when the tracepoint exists, else why it cannot be used. */

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "errname.h"
 #include "ksyms.h"
 #include "probe.h"
 
@@ -43,7 +44,8 @@ static int load_module_btfs(struct probe_ctx *ctx)
 	if (!dir)
 		return 0;
 	while ((de = readdir(dir))) {
-		struct btf **grown, *btf;
+		struct probe_module *grown;
+		struct btf *btf;
 
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
 			continue;
@@ -57,7 +59,10 @@ static int load_module_btfs(struct probe_ctx *ctx)
 			break;
 		}
 		ctx->modules = grown;
-		ctx->modules[ctx->nmodules++] = btf;
+		ctx->modules[ctx->nmodules].btf = btf;
+		snprintf(ctx->modules[ctx->nmodules].name,
+			 sizeof(ctx->modules[ctx->nmodules].name), "%.63s", de->d_name);
+		ctx->nmodules++;
 	}
 	closedir(dir);
 	return 0;
@@ -83,7 +88,7 @@ int probe__init(struct probe_ctx *ctx)
 void probe__fini(struct probe_ctx *ctx)
 {
 	for (int i = 0; i < ctx->nmodules; i++)
-		btf__free(ctx->modules[i]);
+		btf__free(ctx->modules[i].btf);
 	free(ctx->modules);
 	btf__free(ctx->vmlinux);
 	ksyms__free(ctx->ksyms);
@@ -108,7 +113,7 @@ static int btf_func_nargs(void *p, const char *func)
 	int n = func_nargs_in(ctx->vmlinux, func);
 
 	for (int i = 0; n < 0 && i < ctx->nmodules; i++)
-		n = func_nargs_in(ctx->modules[i], func);
+		n = func_nargs_in(ctx->modules[i].btf, func);
 	return n;
 }
 
@@ -166,6 +171,108 @@ static const char *fentry_unusable(void *p)
 	return ctx->fentry_err == 1 ? NULL : ctx->fentry_why;
 }
 
+/* The kernel's fd for the BTF object of a module, or -errno. */
+static int module_btf_fd(const char *name)
+{
+	__u32 id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info = {};
+		__u32 len = sizeof(info);
+		char got[64] = "";
+		int fd = bpf_btf_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		info.name = (__u64)(unsigned long)got;
+		info.name_len = sizeof(got);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(got, name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* BTF id of func and the fd of the module BTF that holds it (0: vmlinux). */
+static int func_btf_id(struct probe_ctx *ctx, const char *func, int *obj_fd)
+{
+	int id = btf__find_by_name_kind(ctx->vmlinux, func, BTF_KIND_FUNC);
+
+	*obj_fd = 0;
+	if (id > 0)
+		return id;
+	for (int i = 0; i < ctx->nmodules; i++) {
+		id = btf__find_by_name_kind(ctx->modules[i].btf, func, BTF_KIND_FUNC);
+		if (id > 0) {
+			*obj_fd = module_btf_fd(ctx->modules[i].name);
+			return *obj_fd < 0 ? *obj_fd : id;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Attach a do-nothing fentry (or fexit) program to func itself, exactly as
+ * the real one will be, and detach it. Loading proves little: on Debian's
+ * 6.1, fentry on __xfs_free_extent loads and then fails to attach with
+ * ENOTSUPP, when the kernel builds its trampoline, and the role used to be
+ * dropped at attach time instead of falling back to a kprobe.
+ */
+static const char *fentry_attach_unusable(void *p, const char *func, bool fexit)
+{
+	struct probe_ctx *ctx = p;
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
+	struct probe_attach_test *t;
+	int id, obj_fd, prog_fd, link_fd, nargs;
+	char err[64];
+
+	for (int i = 0; i < ctx->nattach_tests; i++) {
+		t = &ctx->attach_tests[i];
+		if (t->fexit == fexit && !strcmp(t->func, func))
+			return t->why[0] ? t->why : NULL;
+	}
+	if (ctx->nattach_tests == PROBE_MAX_ATTACH_TESTS)
+		return "too many fentry targets to test (PROBE_MAX_ATTACH_TESTS)";
+	t = &ctx->attach_tests[ctx->nattach_tests++];
+	snprintf(t->func, sizeof(t->func), "%s", func);
+	t->fexit = fexit;
+	t->why[0] = 0;
+
+	id = func_btf_id(ctx, func, &obj_fd);
+	if (id < 0) {
+		snprintf(t->why, sizeof(t->why), "cannot test the attach: %s",
+			 errname__describe(-id, err, sizeof(err)));
+		return t->why;
+	}
+	opts.attach_btf_id = id;
+	opts.attach_btf_obj_fd = obj_fd;
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "rw_attach_test", "GPL", insns, 2, &opts);
+	if (prog_fd < 0) {
+		snprintf(t->why, sizeof(t->why), "%s program does not load on it: %s",
+			 fexit ? "fexit" : "fentry", errname__describe(errno, err, sizeof(err)));
+	} else {
+		link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+		if (link_fd < 0) {
+			int e = errno;
+
+			nargs = btf_func_nargs(ctx, func);
+			snprintf(t->why, sizeof(t->why), "%s does not attach here: %s; BTF: %d parameters",
+				 fexit ? "fexit" : "fentry", errname__describe(e, err, sizeof(err)), nargs);
+		} else {
+			close(link_fd);
+		}
+		close(prog_fd);
+	}
+	if (obj_fd > 0)
+		close(obj_fd);
+	return t->why[0] ? t->why : NULL;
+}
+
 static const char *kprobe_unusable(void *p)
 {
 	struct probe_ctx *ctx = p;
@@ -198,7 +305,7 @@ static bool btf_has_tracepoint(struct probe_ctx *ctx, const char *name)
 	if (btf__find_by_name_kind(ctx->vmlinux, type, BTF_KIND_TYPEDEF) > 0)
 		return true;
 	for (int i = 0; i < ctx->nmodules; i++)
-		if (btf__find_by_name_kind(ctx->modules[i], type, BTF_KIND_TYPEDEF) > 0)
+		if (btf__find_by_name_kind(ctx->modules[i].btf, type, BTF_KIND_TYPEDEF) > 0)
 			return true;
 	return false;
 }
@@ -228,6 +335,7 @@ void probe__fill(struct probe_ctx *ctx, struct plan_probes *probes)
 	probes->btf_func_nargs = btf_func_nargs;
 	probes->has_folios = has_folios;
 	probes->fentry_unusable = fentry_unusable;
+	probes->fentry_attach_unusable = fentry_attach_unusable;
 	probes->kprobe_unusable = kprobe_unusable;
 	probes->kprobe_target = kprobe_target;
 	probes->tracepoint_missing = tracepoint_missing;

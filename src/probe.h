@@ -7,15 +7,31 @@
 
 struct ksyms;
 
+struct probe_module {
+	struct btf *btf;	/* split BTF, on top of vmlinux's */
+	char name[64];		/* as in /sys/kernel/btf and bpf_btf_info */
+};
+
+/* Exact fentry/fexit attach tests already made (probe.c, fentry_attach_unusable()). */
+#define PROBE_MAX_ATTACH_TESTS	32
+
+struct probe_attach_test {
+	char func[64];
+	int fexit;
+	char why[PLAN_REASON_LEN];	/* "" when it attached */
+};
+
 struct probe_ctx {
 	struct btf *vmlinux;
-	struct btf **modules;	/* split BTF of every loaded module */
+	struct probe_module *modules;	/* every loaded module with BTF */
 	int nmodules;
 	const char *tracefs;	/* mount point, NULL if not mounted */
 	struct ksyms *ksyms;	/* loaded on first kprobe question */
 	int fentry_err;		/* 0 unknown, 1 works, <0 -errno */
 	char fentry_why[96];
 	char tp_why[128];
+	struct probe_attach_test attach_tests[PROBE_MAX_ATTACH_TESTS];
+	int nattach_tests;
 };
 
 /* Loads vmlinux BTF; fails with -ENOENT when the kernel has none. */

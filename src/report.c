@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "errname.h"
 #include "escape.h"
 #include "events.h"
 #include "ksyms.h"
@@ -160,28 +161,12 @@ static const char *lock_state_name(__u8 state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
-/* The errors fallocate and truncate return, by name where we know it. */
+/* The errors fallocate and truncate return, by name where we know it:
+ * the kernel's internal restarts too, seen at the syscall's exit tracepoint
+ * before signal handling rewrites them. */
 static const char *errno_name(__s64 ret)
 {
-	static const struct { int err; const char *name; } names[] = {
-		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" },
-		{ EIO, "EIO" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
-		{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
-		{ EBUSY, "EBUSY" }, { ENODEV, "ENODEV" }, { EISDIR, "EISDIR" },
-		{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EFBIG, "EFBIG" },
-		{ ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" },
-		{ ENOSYS, "ENOSYS" }, { EOPNOTSUPP, "EOPNOTSUPP" }, { EDQUOT, "EDQUOT" },
-		{ EUCLEAN, "EUCLEAN" },
-		/* Kernel-internal restarts, seen at the syscall's exit
-		 * tracepoint before signal handling rewrites them. */
-		{ 512, "ERESTARTSYS" }, { 513, "ERESTARTNOINTR" },
-		{ 514, "ERESTARTNOHAND" }, { 516, "ERESTART_RESTARTBLOCK" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (ret == -names[i].err)
-			return names[i].name;
-	return NULL;
+	return ret < 0 && ret > -4096 ? errname__name((int)-ret) : NULL;
 }
 
 /* "fallocate(PUNCH_HOLE|KEEP_SIZE)", and " ret -28 ENOSPC" when its return
@@ -229,6 +214,17 @@ static void json_str(FILE *out, const char *s, size_t max)
 	char buf[ESCAPE_JSON_SIZE(SYM_LEN)];
 
 	escape__json(buf, sizeof(buf), s, max < SYM_LEN ? max : SYM_LEN);
+	fprintf(out, "\"%s\"", buf);
+}
+
+/* Our own longer texts (the plan's rejections), escaped the same way. */
+#define PLAN_TEXT_LEN 1024
+
+static void json_plan_text(FILE *out, const char *s)
+{
+	char buf[ESCAPE_JSON_SIZE(PLAN_TEXT_LEN)];
+
+	escape__json(buf, sizeof(buf), s, strnlen(s, PLAN_TEXT_LEN));
 	fprintf(out, "\"%s\"", buf);
 }
 
@@ -627,6 +623,13 @@ static void summary_json(struct report *r, const struct engine *e,
 				 a->symbol, a->reason);
 			fputs(",\"why\":", out);
 			json_str(out, why, sizeof(why));
+		} else if (pr->ntried) {
+			/* A served role that was not its first choice: why not. */
+			char tried[PLAN_TEXT_LEN];
+
+			plan__format_tried(pr, tried, sizeof(tried));
+			fputs(",\"rejected\":", out);
+			json_plan_text(out, tried);
 		}
 		fputc('}', out);
 	}

@@ -34,3 +34,22 @@ if [ "$rc" -eq 69 ] && echo "$err" | grep -q 'tried fentry __filemap_add_folio';
 else
 	fail plan/forced-fentry "exit $rc: $err"
 fi
+
+# Every role as it really served after attaching (the summary's plan, where
+# a failed attach says mech none), against the expected plan of this
+# kernel release. xfs must be loaded for its tracepoint to exist.
+release=$(uname -r | grep -oE '^[0-9]+\.[0-9]+')
+want=$(dirname "$0")/plans/$release.plan
+if [ ! -f "$want" ]; then
+	skip plan/served "no expected plan for Linux $release (tests/host/plans/$release.plan)"
+else
+	modprobe -q xfs 2> /dev/null
+	got=$("$RW" -d 1 --json 2> /dev/null | jq -r 'select(.type == "summary") | .plan | to_entries[] |
+		"\(.key) -> \(if .value.symbol == "" then "-" else .value.symbol end) -> \(.value.mech)"')
+	diff=$(diff <(echo "$got") "$want" | sed -n 's/^< /got: /p; s/^> /want: /p' | tr '\n' ';')
+	if [ -z "$diff" ]; then
+		pass plan/served "$(grep -c . "$want") roles as in tests/host/plans/$release.plan"
+	else
+		fail plan/served "$diff"
+	fi
+fi

@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 	suite_hash();
 	suite_rates();
 	suite_losses();
+	suite_errname();
 	fprintf(stderr, "unit: %d passed, %d failed, %d skipped\n",
 		harness.passed, harness.failed, harness.skipped);
 	return harness.failed ? 1 : 0;

@@ -15,5 +15,6 @@ void suite_hash(void);
 void suite_rates(void);
 void suite_losses(void);
 void suite_verdict(void);
+void suite_errname(void);
 
 #endif

@@ -18,6 +18,7 @@ struct fake_kernel {
 	bool no_ext4;			/* ext4 not loaded: no ext4 tracepoints */
 	const char *const *btf;		/* "name/nargs" entries */
 	const char *const *kallsyms;
+	const char *no_fentry_attach;	/* loads, but fentry/fexit on it fails */
 };
 
 static int fake_nargs(void *ctx, const char *func)
@@ -44,6 +45,16 @@ static const char *fake_fentry(void *ctx)
 static const char *fake_kprobe(void *ctx)
 {
 	return ((const struct fake_kernel *)ctx)->kprobe_why;
+}
+
+static const char *fake_fentry_attach(void *ctx, const char *func, bool fexit)
+{
+	const struct fake_kernel *k = ctx;
+
+	if (k->no_fentry_attach && !strcmp(k->no_fentry_attach, func))
+		return "fentry does not attach here: ENOTSUPP (kernel-internal errno 524); "
+		       "BTF: 7 parameters";
+	return NULL;
 }
 
 static bool fake_ksym(void *ctx, const char *func)
@@ -73,6 +84,7 @@ static int select_on(const struct fake_kernel *k, enum rw_mech req, struct plan 
 		.btf_func_nargs = fake_nargs,
 		.has_folios = fake_folios,
 		.fentry_unusable = fake_fentry,
+		.fentry_attach_unusable = fake_fentry_attach,
 		.kprobe_unusable = fake_kprobe,
 		.kprobe_target = fake_ksym,
 		.tracepoint_missing = fake_tp,
@@ -270,6 +282,31 @@ static void test_tracefs_missing_fails_with_hint(void)
 	ASSERT_TRUE(strstr(tried, "mount -t tracefs nodev /sys/kernel/tracing"), "hint");
 }
 
+/*
+ * Debian's 6.1: fentry on __xfs_free_extent loads, then fails to attach
+ * (ENOTSUPP). The plan must test the attach and fall back to the kprobe,
+ * saying why, instead of planning fentry and dropping the role later.
+ */
+static void test_fentry_attach_failure_falls_back(void)
+{
+	struct fake_kernel k = k61;
+	struct plan plan;
+	char tried[512];
+
+	k.no_fentry_attach = "__xfs_free_extent";
+	ASSERT_EQ(select_on(&k, MECH_AUTO, &plan), 0, "plan");
+	ASSERT_TRUE(plan.roles[ROLE_FREE_XFS].served, "xfs block free still served");
+	ASSERT_EQ(plan.roles[ROLE_FREE_XFS].mech, MECH_KPROBE, "by the kprobe");
+	plan__format_tried(&plan.roles[ROLE_FREE_XFS], tried, sizeof(tried));
+	ASSERT_STREQ(tried, "fentry __xfs_free_extent (fentry does not attach here: ENOTSUPP "
+		     "(kernel-internal errno 524); BTF: 7 parameters)", "why not fentry");
+	ASSERT_EQ(plan.roles[ROLE_FREE_EXT4].mech, MECH_FENTRY, "other roles keep fentry");
+
+	/* Forced fentry: an optional role falls back along the chain too. */
+	ASSERT_EQ(select_on(&k, MECH_FENTRY, &plan), 0, "forced fentry");
+	ASSERT_EQ(plan.roles[ROLE_FREE_XFS].mech, MECH_KPROBE, "kprobe with fentry forced");
+}
+
 /* Without ext4 the conversion and shift roles are uncovered, optional, and
  * say why. */
 static void test_conversion_without_ext4(void)
@@ -309,5 +346,6 @@ void suite_plan(void)
 	RUN(test_bad_prototype_rejected);
 	RUN(test_tracefs_missing_fails_with_hint);
 	RUN(test_conversion_without_ext4);
+	RUN(test_fentry_attach_failure_falls_back);
 	RUN(test_parse_mech);
 }

@@ -42,3 +42,20 @@ vm_boot() {
 	fi
 	[ "$rc" -eq 0 ]
 }
+
+# vm_plan_mismatch SERIES ATTACH RACEWATCH.JSON: the roles that really
+# served (the summary's plan, as it stood after attaching: a role whose
+# attach failed says mech none) against tests/vm/plans/SERIES-ATTACH.plan,
+# one "role -> symbol -> mechanism" line each. Prints nothing when they
+# match, else the differing lines in one line. On 6.1 a fentry attach once
+# failed and dropped xfs block free while every check passed.
+vm_plan_mismatch() {
+	local want=$here/plans/$1-$2.plan got
+	if [ ! -f "$want" ]; then
+		echo "no expected plan $want"
+		return
+	fi
+	got=$(jq -r 'select(.type == "summary") | .plan | to_entries[] |
+		"\(.key) -> \(if .value.symbol == "" then "-" else .value.symbol end) -> \(.value.mech)"' "$3")
+	diff <(echo "$got") "$want" | sed -n 's/^< /got: /p; s/^> /want: /p' | head -6 | tr '\n' ';'
+}

@@ -107,6 +107,11 @@ run_case() {
 		fail "$name" "racewatch in the guest: $(head -c 300 "$dir/out/racewatch.err")"
 		return
 	fi
+	why=$(vm_plan_mismatch "$series" "$attach" "$dir/out/racewatch.json")
+	if [ -n "$why" ]; then
+		fail "$name" "the roles served differ from tests/vm/plans/$series-$attach.plan: $why"
+		return
+	fi
 	lost=$(grep '"type":"summary"' "$dir/out/racewatch.json" | grep -o '"lost":{[^}]*}')
 	if ! echo "$lost" | grep -qE '^"lost":\{("[a-z_]+":0,?)+\}$'; then
 		fail "$name" "racewatch lost records: $lost"

@@ -146,6 +146,11 @@ run_case() {
 		return
 	fi
 	sed "s|^|  $name plan: |" "$dir/out/plan.txt" >&2
+	why=$(vm_plan_mismatch "$series" "$attach" "$dir/out/racewatch.json")
+	if [ -n "$why" ]; then
+		fail "$name" "the roles served differ from tests/vm/plans/$series-$attach.plan: $why"
+		return
+	fi
 	judge "$name" "$expect" "$dir"
 }
 

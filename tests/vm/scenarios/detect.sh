@@ -12,7 +12,7 @@ mode=${RW_READ_MODE:-mix}
 
 . /opt/guest-lib.sh
 start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json -v || exit 1
-/opt/racewatch --dry-run --attach "$attach" > /out/plan.txt 2>&1
+/opt/racewatch --dry-run -v --attach "$attach" > /out/plan.txt 2>&1
 
 rc=0
 for fs in $(echo "$RW_FS" | tr , ' '); do

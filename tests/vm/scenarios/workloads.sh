@@ -37,7 +37,7 @@ done
 # inserts the lock rule clears.
 . /opt/guest-lib.sh
 start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json || exit 1
-/opt/racewatch --dry-run --attach "$attach" > /out/plan.txt 2>&1
+/opt/racewatch --dry-run -v --attach "$attach" > /out/plan.txt 2>&1
 
 for fs in $(echo "$RW_FS" | tr , ' '); do
 	mkdir -p "/mnt/$fs/sng"

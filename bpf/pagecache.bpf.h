@@ -42,7 +42,14 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
 				  .index = index, .insert_ts = ts };
 	struct page_slot *old;
-	long err = -ENOENT;
+	/*
+	 * int, and each return cast to it: Debian's 5.10 hands this helper's
+	 * errors back zero-extended (-EEXIST read as 4294967279 in a 64-bit
+	 * register, seen with bpf_printk in the 5.10 workloads case), so a
+	 * long never equalled -ENOENT or -EEXIST, and every lost race with a
+	 * concurrent delete or create was counted as slots_map_full.
+	 */
+	int err = -ENOENT;
 
 	/*
 	 * Displacing a candidate still pending leaves it unchecked. Only a
@@ -52,21 +59,21 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	 * lossy, their races untracked, and recall fell to 7/8 in the full
 	 * mix. (Trying BPF_NOEXIST first, to shorten the path to the slot,
 	 * made 5.10 fail updates by the thousand, counted as slots_map_full:
-	 * not understood, so not kept.)
+	 * the zero-extended errors below, most likely.)
 	 */
 	old = bpf_map_lookup_elem(&page_slots, &sk);
 	if (old) {
 		if (old->index != index && slot_pending(key, old))
 			__sync_fetch_and_add(&slots_displaced, 1);
-		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
+		err = (int)bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
 	}
 	/* slots_live counts each entry once: only a creation adds to it. */
 	if (err == -ENOENT) {
-		err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
+		err = (int)bpf_map_update_elem(&page_slots, &sk, &slot, BPF_NOEXIST);
 		if (!err)
 			__sync_fetch_and_add(&slots_live, 1);
 		else if (err == -EEXIST)
-			err = bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
+			err = (int)bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
 	}
 	/* A full map costs the page's evidence: its operation says so. */
 	if (err) {

@@ -545,11 +545,6 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 	/* ext4 frees extent by extent: one truncate of a file in 8,192
 	 * extents was 8,218 records. Fold them; op_send_frees() sends the
 	 * first and the last before OP_END. */
-	if (op->free_settled) {
-		op->nfree++;
-		op->free_blocks += blocks;
-		return 0;
-	}
 	ts = bpf_ktime_get_ns();
 	if (!op->nfree++) {
 		op->first_free_ts = ts;
@@ -630,42 +625,6 @@ static __always_inline int handle_zero_settled(void *ctx, struct inode *inode)
 	if (!mine)
 		return 0;
 	return handle_block_free(ctx, inode, RW_FREE_EXT4_CONVERT, blocks);
-}
-
-/*
- * ext4 collapse and insert range move data instead of freeing it (collapse
- * frees only the collapsed blocks). Both drop the page cache from the
- * offset to EOF, take i_data_sem for writing, remove the shifted range from
- * the extent-status tree (ext4:ext4_es_remove_extent), shift the extents
- * and only then release i_data_sem (ext4_collapse_range(),
- * ext4_insert_range() in 5.10 to 6.12). A page inserted from the removal
- * on misses the tree, waits for i_data_sem in ext4_map_blocks() and maps
- * the shifted layout: right data, although read from disk, so its page
- * check cannot tell it from a stale one. The removal is where the old
- * layout goes out of reach, as punch's last free is: it ends the window.
- *
- * On 5.10 under TCG, before this, 1 of 3 insert-range operations judged to
- * race in one full-mix run left no stale page: its 4 race windows were
- * inserted about 1 ms before the call returned, after the shift.
- *
- * Only the first removal in the operation's own task counts; ext4 removes
- * extent-status entries on every truncate and punch too.
- */
-static __always_inline int handle_shift_settled(void *ctx, struct inode *inode)
-{
-	struct rw_op_state *op;
-	__u32 tid;
-
-	if (!inflight)
-		return 0;
-	tid = current_tid();
-	op = bpf_map_lookup_elem(&ops, &tid);
-	if (!op || !op->window_open || op->free_settled || op->kind != RW_OP_FALLOCATE ||
-	    !(op->mode & (RW_FALLOC_COLLAPSE_RANGE | RW_FALLOC_INSERT_RANGE)))
-		return 0;
-	handle_block_free(ctx, inode, RW_FREE_EXT4_SHIFT, 0);
-	op->free_settled = 1;
-	return 0;
 }
 
 #endif /* RACEWATCH_OPS_BPF_H */

@@ -293,15 +293,6 @@ int ext4dirty_rawtp(__u64 *ctx)
 	return handle_zero_settled(ctx, (void *)ctx[0]);
 }
 
-/* ---- collapse/insert shift: ext4:ext4_es_remove_extent(inode, lblk, len),
- *      the same prototype in 5.10, 6.1 and 6.12. ---- */
-
-SEC("raw_tp")
-int ext4esrm_rawtp(__u64 *ctx)
-{
-	return handle_shift_settled(ctx, (void *)ctx[0]);
-}
-
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by
  *      __xfs_free_extent (tracepoint xfs:xfs_free_extent) when the
  *      transaction commits, in the operation's task. Their arguments changed

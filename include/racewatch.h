@@ -75,13 +75,6 @@ enum rw_free_fs {
 	 * sent at the task's next ext4:ext4_mark_inode_dirty); reads of the
 	 * range return zeros from then on. blocks: how many it converted. */
 	RW_FREE_EXT4_CONVERT,
-	/* Not a free: ext4 collapse or insert range has removed the shifted
-	 * range from the extent-status tree (ext4:ext4_es_remove_extent),
-	 * holding i_data_sem for writing until the extents are shifted. A
-	 * reader that maps a page from then on waits for the shift and maps
-	 * the new layout, so the old data is out of reach; frees after it
-	 * (collapse's) no longer move the window's end. blocks: 0. */
-	RW_FREE_EXT4_SHIFT,
 };
 
 /* fallocate(2) mode bits, as in include/uapi/linux/falloc.h. */
@@ -311,8 +304,6 @@ struct rw_op_state {
 	 * before OP_END (bpf/ops.bpf.h, op_send_frees()). */
 	__u32 nfree;
 	__u32 free_fs;		/* enum rw_free_fs */
-	__u32 free_settled;	/* RW_FREE_EXT4_SHIFT seen: later frees keep the times */
-	__u32 free_pad;
 	__u64 first_free_ts;
 	__u64 first_free_blocks;
 	__u64 last_free_ts;

@@ -145,16 +145,6 @@ static const struct candidate convert_ext4_cands[] = {
 		{ HOOK_RAW_TP, "ext4dirty_rawtp", "ext4_mark_inode_dirty" } } },
 };
 
-/*
- * ext4 collapse and insert range: the window ends when the shifted range
- * leaves the extent-status tree, inside i_data_sem (ops.bpf.h,
- * handle_shift_settled()). A tracepoint, so every mechanism gets it.
- */
-static const struct candidate shift_ext4_cands[] = {
-	{ MECH_TRACEPOINT, "ext4:ext4_es_remove_extent", .hooks = {
-		{ HOOK_RAW_TP, "ext4esrm_rawtp", "ext4_es_remove_extent" } } },
-};
-
 #define ROLE(n, req, c) { n, req, c, sizeof(c) / sizeof(c[0]) }
 
 static const struct role_def roles[ROLE_MAX] = {
@@ -167,7 +157,6 @@ static const struct role_def roles[ROLE_MAX] = {
 	[ROLE_FREE_EXT4]	= ROLE("ext4 block free", false, free_ext4_cands),
 	[ROLE_FREE_XFS]		= ROLE("xfs block free", false, free_xfs_cands),
 	[ROLE_CONVERT_EXT4]	= ROLE("ext4 zero-range conversion", false, convert_ext4_cands),
-	[ROLE_SHIFT_EXT4]	= ROLE("ext4 collapse/insert shift", false, shift_ext4_cands),
 	[ROLE_SHMEM_INSERT]	= { "tmpfs/shmem insert", false, NULL, 0 },
 };
 
@@ -342,7 +331,7 @@ static void select_role(struct plan *plan, enum rw_role role,
 static const enum rw_role order[ROLE_MAX] = {
 	ROLE_INSERT, ROLE_DELETE, ROLE_FALLOCATE, ROLE_TRUNCATE,
 	ROLE_INVALIDATE, ROLE_INVALIDATE2, ROLE_FREE_EXT4, ROLE_FREE_XFS,
-	ROLE_CONVERT_EXT4, ROLE_SHIFT_EXT4,
+	ROLE_CONVERT_EXT4,
 	ROLE_SHMEM_INSERT,
 };
 

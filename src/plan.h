@@ -28,7 +28,6 @@ enum rw_role {
 	ROLE_FREE_EXT4,
 	ROLE_FREE_XFS,
 	ROLE_CONVERT_EXT4,	/* ext4 zero range: extents made unwritten */
-	ROLE_SHIFT_EXT4,	/* ext4 collapse/insert: the old layout unmapped */
 	/* shmem_add_to_page_cache: no mechanism serves it yet; the row says
 	 * why tmpfs goes unwatched (plan__select()). */
 	ROLE_SHMEM_INSERT,

@@ -135,8 +135,7 @@ static void test_61_auto_is_all_fentry(void)
 
 	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan");
 	for (int r = 0; r < ROLE_MAX; r++)
-		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT && r != ROLE_CONVERT_EXT4 &&
-		    r != ROLE_SHIFT_EXT4)
+		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT && r != ROLE_CONVERT_EXT4)
 			ASSERT_EQ(plan.roles[r].mech, MECH_FENTRY, plan__role_name(r));
 	ASSERT_EQ(plan.roles[ROLE_DELETE].mech, MECH_TRACEPOINT, "delete");
 	/* tracepoint-only, and not a failed fallback: nothing else was tried */
@@ -172,10 +171,6 @@ static void test_510_fentry_falls_back_for_modules(void)
 		     "conversion program");
 	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].hooks[1].target, "ext4_mark_inode_dirty",
 		     "settling tracepoint");
-	ASSERT_TRUE(plan.roles[ROLE_SHIFT_EXT4].served, "collapse/insert shift served");
-	ASSERT_STREQ(plan.roles[ROLE_SHIFT_EXT4].hooks[0].target, "ext4_es_remove_extent",
-		     "shift tracepoint");
-	ASSERT_STREQ(plan.roles[ROLE_SHIFT_EXT4].hooks[0].prog, "ext4esrm_rawtp", "shift program");
 }
 
 static void test_510_kprobe(void)
@@ -307,8 +302,7 @@ static void test_fentry_attach_failure_falls_back(void)
 	ASSERT_EQ(plan.roles[ROLE_FREE_XFS].mech, MECH_KPROBE, "kprobe with fentry forced");
 }
 
-/* Without ext4 the conversion and shift roles are uncovered, optional, and
- * say why. */
+/* Without ext4 the conversion role is uncovered, optional, and says why. */
 static void test_conversion_without_ext4(void)
 {
 	struct fake_kernel k = k510;
@@ -320,8 +314,6 @@ static void test_conversion_without_ext4(void)
 	ASSERT_TRUE(!plan.roles[ROLE_CONVERT_EXT4].required, "optional");
 	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].ntried, 1, "one attempt");
 	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].tried[0].reason, "no tracepoint", "why");
-	ASSERT_TRUE(!plan.roles[ROLE_SHIFT_EXT4].served && !plan.roles[ROLE_SHIFT_EXT4].required,
-		    "shift: optional, not served");
 }
 
 static void test_parse_mech(void)

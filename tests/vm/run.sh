@@ -23,6 +23,10 @@ race_secs=${RW_VM_RACE_SECONDS:-60}
 min_recall=${RW_MIN_RECALL:-95}
 max_false_ops=${RW_MAX_FALSE_OPS:-5}
 all_ops=punch,collapse,zero,insert,truncate
+# Kinds whose precision is printed but not bounded (README "Verdicts",
+# known blind spots): after collapse or insert range shifted the extents, a
+# page read from disk holds the right data and still counts as a race.
+bounded_kinds=punch,zero,truncate
 
 pass() { echo "PASS vm/$1${2:+: $2}"; }
 fail() { echo "FAIL vm/$1: $2"; }
@@ -61,7 +65,7 @@ judge_fs() {
 	local name=$1 expect=$2 gen=$3 rw=$4 ops=$5 out rc recall windows confirmed
 	local precision=()
 	if [ "$expect" = race ]; then
-		precision=(--max-false-ops "$max_false_ops" --check-kinds "$ops")
+		precision=(--max-false-ops "$max_false_ops" --check-kinds "$bounded_kinds")
 	fi
 	out=$("$repo/build/racematch" --exact-ops --min-recall "$min_recall" "${precision[@]}" \
 		"$gen" "$rw" 2>&1)
@@ -73,7 +77,7 @@ judge_fs() {
 	if [ "$rc" -eq 3 ]; then
 		fail "$name" "operation counts differ: $out"
 	elif [ "$rc" -eq 4 ]; then
-		fail "$name" "more than $max_false_ops% of some kind's raced operations ($ops) left no confirmed stale page: $out"
+		fail "$name" "more than $max_false_ops% of some kind's raced operations ($bounded_kinds) left no confirmed stale page: $out"
 	elif [ "$rc" -ne 0 ]; then
 		fail "$name" "$out"
 	elif [ "$expect" = race ] && [ "${confirmed:-0}" -eq 0 ]; then

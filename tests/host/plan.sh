@@ -44,8 +44,7 @@ if [ ! -f "$want" ]; then
 	skip plan/served "no expected plan for Linux $release (tests/host/plans/$release.plan)"
 else
 	modprobe -q xfs 2> /dev/null
-	got=$("$RW" -d 1 --json 2> /dev/null | jq -r 'select(.type == "summary") | .plan | to_entries[] |
-		"\(.key) -> \(if .value.symbol == "" then "-" else .value.symbol end) -> \(.value.mech)"')
+	got=$("$RW" -d 1 --json 2> /dev/null | jq -r -f "$(dirname "$0")/../plan-rows.jq")
 	diff=$(diff <(echo "$got") "$want" | sed -n 's/^< /got: /p; s/^> /want: /p' | tr '\n' ';')
 	if [ -z "$diff" ]; then
 		pass plan/served "$(grep -c . "$want") roles as in tests/host/plans/$release.plan"

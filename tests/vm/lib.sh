@@ -55,7 +55,6 @@ vm_plan_mismatch() {
 		echo "no expected plan $want"
 		return
 	fi
-	got=$(jq -r 'select(.type == "summary") | .plan | to_entries[] |
-		"\(.key) -> \(if .value.symbol == "" then "-" else .value.symbol end) -> \(.value.mech)"' "$3")
+	got=$(jq -r -f "$here/../plan-rows.jq" "$3")
 	diff <(echo "$got") "$want" | sed -n 's/^< /got: /p; s/^> /want: /p' | head -6 | tr '\n' ';'
 }

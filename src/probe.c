@@ -128,15 +128,43 @@ static bool has_folios(void *p)
  * Load and attach a do-nothing fentry program: kernels under lockdown (or
  * without trampolines) refuse here, long before our real programs would.
  */
-static const char *fentry_unusable(void *p)
+/* Where noop_attach() failed, with errno set. */
+enum noop_stage { NOOP_ATTACHED, NOOP_LOAD_FAILED, NOOP_ATTACH_FAILED };
+
+/*
+ * Load a do-nothing fentry or fexit program against BTF id (of the module
+ * BTF obj_fd, 0 for vmlinux), attach it, and take it away again.
+ */
+static enum noop_stage noop_attach(enum bpf_attach_type type, int id, int obj_fd)
 {
-	struct probe_ctx *ctx = p;
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
-	int id, prog_fd, link_fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type,
+		    .attach_btf_id = id, .attach_btf_obj_fd = obj_fd);
+	enum noop_stage stage = NOOP_ATTACHED;
+	int prog_fd, link_fd, err;
+
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "rw_attach_test", "GPL", insns, 2, &opts);
+	if (prog_fd < 0)
+		return NOOP_LOAD_FAILED;
+	link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+	err = errno;
+	if (link_fd < 0)
+		stage = NOOP_ATTACH_FAILED;
+	else
+		close(link_fd);
+	close(prog_fd);
+	errno = err;
+	return stage;
+}
+
+static const char *fentry_unusable(void *p)
+{
+	struct probe_ctx *ctx = p;
+	enum noop_stage stage;
+	int id;
 
 	if (ctx->fentry_err == 1)
 		return NULL;
@@ -149,26 +177,15 @@ static const char *fentry_unusable(void *p)
 			 "cannot test fentry: vfs_fallocate not in BTF");
 		return ctx->fentry_why;
 	}
-	opts.attach_btf_id = id;
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "rw_fentry_probe", "GPL",
-				insns, 2, &opts);
-	if (prog_fd < 0) {
-		ctx->fentry_err = -errno;
-		snprintf(ctx->fentry_why, sizeof(ctx->fentry_why),
-			 "fentry programs do not load here: %s", strerror(errno));
-		return ctx->fentry_why;
-	}
-	link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
-	if (link_fd < 0) {
-		ctx->fentry_err = -errno;
-		snprintf(ctx->fentry_why, sizeof(ctx->fentry_why),
-			 "fentry programs do not attach here: %s", strerror(errno));
-	} else {
+	stage = noop_attach(BPF_TRACE_FENTRY, id, 0);
+	if (stage == NOOP_ATTACHED) {
 		ctx->fentry_err = 1;
-		close(link_fd);
+		return NULL;
 	}
-	close(prog_fd);
-	return ctx->fentry_err == 1 ? NULL : ctx->fentry_why;
+	ctx->fentry_err = -errno;
+	snprintf(ctx->fentry_why, sizeof(ctx->fentry_why), "fentry programs do not %s here: %s",
+		 stage == NOOP_LOAD_FAILED ? "load" : "attach", strerror(errno));
+	return ctx->fentry_why;
 }
 
 /* The kernel's fd for the BTF object of a module, or -errno. */
@@ -221,14 +238,10 @@ static int func_btf_id(struct probe_ctx *ctx, const char *func, int *obj_fd)
 static const char *fentry_attach_unusable(void *p, const char *func, bool fexit)
 {
 	struct probe_ctx *ctx = p;
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		    .expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
+	const char *kind = fexit ? "fexit" : "fentry";
 	struct probe_attach_test *t;
-	int id, obj_fd, prog_fd, link_fd, nargs;
+	enum noop_stage stage;
+	int id, obj_fd;
 	char err[64];
 
 	for (int i = 0; i < ctx->nattach_tests; i++) {
@@ -249,25 +262,14 @@ static const char *fentry_attach_unusable(void *p, const char *func, bool fexit)
 			 errname__describe(-id, err, sizeof(err)));
 		return t->why;
 	}
-	opts.attach_btf_id = id;
-	opts.attach_btf_obj_fd = obj_fd;
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "rw_attach_test", "GPL", insns, 2, &opts);
-	if (prog_fd < 0) {
-		snprintf(t->why, sizeof(t->why), "%s program does not load on it: %s",
-			 fexit ? "fexit" : "fentry", errname__describe(errno, err, sizeof(err)));
-	} else {
-		link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
-		if (link_fd < 0) {
-			int e = errno;
-
-			nargs = btf_func_nargs(ctx, func);
-			snprintf(t->why, sizeof(t->why), "%s does not attach here: %s; BTF: %d parameters",
-				 fexit ? "fexit" : "fentry", errname__describe(e, err, sizeof(err)), nargs);
-		} else {
-			close(link_fd);
-		}
-		close(prog_fd);
-	}
+	stage = noop_attach(fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, id, obj_fd);
+	/* Before anything else can set errno: the BTF lookup below does. */
+	errname__describe(errno, err, sizeof(err));
+	if (stage == NOOP_LOAD_FAILED)
+		snprintf(t->why, sizeof(t->why), "%s program does not load on it: %s", kind, err);
+	else if (stage == NOOP_ATTACH_FAILED)
+		snprintf(t->why, sizeof(t->why), "%s does not attach here: %s; BTF: %d parameters",
+			 kind, err, btf_func_nargs(ctx, func));
 	if (obj_fd > 0)
 		close(obj_fd);
 	return t->why[0] ? t->why : NULL;

@@ -79,8 +79,9 @@ $(OUT)/racewatch.bpf.o: bpf/racewatch.bpf.c $(wildcard bpf/*.h) include/racewatc
 $(OUT)/racewatch.skel.h: $(OUT)/racewatch.bpf.o
 	$(BPFTOOL) gen skeleton $< name racewatch_bpf > $@
 
-$(OUT)/racegen: $(wildcard tools/racegen/*.c tools/racegen/*.h) | $(OUT)
-	$(CC) $(CFLAGS) $(LDSTATIC) -pthread -o $@ $(filter %.c,$^)
+# src/devmap.c: the superblock device racewatch keys on (btrfs subvolumes).
+$(OUT)/racegen: $(wildcard tools/racegen/*.c tools/racegen/*.h) src/devmap.c src/devmap.h | $(OUT)
+	$(CC) $(CFLAGS) -Isrc $(LDSTATIC) -pthread -o $@ $(filter %.c,$^)
 
 $(OUT)/racematch: tools/racematch.c tools/ndjson.c | $(OUT)
 	$(CC) $(CFLAGS) -Itools $(LDSTATIC) -o $@ $^

@@ -64,10 +64,10 @@ void print_start(struct gen *g)
 
 	printf("{\"type\":\"start\",\"v\":1,\"file\":");
 	print_json_str(g->path);
-	printf(",\"dev\":\"%s\",\"ino\":%" PRIu64 ",\"size\":%" PRIu64
+	printf(",\"dev\":\"%s\",\"st_dev\":\"%s\",\"ino\":%" PRIu64 ",\"size\":%" PRIu64
 	       ",\"block\":%" PRIu64 ",\"readers\":%ld,\"read_mode\":\"%s\""
 	       ",\"ops\":\"%s\",\"drop\":\"%s\",\"seed\":%llu}\n",
-	       g->dev, g->ino, g->size, g->block, env.readers,
+	       g->dev, g->st_dev, g->ino, g->size, g->block, env.readers,
 	       read_mode_names[env.read_mode], ops_list(env.ops, ops, sizeof(ops)),
 	       drop_names[env.drop], env.seed);
 	fflush(stdout);

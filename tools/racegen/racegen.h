@@ -109,7 +109,8 @@ struct gen {
 	int dfd;			/* O_DIRECT, for confirmation reads */
 	int drop_fd;			/* /proc/sys/vm/drop_caches */
 	char *path;
-	char dev[32];
+	char dev[32];			/* the superblock's, as racewatch keys it */
+	char st_dev[32];		/* stat(2)'s: a btrfs subvolume's own */
 	uint64_t ino;
 	uint64_t block;			/* alignment of every range */
 	uint64_t size;			/* configured size */

@@ -11,9 +11,35 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "devmap.h"
 #include "model.h"
 #include "readers.h"
 #include "setup.h"
+
+/*
+ * racewatch keys inodes on the superblock's device, which stat(2) does not
+ * give on btrfs (each subvolume has an anonymous device of its own): find
+ * it through the mount that holds the file, as racewatch's --path does.
+ * Without a readable mountinfo or STATX_MNT_ID (before 5.8) it stays what
+ * stat said.
+ */
+static void superblock_dev(struct gen *g, dev_t st_dev)
+{
+	struct mount_entry *m = malloc(sizeof(*m));
+	struct statx stx;
+	FILE *mi;
+
+	snprintf(g->dev, sizeof(g->dev), "%u:%u", major(st_dev), minor(st_dev));
+	snprintf(g->st_dev, sizeof(g->st_dev), "%s", g->dev);
+	mi = fopen("/proc/self/mountinfo", "re");
+	if (m && mi && !statx(g->fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) &&
+	    (stx.stx_mask & STATX_MNT_ID) && !devmap__dev_of_mount(mi, stx.stx_mnt_id, m))
+		snprintf(g->dev, sizeof(g->dev), "%u:%u", m->dev >> 20,
+			 m->dev & ((1U << 20) - 1));
+	if (mi)
+		fclose(mi);
+	free(m);
+}
 
 static int create_file(struct gen *g)
 {
@@ -43,8 +69,7 @@ static int create_file(struct gen *g)
 			strerror(-err));
 		return err;
 	}
-	snprintf(g->dev, sizeof(g->dev), "%u:%u", major(st.st_dev),
-		 minor(st.st_dev));
+	superblock_dev(g, st.st_dev);
 	g->ino = st.st_ino;
 	/* Ranges must be whole fs blocks (collapse/insert demand it) and pages. */
 	g->block = st.st_blksize > (blksize_t)PG ? (uint64_t)st.st_blksize : PG;

@@ -62,6 +62,7 @@ struct folio___nr_new {
 enum pageflags {
 	PG_head = 16,
 	PG_mappedtodisk = 17,
+	PG_uptodate = 2,	/* btrfs reads: a written folio is uptodate at insert */
 };
 
 /* page->flags and folio->flags share their place; see folio___flags_*. */
@@ -213,6 +214,75 @@ static __always_inline void read_locks(struct address_space *mapping,
 		 * cannot find it: say so instead of reporting it absent. */
 		out->i_mmap_sem.state = RW_LOCK_UNREADABLE;
 	}
+}
+
+/* ---- btrfs extent maps (tracepoint btrfs:btrfs_get_extent) ---- */
+
+/*
+ * Where an extent map points. Before 6.11 it was block_start, with the
+ * hole as EXTENT_MAP_HOLE ((u64)-3); Qu Wenruo's extent_map rework (6.11,
+ * "btrfs: introduce new members for extent_map", then "btrfs: remove
+ * extent_map::block_start member") replaced it with disk_bytenr, keeping
+ * the same special values. The 6.18 layout is checked against this host's
+ * BTF; 6.1's against Debian's linux-source-6.1.
+ */
+struct extent_map___disk {
+	__u64 start;
+	__u64 len;
+	__u64 disk_bytenr;
+} __attribute__((preserve_access_index));
+
+struct extent_map___block {
+	__u64 start;
+	__u64 len;
+	__u64 block_start;
+} __attribute__((preserve_access_index));
+
+/* flags: an unsigned long of bit numbers (6.1: PINNED 0, COMPRESSED 1,
+ * PREALLOC 2), then a u32 of masks built with ENUM_BIT() (6.18:
+ * EXTENT_FLAG_PREALLOC = 1 << 4, after the three compression flags). The
+ * enum is anonymous, so CO-RE cannot name its values: the field's width
+ * tells the two apart. Kernels between (6.8 to 6.10) are not verified. */
+struct extent_map___flags {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+#define BTRFS_EXTENT_MAP_HOLE		((__u64)-3)
+#define BTRFS_PREALLOC_BIT_OLD		2
+#define BTRFS_PREALLOC_MASK_U32		(1U << 4)
+
+/* Does a read through this extent map return zeros? A hole, or a
+ * preallocated (unwritten) extent. Inline and regular extents hold data. */
+static __always_inline bool btrfs_map_reads_zeros(void *em)
+{
+	struct extent_map___flags *f = em;
+	__u64 where, flags;
+
+	if (bpf_core_field_exists(struct extent_map___disk, disk_bytenr))
+		where = BPF_CORE_READ((struct extent_map___disk *)em, disk_bytenr);
+	else
+		where = BPF_CORE_READ((struct extent_map___block *)em, block_start);
+	if (where == BTRFS_EXTENT_MAP_HOLE)
+		return true;
+	flags = BPF_CORE_READ_BITFIELD_PROBED(f, flags);
+	if (bpf_core_field_size(f->flags) == 4)
+		return flags & BTRFS_PREALLOC_MASK_U32;
+	return flags & (1UL << BTRFS_PREALLOC_BIT_OLD);
+}
+
+/* The file range [*first, *last] of pages the extent map covers. */
+static __always_inline void btrfs_map_pages(void *em, __u32 shift, __u64 *first, __u64 *last)
+{
+	struct extent_map___disk *m = em;
+	__u64 start = BPF_CORE_READ(m, start), len = BPF_CORE_READ(m, len);
+
+	*first = start >> shift;
+	*last = len ? (start + len - 1) >> shift : *first;
+}
+
+static __always_inline struct inode *btrfs_vfs_inode(void *bi)
+{
+	return (void *)bi + bpf_core_field_offset(struct btrfs_inode, vfs_inode);
 }
 
 #endif /* RACEWATCH_COMPAT_BPF_H */

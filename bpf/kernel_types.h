@@ -130,6 +130,11 @@ struct folio {
 	unsigned long index;
 };
 
+/* btrfs: only what the read-mapping role needs (compat.bpf.h). */
+struct btrfs_inode {
+	struct inode vfs_inode;
+};
+
 #pragma clang attribute pop
 
 #endif /* RACEWATCH_KERNEL_TYPES_H */

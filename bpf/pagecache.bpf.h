@@ -40,7 +40,8 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 {
 	struct page_slot_key sk = { .key = *key, .slot = index & (RW_PAGE_SLOTS - 1) };
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
-				  .index = index, .insert_ts = ts };
+				  .index = index, .insert_ts = ts,
+				  .tid = current_tid() };
 	struct page_slot *old;
 	/*
 	 * int, and each return cast to it: Debian's 5.10 hands this helper's
@@ -188,6 +189,57 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 		r->flags |= RW_INSERT_UNTRACKED;
 	}
 	submit_record(r);
+	return 0;
+}
+
+/*
+ * btrfs's read of a page it just inserted looks up the extent map under the
+ * range's extent lock (btrfs_do_readpage() -> get_extent_map()), after every
+ * folio of its readahead batch went in, and reuses the map for the batch's
+ * later folios: mark each slot in the map's range whose candidate this task
+ * inserted and has not read yet. A folio already uptodate was filled by a
+ * write, not by this read. What the read mapped decides a btrfs verdict
+ * (README "Verdicts"): data from an extent the punch then drops is stale.
+ */
+static __always_inline int handle_read_mapping(void *bi, void *em)
+{
+	unsigned int uptodate = bpf_core_enum_value(enum pageflags, PG_uptodate);
+	struct rw_inode_key key = {};
+	struct rw_window_state *w;
+	__u64 first, last, now;
+	__u32 tid, kind;
+
+	if (windows_idle() || !bi || !em)
+		return 0;
+	if (!inode_key(btrfs_vfs_inode(bi), &key))
+		return 0;
+	w = bpf_map_lookup_elem(&inode_windows, &key);
+	if (!w || w->refs <= 0)
+		return 0;
+	btrfs_map_pages(em, page_shift, &first, &last);
+	if (first < w->first)
+		first = w->first;
+	if (last > w->last)
+		last = w->last;
+	if (first > last)
+		return 0;
+	tid = current_tid();
+	now = bpf_ktime_get_ns();
+	kind = btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK;
+	for (__u32 i = 0; i < RW_PAGE_SLOTS; i++) {
+		struct page_slot_key sk = { .key = key };
+		struct page_slot *ps;
+		__u64 index = first + i;
+
+		if (index > last)
+			break;
+		sk.slot = index & (RW_PAGE_SLOTS - 1);
+		ps = bpf_map_lookup_elem(&page_slots, &sk);
+		if (!ps || ps->index != index || ps->tid != tid || ps->read_map ||
+		    ps->insert_ts > now || cache_entry_flag(ps->entry, uptodate))
+			continue;
+		ps->read_map = kind;
+	}
 	return 0;
 }
 

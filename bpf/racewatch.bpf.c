@@ -293,6 +293,16 @@ int ext4dirty_rawtp(__u64 *ctx)
 	return handle_zero_settled(ctx, (void *)ctx[0]);
 }
 
+/* ---- btrfs read mapping: btrfs:btrfs_get_extent(root, inode, map), the
+ *      inode a struct btrfs_inode; the same prototype in 6.1, 6.12 and 6.18.
+ *      A tracepoint, so it serves every mechanism. ---- */
+
+SEC("raw_tp")
+int btrfsmap_rawtp(__u64 *ctx)
+{
+	return handle_read_mapping((void *)ctx[1], (void *)ctx[2]);
+}
+
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by
  *      __xfs_free_extent (tracepoint xfs:xfs_free_extent) when the
  *      transaction commits, in the operation's task. Their arguments changed

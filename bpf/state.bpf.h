@@ -70,6 +70,8 @@ struct page_slot {
 	struct address_space *mapping;
 	__u64 index;
 	__u64 insert_ts;
+	__u32 tid;		/* the inserter: its read fills read_map */
+	__u32 read_map;		/* enum rw_read_map */
 };
 
 /* What emit_page_slot() needs beside the slot, which is all that a global

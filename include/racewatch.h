@@ -240,7 +240,8 @@ struct rw_delete {
  * mapped_to_disk is PG_mappedtodisk: ext4's (and mpage's) read path sets it
  * on a page whose blocks it read from disk and leaves it clear on a page it
  * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
- * trusts it where the filesystem's read path is known to set it.
+ * trusts it where the filesystem's read path is known to set it. btrfs
+ * never sets it either: there read_map says what the read found.
  */
 struct rw_page_state {
 	struct rw_hdr hdr;
@@ -251,7 +252,21 @@ struct rw_page_state {
 	__u8 present;			/* still in the mapping at that index */
 	__u8 mapped_to_disk;
 	__u8 blkbits;			/* inode->i_blkbits */
-	__u8 pad[5];
+	__u8 read_map;			/* enum rw_read_map */
+	__u8 pad[4];
+};
+
+/*
+ * What the inserting task's read mapped the page to, where the filesystem
+ * says (btrfs: the extent map of btrfs:btrfs_get_extent, the first the
+ * inserter looked up after the insert that covers the page).
+ */
+enum rw_read_map {
+	RW_READ_MAP_NONE = 0,		/* not seen */
+	RW_READ_MAP_DISK,		/* an extent with data */
+	RW_READ_MAP_ZEROS,		/* a hole or a preallocated extent */
+	RW_READ_MAP_PENDING,		/* none yet at the check, the page not
+					 * uptodate: its read is still to map it */
 };
 
 #define RW_PAGE_SLOTS		512	/* a power of two. 2048 took the

@@ -843,6 +843,7 @@ static void judge_op(struct engine *e, struct op *op)
 			.page = verdict__evidence(op->begin.fstype,
 						  g->pages > c->pages_seen ? g->page : NULL,
 						  e->opts.page_shift),
+			.btrfs_read_maps = e->opts.btrfs_read_maps,
 		};
 
 		w.verdict = verdict__judge(&w);

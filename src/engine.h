@@ -59,6 +59,7 @@ enum rw_page_evidence {
 	PAGE_FROM_DISK,		/* PG_mappedtodisk: its read used disk blocks */
 	PAGE_ZERO_FILLED,	/* flag clear on a filesystem that sets it */
 	PAGE_UNKNOWN,		/* flag clear, but this filesystem never sets it */
+	PAGE_READ_PENDING,	/* btrfs: its read had not mapped it yet */
 	PAGE_EVIDENCE_MAX,
 };
 
@@ -84,6 +85,7 @@ struct rw_window {
 	__u64 delete_ts;
 	__u32 delete_tid;
 	enum rw_page_evidence page;
+	bool btrfs_read_maps;	/* engine_opts.btrfs_read_maps */
 };
 
 struct inode_stats {
@@ -171,6 +173,8 @@ struct engine_opts {
 	/* log2(PAGE_SIZE): PG_mappedtodisk speaks for a whole page only when
 	 * one block fills it. */
 	unsigned int page_shift;
+	/* The plan serves the btrfs read-mapping role (verdict__model()). */
+	bool btrfs_read_maps;
 	struct engine_bounds bounds;
 };
 

@@ -483,6 +483,7 @@ static int run(struct session *s, struct plan *plan)
 		.max_op_age_ns = s->cfg.max_op_age_s * 1000000000ULL,
 		.grace_ns = GRACE_NS,
 		.page_shift = s->skel->rodata->page_shift,	/* set by attach__configure() */
+		.btrfs_read_maps = plan->roles[ROLE_READMAP_BTRFS].served,
 	};
 	struct attach_links links = {};
 	struct report_losses losses = {};

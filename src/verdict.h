@@ -22,7 +22,20 @@ bool verdict__race_class(enum rw_verdict v);
 /* ret (a syscall's return) is an error the kernel gives only before an
  * operation touches the page cache. */
 bool verdict__rejects(__s64 ret);
-/* racewatch knows how this filesystem locks against its invalidations. */
+/* How racewatch judges a filesystem's inserts against its invalidations. */
+enum rw_fs_model {
+	FS_MODEL_NONE,			/* unmodelled */
+	FS_MODEL_INVALIDATE_LOCK,	/* ext4, xfs: the exclusive section */
+	FS_MODEL_BTRFS,			/* extent locks: what the read mapped */
+};
+
+/* btrfs_read_maps: the plan serves the btrfs read-mapping role; without
+ * it btrfs has no evidence to be judged by, and is unmodelled. */
+enum rw_fs_model verdict__model(const char *fstype, bool btrfs_read_maps);
+/* What protects the filesystem's inserts, for reports; NULL unmodelled. */
+const char *verdict__model_lock(enum rw_fs_model model);
+/* racewatch knows how this filesystem locks against its invalidations
+ * (the invalidate_lock model; verdict__model() for the others). */
 bool verdict__modelled(const char *fstype);
 
 #endif /* RACEWATCH_VERDICT_H */

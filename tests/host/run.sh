@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 if [ "$(id -u)" -ne 0 ]; then
 	skip detect/ext4 "needs root"
 	skip detect/xfs "needs root"
+	skip btrfs-race "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -20,6 +21,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./plan.sh
 ./detect.sh ext4
 ./detect.sh xfs
+./btrfs-race.sh
 ./overload.sh
 ./escape.sh
 ./exit.sh

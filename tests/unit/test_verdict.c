@@ -361,6 +361,83 @@ static void test_unmodelled(void)
 	ASSERT_TRUE(!verdict__modelled("ext4x"), "a longer name is another filesystem");
 }
 
+/* ---- the btrfs model: what the inserter's read mapped decides ---- */
+
+/* A btrfs punch in tracepoint mode: the reader holds invalidate_lock
+ * shared, as every btrfs reader does, and btrfs frees nothing we see. */
+static struct rw_window btrfs_window(enum rw_page_evidence page)
+{
+	struct rw_window w = derived_window(RW_LOCK_READ, READER);
+
+	strcpy(op.fstype, "btrfs");
+	w.nfree = 0;
+	w.btrfs_read_maps = true;
+	w.page = page;
+	return w;
+}
+
+static void test_btrfs_model(void)
+{
+	struct rw_window w;
+
+	ASSERT_EQ(verdict__model("btrfs", true), FS_MODEL_BTRFS, "served");
+	ASSERT_EQ(verdict__model("btrfs", false), FS_MODEL_NONE, "no read-mapping role");
+	ASSERT_EQ(verdict__model("ext4", true), FS_MODEL_INVALIDATE_LOCK, "ext4");
+	ASSERT_EQ(verdict__model("tmpfs", true), FS_MODEL_NONE, "tmpfs");
+	ASSERT_TRUE(verdict__model_lock(FS_MODEL_NONE) == NULL, "no lock without a model");
+
+	/* invalidate_lock held shared clears nothing on btrfs: the 6.18 race. */
+	w = btrfs_window(PAGE_FROM_DISK);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "read the old extent and survived");
+	w = btrfs_window(PAGE_ZERO_FILLED);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_HOLE, "read the hole");
+	w = btrfs_window(PAGE_READ_PENDING);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "its read maps after the return");
+	w = btrfs_window(PAGE_UNKNOWN);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNCHECKED, "no mapping seen: never a race");
+	w = btrfs_window(PAGE_UNCHECKED);
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNCHECKED, "no page record");
+	/* Without the role the same window is unmodelled. */
+	w = btrfs_window(PAGE_FROM_DISK);
+	w.btrfs_read_maps = false;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNMODELLED, "no evidence to judge by");
+	/* Facts first: a deletion before the return removed the old data. */
+	w = btrfs_window(PAGE_FROM_DISK);
+	w.deleted = true;
+	w.delete_ts = 30;
+	w.delete_tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_TRANSIENT, "truncated again by the retry");
+	/* On ext4 a read still pending is unknown, never hole nor late. */
+	w = race_window();
+	w.page = PAGE_READ_PENDING;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_UNCHECKED, "ext4: pending read");
+}
+
+/* The PAGE record's read_map speaks for btrfs only. */
+static void test_btrfs_evidence(void)
+{
+	struct rw_page_state p = { .present = 1, .blkbits = 12 };
+
+	p.read_map = RW_READ_MAP_DISK;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_FROM_DISK, "disk");
+	p.read_map = RW_READ_MAP_ZEROS;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_ZERO_FILLED, "hole or prealloc");
+	p.read_map = RW_READ_MAP_PENDING;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_READ_PENDING, "pending");
+	p.read_map = RW_READ_MAP_NONE;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_UNKNOWN, "none seen");
+	p.read_map = RW_READ_MAP_NONE;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12), PAGE_ZERO_FILLED, "ext4: read done, no flag");
+	p.read_map = RW_READ_MAP_PENDING;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12), PAGE_READ_PENDING,
+		  "ext4: a read not finished may not have set the flag yet");
+	p.mapped_to_disk = 1;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12), PAGE_FROM_DISK, "ext4: the flag set");
+	p.mapped_to_disk = 0;
+	p.present = 0;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_GONE, "gone first");
+}
+
 /* Facts stay facts on any filesystem. */
 static void test_unmodelled_keeps_facts(void)
 {
@@ -466,6 +543,8 @@ void suite_verdict(void)
 	RUN(test_straddling_derived);
 	RUN(test_unchecked);
 	RUN(test_unmodelled);
+	RUN(test_btrfs_model);
+	RUN(test_btrfs_evidence);
 	RUN(test_unmodelled_keeps_facts);
 	RUN(test_incomplete_pictures);
 	RUN(test_race_class);

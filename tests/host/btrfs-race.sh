@@ -34,26 +34,7 @@ if ! echo "$plan" | grep -qE 'btrfs read mapping +-> btrfs:btrfs_get_extent +-> 
 	fail "$name" "the btrfs read-mapping role is not served: $plan"
 	exit 0
 fi
-if ! start_racewatch "$tmp/rw.json" "$tmp/rw.err" --json --dev "$dev"; then
-	fail "$name" "racewatch did not start: $(head -c 300 "$tmp/rw.err")"
-	exit 0
-fi
-"$RACEGEN" -d "$secs" -o punch -R 32 -m pread "$tmp/mnt/racegen.dat" \
-	> "$tmp/gen.json" 2> "$tmp/gen.err"
-genrc=$?
-kill -INT "$RWPID"
-wait "$RWPID"
-rwrc=$?
-RWPID=
-
-if [ "$genrc" -ne 0 ]; then
-	fail "$name" "racegen failed ($genrc): $(head -c 300 "$tmp/gen.err")"
-	exit 0
-fi
-if [ "$rwrc" -ne 0 ] || grep -q 'WARNING' "$tmp/rw.err"; then
-	fail "$name" "racewatch exit $rwrc: $(head -c 300 "$tmp/rw.err")"
-	exit 0
-fi
+watch_racegen "$name" "$tmp" "$dev" -d "$secs" -o punch -R 32 -m pread "$tmp/mnt/racegen.dat" || exit 0
 result=$("$RACEMATCH" --exact-ops --max-false-ops 5 "$tmp/gen.json" "$tmp/rw.json" 2>&1)
 mrc=$?
 sum=$(grep '"type":"summary"' "$tmp/rw.json")

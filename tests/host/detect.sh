@@ -28,26 +28,8 @@ if ! mkfs_mount "$fs" "$tmp" 2> "$tmp/mkfs.err"; then
 fi
 dev=$(mountpoint -d "$tmp/mnt")
 
-if ! start_racewatch "$tmp/rw.json" "$tmp/rw.err" --json --dev "$dev"; then
-	fail "$name" "racewatch did not start: $(head -c 300 "$tmp/rw.err")"
-	exit 0
-fi
-"$RACEGEN" -d "$secs" -o punch,collapse,zero,insert,truncate -m mix \
-	"$tmp/mnt/racegen.dat" > "$tmp/gen.json" 2> "$tmp/gen.err"
-genrc=$?
-kill -INT "$RWPID"
-wait "$RWPID"
-rwrc=$?
-RWPID=
-
-if [ "$genrc" -ne 0 ]; then
-	fail "$name" "racegen failed ($genrc): $(head -c 300 "$tmp/gen.err")"
-	exit 0
-fi
-if [ "$rwrc" -ne 0 ] || grep -q 'WARNING' "$tmp/rw.err"; then
-	fail "$name" "racewatch exit $rwrc: $(head -c 300 "$tmp/rw.err")"
-	exit 0
-fi
+watch_racegen "$name" "$tmp" "$dev" -d "$secs" -o punch,collapse,zero,insert,truncate -m mix \
+	"$tmp/mnt/racegen.dat" || exit 0
 result=$("$RACEMATCH" --exact-ops "$tmp/gen.json" "$tmp/rw.json" 2>&1)
 mrc=$?
 lost=$(grep '"type":"summary"' "$tmp/rw.json" | grep -o '"lost":{[^}]*}')

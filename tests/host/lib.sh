@@ -50,3 +50,29 @@ start_racewatch() {
 	RWPID=$!
 	wait_line "$err" '^racewatch: watching'
 }
+
+# watch_racegen NAME TMP DEV RACEGEN-ARGS...: racegen under racewatch
+# (--json --dev DEV), then SIGINT. Leaves TMP/gen.json and TMP/rw.json;
+# prints the FAIL line and returns 1 when either tool failed.
+watch_racegen() {
+	local name=$1 tmp=$2 dev=$3 genrc rwrc
+	shift 3
+	if ! start_racewatch "$tmp/rw.json" "$tmp/rw.err" --json --dev "$dev"; then
+		fail "$name" "racewatch did not start: $(head -c 300 "$tmp/rw.err")"
+		return 1
+	fi
+	"$RACEGEN" "$@" > "$tmp/gen.json" 2> "$tmp/gen.err"
+	genrc=$?
+	kill -INT "$RWPID"
+	wait "$RWPID"
+	rwrc=$?
+	RWPID=
+	if [ "$genrc" -ne 0 ]; then
+		fail "$name" "racegen failed ($genrc): $(head -c 300 "$tmp/gen.err")"
+		return 1
+	fi
+	if [ "$rwrc" -ne 0 ] || grep -q 'WARNING' "$tmp/rw.err"; then
+		fail "$name" "racewatch exit $rwrc: $(head -c 300 "$tmp/rw.err")"
+		return 1
+	fi
+}

@@ -842,7 +842,7 @@ static void judge_op(struct engine *e, struct op *op)
 			.delete_tid = c->delete_tid,
 			.page = verdict__evidence(op->begin.fstype,
 						  g->pages > c->pages_seen ? g->page : NULL,
-						  e->opts.page_shift),
+						  e->opts.page_shift, e->opts.btrfs_read_maps),
 			.btrfs_read_maps = e->opts.btrfs_read_maps,
 		};
 

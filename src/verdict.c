@@ -185,14 +185,16 @@ bool verdict__rejects(__s64 ret)
 }
 
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					unsigned int page_shift)
+					unsigned int page_shift, bool btrfs_read_maps)
 {
 	if (!page)
 		return PAGE_UNCHECKED;
 	if (!page->present)
 		return PAGE_GONE;
-	/* btrfs never sets the flag: what its read found says instead. */
-	if (!strncmp(fstype, "btrfs", RW_FSTYPE_LEN)) {
+	/* btrfs never sets the flag: what its read found says instead, where
+	 * the role marks it. Without the role read_map is only ever pending
+	 * (not uptodate), which says nothing of what the read mapped. */
+	if (verdict__model(fstype, btrfs_read_maps) == FS_MODEL_BTRFS) {
 		switch (page->read_map) {
 		case RW_READ_MAP_DISK:
 			return PAGE_FROM_DISK;

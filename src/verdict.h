@@ -10,9 +10,10 @@
 
 #include "engine.h"
 
-/* What the PAGE record says of the page; page is NULL when none came. */
+/* What the PAGE record says of the page; page is NULL when none came.
+ * btrfs_read_maps as for verdict__model(). */
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					unsigned int page_shift);
+					unsigned int page_shift, bool btrfs_read_maps);
 /* w->page must already be set. */
 enum rw_verdict verdict__judge(const struct rw_window *w);
 enum rw_phase verdict__phase(const struct rw_window *w);

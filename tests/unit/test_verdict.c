@@ -415,23 +415,29 @@ static void test_btrfs_evidence(void)
 	struct rw_page_state p = { .present = 1, .blkbits = 12 };
 
 	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_FROM_DISK, "disk");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_FROM_DISK, "disk");
 	p.read_map = RW_READ_MAP_ZEROS;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_ZERO_FILLED, "hole or prealloc");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_ZERO_FILLED, "hole or prealloc");
 	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_READ_PENDING, "pending");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_READ_PENDING, "pending");
 	p.read_map = RW_READ_MAP_NONE;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_UNKNOWN, "none seen");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_UNKNOWN, "none seen");
 	p.read_map = RW_READ_MAP_NONE;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12), PAGE_ZERO_FILLED, "ext4: read done, no flag");
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, true), PAGE_ZERO_FILLED, "ext4: read done, no flag");
 	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12), PAGE_ZERO_FILLED,
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, true), PAGE_ZERO_FILLED,
 		  "ext4: read_map is not its evidence (the known blind spot)");
 	p.mapped_to_disk = 1;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12), PAGE_FROM_DISK, "ext4: the flag set");
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, true), PAGE_FROM_DISK, "ext4: the flag set");
 	p.mapped_to_disk = 0;
+	/* Without the role nothing marks btrfs reads: pending means only
+	 * "not uptodate" there, never a late read. */
+	p.read_map = RW_READ_MAP_PENDING;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, false), PAGE_UNKNOWN, "no role: pending");
+	p.read_map = RW_READ_MAP_DISK;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, false), PAGE_UNKNOWN, "no role: disk");
 	p.present = 0;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12), PAGE_GONE, "gone first");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_GONE, "gone first");
 }
 
 /* Facts stay facts on any filesystem. */

@@ -138,19 +138,6 @@ enum rw_fs_model verdict__model(const char *fstype, bool btrfs_read_maps)
 	return FS_MODEL_NONE;
 }
 
-const char *verdict__model_lock(enum rw_fs_model model)
-{
-	switch (model) {
-	case FS_MODEL_INVALIDATE_LOCK:
-		return "invalidate_lock";
-	case FS_MODEL_BTRFS:
-		return "btrfs extent range lock";
-	case FS_MODEL_NONE:
-		break;
-	}
-	return NULL;
-}
-
 /*
  * Errors returned only while a request is validated, before anything
  * touches the page cache: every check of vfs_fallocate() (EINVAL,

@@ -33,8 +33,6 @@ enum rw_fs_model {
 /* btrfs_read_maps: the plan serves the btrfs read-mapping role; without
  * it btrfs has no evidence to be judged by, and is unmodelled. */
 enum rw_fs_model verdict__model(const char *fstype, bool btrfs_read_maps);
-/* What protects the filesystem's inserts, for reports; NULL unmodelled. */
-const char *verdict__model_lock(enum rw_fs_model model);
 /* racewatch knows how this filesystem locks against its invalidations
  * (the invalidate_lock model; verdict__model() for the others). */
 bool verdict__modelled(const char *fstype);

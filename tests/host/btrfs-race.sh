@@ -15,14 +15,7 @@ set -uo pipefail
 
 secs=${1:-60}
 name=btrfs-race
-tmp=$(mktemp -d)
-RWPID=
-cleanup() {
-	[ -n "$RWPID" ] && kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"
-	umount "$tmp/mnt" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+watched_scratch
 
 if ! mkfs_mount btrfs "$tmp" 1G 2> "$tmp/mkfs.err"; then
 	skip "$name" "cannot make a btrfs loop filesystem: $(head -c 200 "$tmp/mkfs.err")"

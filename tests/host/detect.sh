@@ -13,14 +13,7 @@ set -uo pipefail
 fs=$1
 secs=${2:-15}
 name=detect/$fs
-tmp=$(mktemp -d)
-RWPID=
-cleanup() {
-	[ -n "$RWPID" ] && kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"
-	umount "$tmp/mnt" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+watched_scratch
 
 if ! mkfs_mount "$fs" "$tmp" 2> "$tmp/mkfs.err"; then
 	skip "$name" "cannot make a $fs loop filesystem: $(head -c 200 "$tmp/mkfs.err")"

@@ -51,6 +51,20 @@ start_racewatch() {
 	wait_line "$err" '^racewatch: watching'
 }
 
+# watched_scratch: a scratch directory in $tmp for one loop filesystem at
+# $tmp/mnt and one racewatch ($RWPID); at exit racewatch is stopped, the
+# filesystem unmounted and the directory removed.
+watched_scratch() {
+	tmp=$(mktemp -d)
+	RWPID=
+	trap watched_scratch_cleanup EXIT
+}
+watched_scratch_cleanup() {
+	[ -n "$RWPID" ] && kill -INT "$RWPID" 2>/dev/null && wait "$RWPID"
+	umount "$tmp/mnt" 2>/dev/null
+	rm -rf "$tmp"
+}
+
 # watch_racegen NAME TMP DEV RACEGEN-ARGS...: racegen under racewatch
 # (--json --dev DEV), then SIGINT. Leaves TMP/gen.json and TMP/rw.json;
 # prints the FAIL line and returns 1 when either tool failed.

@@ -216,6 +216,47 @@ static __always_inline void read_locks(struct address_space *mapping,
 	}
 }
 
+/* ---- ext4 block mappings (tracepoints ext4:ext4_ext_map_blocks_exit and
+ *      ext4:ext4_es_lookup_extent_exit) ---- */
+
+/*
+ * Both structs are ext4 private, and Debian's 5.10 has no module BTF, so
+ * CO-RE cannot relocate them: the layouts are fixed. Unchanged from 5.10
+ * to 6.18 (fs/ext4/ext4.h and fs/ext4/extent_status.h; checked against
+ * this host's 6.18 BTF: ext4_map_blocks 24 bytes, es_lblk at 24 bytes into
+ * extent_status, after its rb_node).
+ */
+struct ext4_map_blocks___fixed {
+	__u64 m_pblk;
+	__u32 m_lblk;
+	__u32 m_len;
+	__u32 m_flags;
+};
+
+struct extent_status___fixed {
+	__u64 rb_node[3];
+	__u32 es_lblk;
+	__u32 es_len;
+	__u64 es_pblk;
+};
+
+/* EXT4_MAP_MAPPED is BIT(BH_Mapped); bh_state_bits is core, so in BTF. */
+enum bh_state_bits {
+	BH_Mapped = 4,
+};
+
+/*
+ * The extent status lives in es_pblk's top ES_FLAGS (5) bits: written,
+ * unwritten, delayed, hole, referenced from bit 59 up, since "ext4: track
+ * all extent status in extent status tree" (3.10) and still on 6.18 (an
+ * anonymous enum, so CO-RE cannot name it).
+ */
+#define EXT4_ES_SHIFT		59
+#define EXT4_ES_WRITTEN		(1ULL << (EXT4_ES_SHIFT + 0))
+#define EXT4_ES_UNWRITTEN	(1ULL << (EXT4_ES_SHIFT + 1))
+#define EXT4_ES_DELAYED		(1ULL << (EXT4_ES_SHIFT + 2))
+#define EXT4_ES_HOLE		(1ULL << (EXT4_ES_SHIFT + 3))
+
 /* ---- btrfs extent maps (tracepoint btrfs:btrfs_get_extent) ---- */
 
 /*

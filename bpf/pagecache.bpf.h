@@ -27,6 +27,26 @@ static __always_inline bool slot_pending(const struct rw_inode_key *key,
 	return ts && *ts == old->insert_ts;
 }
 
+/* The task's read is still to map the candidate at index (mark_read_map()).
+ * A read of another inode starts the range again. Losing the entry (LRU)
+ * costs only read_map evidence, never a verdict's caution: pages without
+ * it are judged by the other rules. */
+static __always_inline void note_unread(const struct rw_inode_key *key, __u64 index)
+{
+	__u32 tid = current_tid();
+	struct unread_range *u = bpf_map_lookup_elem(&unread, &tid);
+	struct unread_range nu = { .key = *key, .first = index, .last = index };
+
+	if (u && key_equal(&u->key, key)) {
+		if (index < u->first)
+			u->first = index;
+		if (index > u->last)
+			u->last = index;
+		return;
+	}
+	bpf_map_update_elem(&unread, &tid, &nu, BPF_ANY);
+}
+
 /*
  * Keep the candidate for its operation's end (emit_page_states()), in the
  * slot of its index modulo RW_PAGE_SLOTS: a window up to that many pages
@@ -82,6 +102,7 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 		window_note_loss(key);
 		return;
 	}
+	note_unread(key, index);
 	/* The window closed since the insert saw it: nobody will emit the
 	 * slot, so do not leave it to displace a later candidate. */
 	if (!window_is_open(key) &&
@@ -193,39 +214,39 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 }
 
 /*
- * btrfs's read of a page it just inserted looks up the extent map under the
- * range's extent lock (btrfs_do_readpage() -> get_extent_map()), after every
- * folio of its readahead batch went in, and reuses the map for the batch's
- * later folios: mark each slot in the map's range whose candidate this task
- * inserted and has not read yet. A folio already uptodate was filled by a
- * write, not by this read. What the read mapped decides a btrfs verdict
- * (README "Verdicts"): data from an extent the punch then drops is stale.
+ * A read by the current task mapped the pages [first, last] of inode to
+ * kind (disk or zeros): mark each slot in the range whose candidate this
+ * task inserted and has not read yet. A page already uptodate was filled
+ * by a write, not by this read. The first mapping wins: a reader maps a
+ * page once, and later lookups in its task are for later pages.
  */
-static __always_inline int handle_read_mapping(void *bi, void *em)
+static __always_inline void mark_read_map(struct inode *inode, __u64 first, __u64 last,
+					  __u32 kind)
 {
 	unsigned int uptodate = bpf_core_enum_value(enum pageflags, PG_uptodate);
 	struct rw_inode_key key = {};
-	struct rw_window_state *w;
-	__u64 first, last, now;
-	__u32 tid, kind;
+	struct unread_range *u;
+	__u64 now;
+	__u32 tid;
 
-	if (windows_idle() || !bi || !em)
-		return 0;
-	if (!inode_key(btrfs_vfs_inode(bi), &key))
-		return 0;
-	w = bpf_map_lookup_elem(&inode_windows, &key);
-	if (!w || w->refs <= 0)
-		return 0;
-	btrfs_map_pages(em, page_shift, &first, &last);
-	if (first < w->first)
-		first = w->first;
-	if (last > w->last)
-		last = w->last;
-	if (first > last)
-		return 0;
+	/* The common case, every lookup by a task that inserted no candidate,
+	 * costs one map lookup. */
 	tid = current_tid();
+	u = bpf_map_lookup_elem(&unread, &tid);
+	if (!u || !inode_key(inode, &key) || !key_equal(&u->key, &key))
+		return;
+	if (first < u->first)
+		first = u->first;
+	if (last > u->last)
+		last = u->last;
+	if (first > last)
+		return;
+	/* Mapped from the range's start: the rest is still to be read. */
+	if (last >= u->last)
+		bpf_map_delete_elem(&unread, &tid);
+	else if (first == u->first)
+		u->first = last + 1;
 	now = bpf_ktime_get_ns();
-	kind = btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK;
 	for (__u32 i = 0; i < RW_PAGE_SLOTS; i++) {
 		struct page_slot_key sk = { .key = key };
 		struct page_slot *ps;
@@ -240,6 +261,87 @@ static __always_inline int handle_read_mapping(void *bi, void *em)
 			continue;
 		ps->read_map = kind;
 	}
+}
+
+/*
+ * btrfs's read of a page it just inserted looks up the extent map under the
+ * range's extent lock (btrfs_do_readpage() -> get_extent_map()), after every
+ * folio of its readahead batch went in, and reuses the map for the batch's
+ * later folios. What the read mapped decides a btrfs verdict (README
+ * "Verdicts"): data from an extent the punch then drops is stale.
+ */
+static __always_inline int handle_btrfs_read_mapping(void *bi, void *em)
+{
+	__u64 first, last;
+
+	if (windows_idle() || !bi || !em)
+		return 0;
+	btrfs_map_pages(em, page_shift, &first, &last);
+	mark_read_map(btrfs_vfs_inode(bi), first, last,
+		      btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK);
+	return 0;
+}
+
+/*
+ * ext4's read path (ext4_mpage_readpages()) maps each page's blocks with
+ * ext4_map_blocks() after the readahead batch went in, asking for the rest
+ * of the batch and reusing the answer for its later pages, and sets
+ * PG_mappedtodisk only after that, page by page. A reader stalled between
+ * the two has mapped the old blocks with the flag still clear: seen in the
+ * 5.10 punch case as confirmed stale pages judged hole. So mark what the
+ * mapping returned. Only with blocks of a page: smaller ones need every
+ * block of the page, which the flag rule already asks for.
+ *
+ * ext4_map_blocks() answers from the extent-status tree when it can
+ * (ext4:ext4_es_lookup_extent_exit, which names the whole cached extent
+ * around the block asked for), else from the extent tree
+ * (ext4:ext4_ext_map_blocks_exit, which names what it mapped). Writes
+ * cannot be the task here: ext4 punches, zeroes, collapses, inserts and
+ * truncates under i_rwsem, which writes take too.
+ */
+static __always_inline bool ext4_page_blocks(struct inode *inode)
+{
+	return inode && BPF_CORE_READ(inode, i_blkbits) == page_shift;
+}
+
+static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map, int ret)
+{
+	struct ext4_map_blocks___fixed m;
+	__u32 len;
+
+	if (windows_idle() || ret < 0 || !ext4_page_blocks(inode))
+		return 0;
+	if (bpf_probe_read_kernel(&m, sizeof(m), map))
+		return 0;
+	len = ret > 0 ? (__u32)ret : m.m_len;
+	if (!len)
+		return 0;
+	mark_read_map(inode, m.m_lblk, (__u64)m.m_lblk + len - 1,
+		      ret > 0 && (m.m_flags & (1U << bpf_core_enum_value(enum bh_state_bits,
+									     BH_Mapped))) ?
+		      RW_READ_MAP_DISK : RW_READ_MAP_ZEROS);
+	return 0;
+}
+
+static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, int found)
+{
+	struct extent_status___fixed e;
+	__u32 kind;
+
+	if (windows_idle() || !found || !ext4_page_blocks(inode))
+		return 0;
+	if (bpf_probe_read_kernel(&e, sizeof(e), es) || !e.es_len)
+		return 0;
+	/* Delayed blocks have no disk place yet: their data is in the cache. */
+	if (e.es_pblk & EXT4_ES_DELAYED)
+		return 0;
+	if (e.es_pblk & EXT4_ES_WRITTEN)
+		kind = RW_READ_MAP_DISK;
+	else if (e.es_pblk & (EXT4_ES_UNWRITTEN | EXT4_ES_HOLE))
+		kind = RW_READ_MAP_ZEROS;
+	else
+		return 0;
+	mark_read_map(inode, e.es_lblk, (__u64)e.es_lblk + e.es_len - 1, kind);
 	return 0;
 }
 

@@ -300,7 +300,24 @@ int ext4dirty_rawtp(__u64 *ctx)
 SEC("raw_tp")
 int btrfsmap_rawtp(__u64 *ctx)
 {
-	return handle_read_mapping((void *)ctx[1], (void *)ctx[2]);
+	return handle_btrfs_read_mapping((void *)ctx[1], (void *)ctx[2]);
+}
+
+/* ---- ext4 read mapping: ext4:ext4_ext_map_blocks_exit(inode, flags, map,
+ *      ret) and ext4:ext4_es_lookup_extent_exit(inode, es, found), the same
+ *      prototypes in 5.10, 6.1, 6.12 and 6.18. Tracepoints, so they serve
+ *      every mechanism. ---- */
+
+SEC("raw_tp")
+int ext4map_rawtp(__u64 *ctx)
+{
+	return handle_ext4_map_blocks((void *)ctx[0], (void *)ctx[2], (int)ctx[3]);
+}
+
+SEC("raw_tp")
+int ext4es_rawtp(__u64 *ctx)
+{
+	return handle_ext4_es_lookup((void *)ctx[0], (void *)ctx[1], (int)ctx[2]);
 }
 
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by

@@ -90,6 +90,15 @@ struct zero_pending {
 	__u64 blocks;
 };
 
+/* The candidates a task inserted into one inode and its read has not
+ * mapped yet, as an index range: a read-mapping hook walks only these
+ * slots (mark_read_map()), not a whole window's. */
+struct unread_range {
+	struct rw_inode_key key;
+	__u64 first;
+	__u64 last;
+};
+
 struct insert_stash {
 	struct address_space *mapping;
 	void *entry;
@@ -168,6 +177,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct zero_pending);
 } zero_converted SEC(".maps");
+
+/* By tid. LRU: a task that stops reading leaves its entry to age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_MAX_OPS);
+	__type(key, __u32);
+	__type(value, struct unread_range);
+} unread SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);

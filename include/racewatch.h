@@ -241,7 +241,9 @@ struct rw_delete {
  * on a page whose blocks it read from disk and leaves it clear on a page it
  * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
  * trusts it where the filesystem's read path is known to set it. btrfs
- * never sets it either: there read_map says what the read found.
+ * never sets it either: there read_map says what the read found. ext4
+ * sets it only after mapping, so there read_map speaks first for a read
+ * still in flight.
  */
 struct rw_page_state {
 	struct rw_hdr hdr;
@@ -258,8 +260,10 @@ struct rw_page_state {
 
 /*
  * What the inserting task's read mapped the page to, where the filesystem
- * says (btrfs: the extent map of btrfs:btrfs_get_extent, the first the
- * inserter looked up after the insert that covers the page).
+ * says: the first mapping the inserter looked up after the insert that
+ * covers the page (btrfs: the extent map of btrfs:btrfs_get_extent; ext4:
+ * the extent of ext4:ext4_es_lookup_extent_exit or what
+ * ext4:ext4_ext_map_blocks_exit mapped, with one block per page).
  */
 enum rw_read_map {
 	RW_READ_MAP_NONE = 0,		/* not seen */
@@ -267,6 +271,7 @@ enum rw_read_map {
 	RW_READ_MAP_ZEROS,		/* a hole or a preallocated extent */
 	RW_READ_MAP_PENDING,		/* none yet at the check, the page not
 					 * uptodate: its read is still to map it */
+	RW_READ_MAP_MAX,
 };
 
 #define RW_PAGE_SLOTS		512	/* a power of two. 2048 took the

@@ -789,6 +789,13 @@ static void on_page(struct engine *e, const struct rw_page_state *r)
 	}
 	*g->page = *r;
 	g->pages++;
+	if (!r->present)
+		return;
+	e->st.page_read_maps[r->read_map < RW_READ_MAP_MAX ? r->read_map : RW_READ_MAP_NONE]++;
+	if (r->mapped_to_disk) {
+		e->st.pages_flagged++;
+		e->st.pages_flagged_mapped += r->read_map == RW_READ_MAP_DISK;
+	}
 }
 
 void engine__feed(struct engine *e, const union rw_record *rec)
@@ -842,8 +849,8 @@ static void judge_op(struct engine *e, struct op *op)
 			.delete_tid = c->delete_tid,
 			.page = verdict__evidence(op->begin.fstype,
 						  g->pages > c->pages_seen ? g->page : NULL,
-						  e->opts.page_shift, e->opts.btrfs_read_maps),
-			.btrfs_read_maps = e->opts.btrfs_read_maps,
+						  e->opts.page_shift, e->opts.read_maps),
+			.read_maps = e->opts.read_maps,
 		};
 
 		w.verdict = verdict__judge(&w);

@@ -60,10 +60,19 @@ enum rw_page_evidence {
 	PAGE_ZERO_FILLED,	/* flag clear on a filesystem that sets it */
 	PAGE_UNKNOWN,		/* flag clear, but this filesystem never sets it */
 	PAGE_READ_PENDING,	/* btrfs: its read had not mapped it yet */
+	PAGE_MAPPED_DISK,	/* ext4: its read mapped disk blocks, the flag
+				 * not set yet */
 	PAGE_EVIDENCE_MAX,
 };
 
 /* Everything a report needs about one judged insert. */
+/* Filesystems whose reads the plan marks with what each one mapped (the
+ * read-mapping roles; verdict__evidence()). */
+enum rw_read_maps {
+	READ_MAPS_EXT4	= 1 << 0,
+	READ_MAPS_BTRFS	= 1 << 1,
+};
+
 struct rw_window {
 	enum rw_verdict verdict;
 	enum rw_phase phase;
@@ -85,7 +94,7 @@ struct rw_window {
 	__u64 delete_ts;
 	__u32 delete_tid;
 	enum rw_page_evidence page;
-	bool btrfs_read_maps;	/* engine_opts.btrfs_read_maps */
+	unsigned int read_maps;	/* engine_opts.read_maps */
 };
 
 struct inode_stats {
@@ -118,6 +127,13 @@ struct engine_stats {
 				 * ENGINE_MAX_INVALS_TOTAL in all */
 	__u64 inodes_dropped;	/* inodes past ENGINE_MAX_INODES, whose counts
 				 * went to engine__inodes_other() */
+	/* PAGE checks of pages still cached, by what their inserting task's
+	 * read mapping was seen to return; and those with PG_mappedtodisk
+	 * set, of which how many had a disk mapping seen: two independent
+	 * signals of one read, checked against each other (tests/vm). */
+	__u64 page_read_maps[RW_READ_MAP_MAX];
+	__u64 pages_flagged;
+	__u64 pages_flagged_mapped;
 };
 
 /*
@@ -173,8 +189,8 @@ struct engine_opts {
 	/* log2(PAGE_SIZE): PG_mappedtodisk speaks for a whole page only when
 	 * one block fills it. */
 	unsigned int page_shift;
-	/* The plan serves the btrfs read-mapping role (verdict__model()). */
-	bool btrfs_read_maps;
+	/* enum rw_read_maps: the read-mapping roles the plan serves. */
+	unsigned int read_maps;
 	struct engine_bounds bounds;
 };
 

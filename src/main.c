@@ -483,7 +483,8 @@ static int run(struct session *s, struct plan *plan)
 		.max_op_age_ns = s->cfg.max_op_age_s * 1000000000ULL,
 		.grace_ns = GRACE_NS,
 		.page_shift = s->skel->rodata->page_shift,	/* set by attach__configure() */
-		.btrfs_read_maps = plan->roles[ROLE_READMAP_BTRFS].served,
+		.read_maps = (plan->roles[ROLE_READMAP_EXT4].served ? READ_MAPS_EXT4 : 0) |
+			     (plan->roles[ROLE_READMAP_BTRFS].served ? READ_MAPS_BTRFS : 0),
 	};
 	struct attach_links links = {};
 	struct report_losses losses = {};

@@ -28,6 +28,7 @@ enum rw_role {
 	ROLE_FREE_EXT4,
 	ROLE_FREE_XFS,
 	ROLE_CONVERT_EXT4,	/* ext4 zero range: extents made unwritten */
+	ROLE_READMAP_EXT4,	/* ext4 reads: which blocks a new page read */
 	ROLE_READMAP_BTRFS,	/* btrfs reads: which extent a new page read */
 	/* shmem_add_to_page_cache: no mechanism serves it yet; the row says
 	 * why tmpfs goes unwatched (plan__select()). */

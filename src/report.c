@@ -497,6 +497,13 @@ static int incomplete_counts(const struct engine_stats *st, const struct report_
 	return INCOMPLETE_FIELDS;
 }
 
+static const char *const read_map_names[RW_READ_MAP_MAX] = {
+	[RW_READ_MAP_NONE]	= "none",
+	[RW_READ_MAP_DISK]	= "disk",
+	[RW_READ_MAP_ZEROS]	= "zeros",
+	[RW_READ_MAP_PENDING]	= "pending",
+};
+
 /* "ops":1,...,"verdicts":{...}: an inode's counts, or the other inodes'. */
 static void json_inode_counts(FILE *out, const struct inode_stats *in)
 {
@@ -591,6 +598,12 @@ static void summary_json(struct report *r, const struct engine *e,
 		(unsigned long long)st->unattributed);
 	json_by_type(out, "received", st->records);
 	json_by_type(out, "peak_per_s", losses->peak_per_s);
+	fputs("},\"page_checks\":{\"read_map\":{", out);
+	for (int m = 0; m < RW_READ_MAP_MAX; m++)
+		fprintf(out, "%s\"%s\":%llu", m ? "," : "", read_map_names[m],
+			(unsigned long long)st->page_read_maps[m]);
+	fprintf(out, "},\"flagged\":%llu,\"flagged_mapped\":%llu",
+		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped);
 	fputs("},\"incomplete\":{", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)
@@ -698,6 +711,11 @@ static void summary_text(struct report *r, const struct engine *e,
 	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
 		fprintf(out, " %s %llu", events__type_name(t), (unsigned long long)losses->unsent[t]);
 	fputc('\n', out);
+	fputs("  page checks of cached pages: read mapping", out);
+	for (int m = 0; m < RW_READ_MAP_MAX; m++)
+		fprintf(out, " %s %llu", read_map_names[m], (unsigned long long)st->page_read_maps[m]);
+	fprintf(out, "; PG_mappedtodisk %llu, of them mapped to disk %llu\n",
+		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped);
 	fputs("  incomplete:", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)

@@ -34,6 +34,7 @@ static const char *const evidence_names[PAGE_EVIDENCE_MAX] = {
 	[PAGE_ZERO_FILLED]	= "zero-filled",
 	[PAGE_UNKNOWN]		= "unknown",
 	[PAGE_READ_PENDING]	= "read-pending",
+	[PAGE_MAPPED_DISK]	= "mapped-disk",
 };
 
 static const char *const phase_names[PHASE_MAX] = {
@@ -129,11 +130,11 @@ bool verdict__modelled(const char *fstype)
  * "Verdicts". So on btrfs what the inserter's read mapped decides, and
  * invalidate_lock, held shared by every reader, says nothing.
  */
-enum rw_fs_model verdict__model(const char *fstype, bool btrfs_read_maps)
+enum rw_fs_model verdict__model(const char *fstype, unsigned int read_maps)
 {
 	if (verdict__modelled(fstype))
 		return FS_MODEL_INVALIDATE_LOCK;
-	if (btrfs_read_maps && !strncmp(fstype, "btrfs", RW_FSTYPE_LEN))
+	if ((read_maps & READ_MAPS_BTRFS) && !strncmp(fstype, "btrfs", RW_FSTYPE_LEN))
 		return FS_MODEL_BTRFS;
 	return FS_MODEL_NONE;
 }
@@ -172,7 +173,7 @@ bool verdict__rejects(__s64 ret)
 }
 
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					unsigned int page_shift, bool btrfs_read_maps)
+					unsigned int page_shift, unsigned int read_maps)
 {
 	if (!page)
 		return PAGE_UNCHECKED;
@@ -181,7 +182,7 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 	/* btrfs never sets the flag: what its read found says instead, where
 	 * the role marks it. Without the role read_map is only ever pending
 	 * (not uptodate), which says nothing of what the read mapped. */
-	if (verdict__model(fstype, btrfs_read_maps) == FS_MODEL_BTRFS) {
+	if (verdict__model(fstype, read_maps) == FS_MODEL_BTRFS) {
 		switch (page->read_map) {
 		case RW_READ_MAP_DISK:
 			return PAGE_FROM_DISK;
@@ -195,20 +196,21 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 	}
 	if (page->mapped_to_disk)
 		return PAGE_FROM_DISK;
-	/*
-	 * Known blind spot (README "Verdicts", hole): a read that has not
-	 * finished may have mapped the old blocks and not yet set the flag
-	 * (ext4_mpage_readpages() sets it after mapping, page by page). Seen
-	 * once in 11 runs of the 5.10 fentry punch case, three confirmed stale
-	 * pages judged hole. Most unfinished reads (1,202 windows over the
-	 * 5.10 cases of one run) have not mapped yet and will find the hole,
-	 * so calling them all unchecked floods the output; marking ext4 reads
-	 * by their block mapping, as btrfs's are, is what would decide them.
-	 */
 	/* With blocks smaller than a page the flag needs every block mapped. */
-	if (sets_mappedtodisk(fstype) && page->blkbits == page_shift)
-		return PAGE_ZERO_FILLED;
-	return PAGE_UNKNOWN;
+	if (!sets_mappedtodisk(fstype) || page->blkbits != page_shift)
+		return PAGE_UNKNOWN;
+	/*
+	 * ext4_mpage_readpages() sets the flag only after it has mapped the
+	 * page's blocks: a read stalled between the two has mapped the old
+	 * blocks with the flag still clear. Seen once in 11 runs of the 5.10
+	 * fentry punch case, three confirmed stale pages judged hole. What the
+	 * reader's mapping returned, where the role marks it, says so. A read
+	 * yet to map will find the hole (1,202 such windows over the 5.10
+	 * cases of one run): calling those unchecked floods the output.
+	 */
+	if ((read_maps & READ_MAPS_EXT4) && page->read_map == RW_READ_MAP_DISK)
+		return PAGE_MAPPED_DISK;
+	return PAGE_ZERO_FILLED;
 }
 
 /* Tracepoint mode knows the operation only by its arguments and return. */
@@ -320,7 +322,7 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 	if (w->op_flags & RW_OP_END_NO_RETURN)
 		return VERDICT_NO_RETURN;
 	/* Neither a race nor a clearance without a model of its locks. */
-	model = verdict__model(w->op->fstype, w->btrfs_read_maps);
+	model = verdict__model(w->op->fstype, w->read_maps);
 	if (model == FS_MODEL_NONE)
 		return VERDICT_UNMODELLED;
 	/*

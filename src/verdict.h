@@ -11,9 +11,9 @@
 #include "engine.h"
 
 /* What the PAGE record says of the page; page is NULL when none came.
- * btrfs_read_maps as for verdict__model(). */
+ * read_maps: enum rw_read_maps, the read-mapping roles served. */
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					unsigned int page_shift, bool btrfs_read_maps);
+					unsigned int page_shift, unsigned int read_maps);
 /* w->page must already be set. */
 enum rw_verdict verdict__judge(const struct rw_window *w);
 enum rw_phase verdict__phase(const struct rw_window *w);
@@ -30,9 +30,9 @@ enum rw_fs_model {
 	FS_MODEL_BTRFS,			/* extent locks: what the read mapped */
 };
 
-/* btrfs_read_maps: the plan serves the btrfs read-mapping role; without
- * it btrfs has no evidence to be judged by, and is unmodelled. */
-enum rw_fs_model verdict__model(const char *fstype, bool btrfs_read_maps);
+/* read_maps: enum rw_read_maps. Without READ_MAPS_BTRFS btrfs has no
+ * evidence to be judged by, and is unmodelled. */
+enum rw_fs_model verdict__model(const char *fstype, unsigned int read_maps);
 /* racewatch knows how this filesystem locks against its invalidations
  * (the invalidate_lock model; verdict__model() for the others). */
 bool verdict__modelled(const char *fstype);

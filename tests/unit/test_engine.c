@@ -325,6 +325,10 @@ static void test_page_evidence(void)
 	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "read from disk");
 	ASSERT_EQ(cap.w[0].page, PAGE_FROM_DISK, "evidence: disk");
 	ASSERT_EQ(cap.w[1].verdict, VERDICT_HOLE, "zero-filled");
+	/* The summary's page checks: no read mapping was marked here. */
+	ASSERT_EQ(engine__stats(eng)->page_read_maps[RW_READ_MAP_NONE], 2, "cached, none seen");
+	ASSERT_EQ(engine__stats(eng)->pages_flagged, 1, "one with the flag");
+	ASSERT_EQ(engine__stats(eng)->pages_flagged_mapped, 0, "and no mapping seen");
 }
 
 /* The flag only speaks where the read path sets it and a block fills a page. */

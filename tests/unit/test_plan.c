@@ -136,12 +136,14 @@ static void test_61_auto_is_all_fentry(void)
 	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan");
 	for (int r = 0; r < ROLE_MAX; r++)
 		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT && r != ROLE_CONVERT_EXT4 &&
-		    r != ROLE_READMAP_BTRFS)
+		    r != ROLE_READMAP_EXT4 && r != ROLE_READMAP_BTRFS)
 			ASSERT_EQ(plan.roles[r].mech, MECH_FENTRY, plan__role_name(r));
 	ASSERT_EQ(plan.roles[ROLE_DELETE].mech, MECH_TRACEPOINT, "delete");
 	/* tracepoint-only, and not a failed fallback: nothing else was tried */
 	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].mech, MECH_TRACEPOINT, "zero-range conversion");
 	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].ntried, 0, "conversion attempts");
+	ASSERT_EQ(plan.roles[ROLE_READMAP_EXT4].mech, MECH_TRACEPOINT, "ext4 read mapping");
+	ASSERT_EQ(plan.roles[ROLE_READMAP_EXT4].ntried, 0, "ext4 read-mapping attempts");
 	ASSERT_EQ(plan.roles[ROLE_READMAP_BTRFS].mech, MECH_TRACEPOINT, "btrfs read mapping");
 	ASSERT_STREQ(plan.roles[ROLE_INSERT].symbol, "__filemap_add_folio", "insert symbol");
 	ASSERT_STREQ(plan.roles[ROLE_INSERT].hooks[0].prog, "insert_f5_fexit", "insert program");

@@ -371,7 +371,7 @@ static struct rw_window btrfs_window(enum rw_page_evidence page)
 
 	strcpy(op.fstype, "btrfs");
 	w.nfree = 0;
-	w.btrfs_read_maps = true;
+	w.read_maps = READ_MAPS_BTRFS;
 	w.page = page;
 	return w;
 }
@@ -380,10 +380,10 @@ static void test_btrfs_model(void)
 {
 	struct rw_window w;
 
-	ASSERT_EQ(verdict__model("btrfs", true), FS_MODEL_BTRFS, "served");
-	ASSERT_EQ(verdict__model("btrfs", false), FS_MODEL_NONE, "no read-mapping role");
-	ASSERT_EQ(verdict__model("ext4", true), FS_MODEL_INVALIDATE_LOCK, "ext4");
-	ASSERT_EQ(verdict__model("tmpfs", true), FS_MODEL_NONE, "tmpfs");
+	ASSERT_EQ(verdict__model("btrfs", READ_MAPS_BTRFS), FS_MODEL_BTRFS, "served");
+	ASSERT_EQ(verdict__model("btrfs", READ_MAPS_EXT4), FS_MODEL_NONE, "no read-mapping role");
+	ASSERT_EQ(verdict__model("ext4", READ_MAPS_EXT4 | READ_MAPS_BTRFS), FS_MODEL_INVALIDATE_LOCK, "ext4");
+	ASSERT_EQ(verdict__model("tmpfs", READ_MAPS_EXT4 | READ_MAPS_BTRFS), FS_MODEL_NONE, "tmpfs");
 
 	/* invalidate_lock held shared clears nothing on btrfs: the 6.18 race. */
 	w = btrfs_window(PAGE_FROM_DISK);
@@ -398,7 +398,7 @@ static void test_btrfs_model(void)
 	ASSERT_EQ(verdict__judge(&w), VERDICT_UNCHECKED, "no page record");
 	/* Without the role the same window is unmodelled. */
 	w = btrfs_window(PAGE_FROM_DISK);
-	w.btrfs_read_maps = false;
+	w.read_maps = 0;
 	ASSERT_EQ(verdict__judge(&w), VERDICT_UNMODELLED, "no evidence to judge by");
 	/* Facts first: a deletion before the return removed the old data. */
 	w = btrfs_window(PAGE_FROM_DISK);
@@ -408,35 +408,82 @@ static void test_btrfs_model(void)
 	ASSERT_EQ(verdict__judge(&w), VERDICT_TRANSIENT, "truncated again by the retry");
 }
 
-/* The PAGE record's read_map speaks for btrfs only. */
+/* The PAGE record's read_map speaks for btrfs where its role serves. */
 static void test_btrfs_evidence(void)
 {
+	const unsigned int all = READ_MAPS_EXT4 | READ_MAPS_BTRFS;
 	struct rw_page_state p = { .present = 1, .blkbits = 12 };
 
 	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_FROM_DISK, "disk");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_FROM_DISK, "disk");
 	p.read_map = RW_READ_MAP_ZEROS;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_ZERO_FILLED, "hole or prealloc");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_ZERO_FILLED, "hole or prealloc");
 	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_READ_PENDING, "pending");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_READ_PENDING, "pending");
 	p.read_map = RW_READ_MAP_NONE;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_UNKNOWN, "none seen");
-	p.read_map = RW_READ_MAP_NONE;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, true), PAGE_ZERO_FILLED, "ext4: read done, no flag");
-	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, true), PAGE_ZERO_FILLED,
-		  "ext4: read_map is not its evidence (the known blind spot)");
-	p.mapped_to_disk = 1;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, true), PAGE_FROM_DISK, "ext4: the flag set");
-	p.mapped_to_disk = 0;
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_UNKNOWN, "none seen");
 	/* Without the role nothing marks btrfs reads: pending means only
 	 * "not uptodate" there, never a late read. */
 	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, false), PAGE_UNKNOWN, "no role: pending");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
+		  "no role: pending");
 	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, false), PAGE_UNKNOWN, "no role: disk");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
+		  "no role: disk");
 	p.present = 0;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, true), PAGE_GONE, "gone first");
+	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_GONE, "gone first");
+}
+
+/*
+ * ext4: PG_mappedtodisk, and where the flag is not set yet, what the
+ * reader's block mapping returned (the 5.10 miss: old blocks mapped, the
+ * flag still clear, judged hole).
+ */
+static void test_ext4_evidence(void)
+{
+	const unsigned int all = READ_MAPS_EXT4 | READ_MAPS_BTRFS;
+	struct rw_page_state p = { .present = 1, .blkbits = 12 };
+
+	p.read_map = RW_READ_MAP_NONE;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_ZERO_FILLED, "read done, no flag");
+	p.read_map = RW_READ_MAP_PENDING;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_ZERO_FILLED,
+		  "not mapped yet: it will find the hole");
+	p.read_map = RW_READ_MAP_ZEROS;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_ZERO_FILLED, "mapped a hole");
+	p.read_map = RW_READ_MAP_DISK;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_MAPPED_DISK,
+		  "mapped the old blocks, the flag not set yet");
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, READ_MAPS_BTRFS), PAGE_ZERO_FILLED,
+		  "no ext4 role: the flag alone");
+	ASSERT_EQ(verdict__evidence("ext3", &p, 12, all), PAGE_MAPPED_DISK, "ext3 is ext4");
+	p.blkbits = 10;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_UNKNOWN,
+		  "1k blocks: neither the flag nor one mapping speaks for the page");
+	p.blkbits = 12;
+	p.read_map = RW_READ_MAP_ZEROS;
+	p.mapped_to_disk = 1;
+	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_FROM_DISK, "the flag set");
+	/* The flag is ext4's alone: xfs never sets it, whatever read_map says. */
+	p.mapped_to_disk = 0;
+	p.read_map = RW_READ_MAP_DISK;
+	ASSERT_EQ(verdict__evidence("xfs", &p, 12, all), PAGE_UNKNOWN, "xfs");
+}
+
+/* The 5.10 miss: judged as a page read from disk, and facts still first. */
+static void test_ext4_mapped_disk_is_race(void)
+{
+	struct rw_window w = race_window();
+
+	w.page = PAGE_MAPPED_DISK;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "mapped the old blocks and survived");
+	w.page = PAGE_ZERO_FILLED;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_HOLE, "the same window, the flag alone");
+	w = race_window();
+	w.page = PAGE_MAPPED_DISK;
+	ins.hdr.ts = 35;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "inserted after the last free");
+	ASSERT_STREQ(engine__evidence_name(PAGE_MAPPED_DISK), "mapped-disk", "its name");
 }
 
 /* Facts stay facts on any filesystem. */
@@ -546,6 +593,8 @@ void suite_verdict(void)
 	RUN(test_unmodelled);
 	RUN(test_btrfs_model);
 	RUN(test_btrfs_evidence);
+	RUN(test_ext4_evidence);
+	RUN(test_ext4_mapped_disk_is_race);
 	RUN(test_unmodelled_keeps_facts);
 	RUN(test_incomplete_pictures);
 	RUN(test_race_class);

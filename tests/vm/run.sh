@@ -89,6 +89,25 @@ judge_fs() {
 	fi
 }
 
+# The ext4 read mapping against PG_mappedtodisk (README "The ext4 read
+# mapping"): of the cached candidate pages whose read set the flag, at least
+# min_recall% must have had their disk mapping seen, and some must exist.
+read_maps_agree() {
+	local pc flagged mapped
+	pc=$(grep '"type":"summary"' "$1" | grep -o '"page_checks":{[^}]*}[^}]*}')
+	flagged=$(echo "$pc" | grep -o '"flagged":[0-9]*' | cut -d: -f2)
+	mapped=$(echo "$pc" | grep -o '"flagged_mapped":[0-9]*' | cut -d: -f2)
+	if [ -z "$flagged" ] || [ "$flagged" -eq 0 ]; then
+		echo "no cached candidate page read from disk to check the ext4 read mapping by: $pc"
+		return 1
+	fi
+	if [ $((mapped * 100)) -lt $((flagged * min_recall)) ]; then
+		echo "the ext4 read mapping saw the disk blocks of $mapped of $flagged pages with PG_mappedtodisk set: $pc"
+		return 1
+	fi
+	echo "$pc" >&2
+}
+
 run_case() {
 	local series=$1 attach=$2 fslist=$3 expect=$4 ops=$5 range=${6:-} kdir dir fs lost rc why
 	local name=$series/$attach/${ops//,/+}${range:+/${range}k}
@@ -119,6 +138,10 @@ run_case() {
 	lost=$(grep '"type":"summary"' "$dir/out/racewatch.json" | grep -o '"lost":{[^}]*}')
 	if ! echo "$lost" | grep -qE '^"lost":\{("[a-z_]+":0,?)+\}$'; then
 		fail "$name" "racewatch lost records: $lost"
+		return
+	fi
+	if [ "$expect" = race ] && ! why=$(read_maps_agree "$dir/out/racewatch.json"); then
+		fail "$name" "$why"
 		return
 	fi
 	for fs in ${fslist//,/ }; do

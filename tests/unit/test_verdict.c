@@ -408,66 +408,59 @@ static void test_btrfs_model(void)
 	ASSERT_EQ(verdict__judge(&w), VERDICT_TRANSIENT, "truncated again by the retry");
 }
 
-/* The PAGE record's read_map speaks for btrfs where its role serves. */
-static void test_btrfs_evidence(void)
-{
-	const unsigned int all = READ_MAPS_EXT4 | READ_MAPS_BTRFS;
-	struct rw_page_state p = { .present = 1, .blkbits = 12 };
-
-	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_FROM_DISK, "disk");
-	p.read_map = RW_READ_MAP_ZEROS;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_ZERO_FILLED, "hole or prealloc");
-	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_READ_PENDING, "pending");
-	p.read_map = RW_READ_MAP_NONE;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_UNKNOWN, "none seen");
-	/* Without the role nothing marks btrfs reads: pending means only
-	 * "not uptodate" there, never a late read. */
-	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
-		  "no role: pending");
-	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
-		  "no role: disk");
-	p.present = 0;
-	ASSERT_EQ(verdict__evidence("btrfs", &p, 12, all), PAGE_GONE, "gone first");
-}
-
 /*
- * ext4: PG_mappedtodisk, and where the flag is not set yet, what the
- * reader's block mapping returned (the 5.10 miss: old blocks mapped, the
- * flag still clear, judged hole).
+ * What the PAGE record says, per filesystem: on btrfs read_map alone, where
+ * its role serves; on ext4 PG_mappedtodisk, and where the flag is not set
+ * yet, what the reader's block mapping returned (the 5.10 miss: old blocks
+ * mapped, the flag still clear, judged hole).
  */
-static void test_ext4_evidence(void)
+static void test_page_evidence_by_fs(void)
 {
 	const unsigned int all = READ_MAPS_EXT4 | READ_MAPS_BTRFS;
-	struct rw_page_state p = { .present = 1, .blkbits = 12 };
+	static const struct {
+		const char *fs;
+		__u8 present, flag, blkbits, read_map;
+		unsigned int roles;
+		enum rw_page_evidence want;
+		const char *what;
+	} cases[] = {
+		{ "btrfs", 1, 0, 12, RW_READ_MAP_DISK, all, PAGE_FROM_DISK, "btrfs: disk" },
+		{ "btrfs", 1, 0, 12, RW_READ_MAP_ZEROS, all, PAGE_ZERO_FILLED,
+		  "btrfs: hole or prealloc" },
+		{ "btrfs", 1, 0, 12, RW_READ_MAP_PENDING, all, PAGE_READ_PENDING, "btrfs: pending" },
+		{ "btrfs", 1, 0, 12, RW_READ_MAP_NONE, all, PAGE_UNKNOWN, "btrfs: none seen" },
+		/* Without the role nothing marks btrfs reads: pending means only
+		 * "not uptodate" there, never a late read. */
+		{ "btrfs", 1, 0, 12, RW_READ_MAP_PENDING, READ_MAPS_EXT4, PAGE_UNKNOWN,
+		  "btrfs, no role: pending" },
+		{ "btrfs", 1, 0, 12, RW_READ_MAP_DISK, READ_MAPS_EXT4, PAGE_UNKNOWN,
+		  "btrfs, no role: disk" },
+		{ "btrfs", 0, 0, 12, RW_READ_MAP_DISK, all, PAGE_GONE, "btrfs: gone first" },
+		{ "ext4", 1, 0, 12, RW_READ_MAP_NONE, all, PAGE_ZERO_FILLED, "ext4: read done, no flag" },
+		{ "ext4", 1, 0, 12, RW_READ_MAP_PENDING, all, PAGE_ZERO_FILLED,
+		  "ext4: not mapped yet, it will find the hole" },
+		{ "ext4", 1, 0, 12, RW_READ_MAP_ZEROS, all, PAGE_ZERO_FILLED, "ext4: mapped a hole" },
+		{ "ext4", 1, 0, 12, RW_READ_MAP_DISK, all, PAGE_MAPPED_DISK,
+		  "ext4: mapped the old blocks, the flag not set yet" },
+		{ "ext4", 1, 0, 12, RW_READ_MAP_DISK, READ_MAPS_BTRFS, PAGE_ZERO_FILLED,
+		  "ext4, no role: the flag alone" },
+		{ "ext3", 1, 0, 12, RW_READ_MAP_DISK, all, PAGE_MAPPED_DISK, "ext3 is ext4" },
+		{ "ext4", 1, 0, 10, RW_READ_MAP_DISK, all, PAGE_UNKNOWN,
+		  "ext4, 1k blocks: neither the flag nor one mapping speaks for the page" },
+		{ "ext4", 1, 1, 12, RW_READ_MAP_ZEROS, all, PAGE_FROM_DISK, "ext4: the flag set" },
+		/* The flag is ext4's alone: xfs never sets it, whatever read_map says. */
+		{ "xfs", 1, 0, 12, RW_READ_MAP_DISK, all, PAGE_UNKNOWN, "xfs" },
+	};
 
-	p.read_map = RW_READ_MAP_NONE;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_ZERO_FILLED, "read done, no flag");
-	p.read_map = RW_READ_MAP_PENDING;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_ZERO_FILLED,
-		  "not mapped yet: it will find the hole");
-	p.read_map = RW_READ_MAP_ZEROS;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_ZERO_FILLED, "mapped a hole");
-	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_MAPPED_DISK,
-		  "mapped the old blocks, the flag not set yet");
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, READ_MAPS_BTRFS), PAGE_ZERO_FILLED,
-		  "no ext4 role: the flag alone");
-	ASSERT_EQ(verdict__evidence("ext3", &p, 12, all), PAGE_MAPPED_DISK, "ext3 is ext4");
-	p.blkbits = 10;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_UNKNOWN,
-		  "1k blocks: neither the flag nor one mapping speaks for the page");
-	p.blkbits = 12;
-	p.read_map = RW_READ_MAP_ZEROS;
-	p.mapped_to_disk = 1;
-	ASSERT_EQ(verdict__evidence("ext4", &p, 12, all), PAGE_FROM_DISK, "the flag set");
-	/* The flag is ext4's alone: xfs never sets it, whatever read_map says. */
-	p.mapped_to_disk = 0;
-	p.read_map = RW_READ_MAP_DISK;
-	ASSERT_EQ(verdict__evidence("xfs", &p, 12, all), PAGE_UNKNOWN, "xfs");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw_page_state p = { .present = cases[i].present,
+					   .mapped_to_disk = cases[i].flag,
+					   .blkbits = cases[i].blkbits,
+					   .read_map = cases[i].read_map };
+
+		ASSERT_EQ(verdict__evidence(cases[i].fs, &p, 12, cases[i].roles), cases[i].want,
+			  cases[i].what);
+	}
 }
 
 /* The 5.10 miss: judged as a page read from disk, and facts still first. */
@@ -592,8 +585,7 @@ void suite_verdict(void)
 	RUN(test_unchecked);
 	RUN(test_unmodelled);
 	RUN(test_btrfs_model);
-	RUN(test_btrfs_evidence);
-	RUN(test_ext4_evidence);
+	RUN(test_page_evidence_by_fs);
 	RUN(test_ext4_mapped_disk_is_race);
 	RUN(test_unmodelled_keeps_facts);
 	RUN(test_incomplete_pictures);

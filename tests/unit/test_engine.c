@@ -43,18 +43,25 @@ static void capture_forget(const struct rw_inode_key *key, __u64 index, void *ct
 	cap.forgotten++;
 }
 
-static void setup(void)
+/* read_maps: the read-mapping roles served (enum rw_read_maps). */
+static void setup_read_maps(unsigned int read_maps)
 {
 	struct engine_opts opts = {
 		.on_window = capture_window,
 		.on_forget = capture_forget,
 		.grace_ns = 5,
 		.page_shift = 12,
+		.read_maps = read_maps,
 	};
 
 	memset(&cap, 0, sizeof(cap));
 	engine__free(eng);
 	eng = engine__new(&opts);
+}
+
+static void setup(void)
+{
+	setup_read_maps(0);
 }
 
 static void feed(union rw_record *r, __u16 type, __u16 size, __u64 ts)
@@ -173,8 +180,8 @@ static void delete(__u32 tid, __u64 index, __u64 ts)
 }
 
 /* What BPF saw of page index, inserted at insert_ts, at the op's end. */
-static void page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
-		       __u8 blkbits, __u64 ts)
+static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapped,
+			   __u8 blkbits, __u8 read_map, __u64 ts)
 {
 	union rw_record r = {};
 
@@ -185,7 +192,14 @@ static void page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
 	r.page.present = present;
 	r.page.mapped_to_disk = mapped;
 	r.page.blkbits = blkbits;
+	r.page.read_map = read_map;
 	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+}
+
+static void page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
+		       __u8 blkbits, __u64 ts)
+{
+	page_state_map(index, insert_ts, present, mapped, blkbits, RW_READ_MAP_NONE, ts);
 }
 
 /* The page check found it cached and read from disk. */
@@ -329,6 +343,50 @@ static void test_page_evidence(void)
 	ASSERT_EQ(engine__stats(eng)->page_read_maps[RW_READ_MAP_NONE], 2, "cached, none seen");
 	ASSERT_EQ(engine__stats(eng)->pages_flagged, 1, "one with the flag");
 	ASSERT_EQ(engine__stats(eng)->pages_flagged_mapped, 0, "and no mapping seen");
+}
+
+/*
+ * The 5.10 miss: the reader had mapped the old blocks and not yet set
+ * PG_mappedtodisk. With the ext4 read-mapping role its mark decides; the
+ * page checks count both signals, and a page gone is not counted.
+ */
+static void test_page_mapped_before_flag(void)
+{
+	const struct engine_stats *st;
+
+	setup_read_maps(READ_MAPS_EXT4);
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	insert(READER, 15, 25);
+	insert(READER, 16, 26);
+	block_free(OP, 30);
+	page_state_map(14, 24, true, false, 12, RW_READ_MAP_DISK, 40);
+	page_state_map(15, 25, true, true, 12, RW_READ_MAP_DISK, 40);
+	page_state_map(16, 26, false, false, 12, RW_READ_MAP_DISK, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "mapped the old blocks, no flag yet");
+	ASSERT_EQ(cap.w[0].page, PAGE_MAPPED_DISK, "evidence: mapped-disk");
+	ASSERT_EQ(cap.w[1].page, PAGE_FROM_DISK, "the flag first");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_EVICTED, "gone at the check");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->page_read_maps[RW_READ_MAP_DISK], 2, "cached pages mapped to disk");
+	ASSERT_EQ(st->pages_flagged, 1, "flagged");
+	ASSERT_EQ(st->pages_flagged_mapped, 1, "flagged and mapped");
+
+	/* Without the role the same record is the flag alone: hole. */
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	block_free(OP, 30);
+	page_state_map(14, 24, true, false, 12, RW_READ_MAP_DISK, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 1, "window judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "no role: hole");
 }
 
 /* The flag only speaks where the read path sets it and a block fills a page. */
@@ -1038,6 +1096,7 @@ void suite_engine(void)
 	RUN(test_late_after_free);
 	RUN(test_window_lasts_until_last_free);
 	RUN(test_page_evidence);
+	RUN(test_page_mapped_before_flag);
 	RUN(test_page_evidence_limits);
 	RUN(test_page_evidence_needs_mpage_fs);
 	RUN(test_self_insert);

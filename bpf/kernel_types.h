@@ -90,6 +90,7 @@ struct inode {
 	struct address_space *i_mapping;
 	unsigned long i_ino;
 	__u32 i_generation;
+	long long i_size;
 	struct rw_semaphore i_rwsem;
 };
 

@@ -228,8 +228,8 @@ __noinline int emit_page_slot(__u32 slot)
 		     cache_entry_index(cp.entry) == cp.index;
 	r->mapped_to_disk = cache_entry_flag(cp.entry, mapped_bit);
 	r->read_map = cp.read_map;
-	if (!r->read_map && r->present &&
-	    !cache_entry_flag(cp.entry, bpf_core_enum_value(enum pageflags, PG_uptodate)))
+	r->uptodate = cache_entry_flag(cp.entry, bpf_core_enum_value(enum pageflags, PG_uptodate));
+	if (!r->read_map && r->present && !r->uptodate)
 		r->read_map = RW_READ_MAP_PENDING;
 	inode = BPF_CORE_READ(mapping, host);
 	r->blkbits = BPF_CORE_READ(inode, i_blkbits);

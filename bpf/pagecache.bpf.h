@@ -27,22 +27,32 @@ static __always_inline bool slot_pending(const struct rw_inode_key *key,
 	return ts && *ts == old->insert_ts;
 }
 
-/* The task's read is still to map the candidate at index (mark_read_map()).
- * A read of another inode starts the range again. Losing the entry (LRU)
- * costs only read_map evidence, never a verdict's caution: pages without
- * it are judged by the other rules. */
-static __always_inline void note_unread(const struct rw_inode_key *key, __u64 index)
+/*
+ * The task's read is still to map the candidate of nr pages at index
+ * (mark_read_map()). Readahead inserts a batch in ascending order and then
+ * reads it, all in the inserting task, so by the time an insert does not
+ * continue the task's range, every page of the range that its read was
+ * going to map has been mapped: the range starts again there. (Keeping the
+ * leftovers, pages never mapped, such as those truncated before their
+ * read, stretched the range until the walk from its start, at most
+ * RW_PAGE_SLOTS slots, no longer reached the pages being read: in the 5.10
+ * zero-range case 75 of 836 pages read from disk went unmarked.) Losing
+ * the entry (LRU) costs only read_map evidence: pages without it are judged
+ * by PG_mappedtodisk, as without the role.
+ */
+static __always_inline void note_unread(const struct rw_inode_key *key, __u64 index, __u32 nr)
 {
 	__u32 tid = current_tid();
 	struct unread_range *u = bpf_map_lookup_elem(&unread, &tid);
-	struct unread_range nu = { .key = *key, .first = index, .last = index };
+	struct unread_range nu = { .key = *key, .first = index, .last = index + nr - 1 };
 
 	if (u && key_equal(&u->key, key)) {
-		if (index < u->first)
-			u->first = index;
-		if (index > u->last)
-			u->last = index;
-		return;
+		if (index >= u->first && index <= u->last)
+			return;
+		if (index == u->last + 1) {
+			u->last = index + nr - 1;
+			return;
+		}
 	}
 	bpf_map_update_elem(&unread, &tid, &nu, BPF_ANY);
 }
@@ -102,7 +112,6 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 		window_note_loss(key);
 		return;
 	}
-	note_unread(key, index);
 	/* The window closed since the insert saw it: nobody will emit the
 	 * slot, so do not leave it to displace a later candidate. */
 	if (!window_is_open(key) &&
@@ -199,6 +208,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	 * ordered by reservation.
 	 */
 	remember_page(&key, mapping, entry, index, ts);
+	note_unread(&key, index, nr ? nr : 1);
 	fill_task(&r->task);
 	r->key = key;
 	r->index = index;
@@ -214,34 +224,60 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 }
 
 /*
- * A read by the current task mapped the pages [first, last] of inode to
- * kind (disk or zeros): mark each slot in the range whose candidate this
- * task inserted and has not read yet. A page already uptodate was filled
- * by a write, not by this read. The first mapping wins: a reader maps a
- * page once, and later lookups in its task are for later pages.
+ * Out of line: inlined into mark_read_map()'s loop, the compiler hoisted
+ * the field offsets of cache_entry_flags() above the loop, out of the
+ * bpf_core_field_exists() branches that keep the one this kernel lacks
+ * from running, and 6.18 refused the program (invalid CO-RE relocation of
+ * folio___flags_word.flags).
  */
-static __always_inline void mark_read_map(struct inode *inode, __u64 first, __u64 last,
-					  __u32 kind)
+static __noinline bool entry_uptodate(void *entry)
 {
-	unsigned int uptodate = bpf_core_enum_value(enum pageflags, PG_uptodate);
+	return cache_entry_flag(entry, bpf_core_enum_value(enum pageflags, PG_uptodate));
+}
+
+/* The current task's unread candidates: none for nearly every lookup, so
+ * the read-mapping handlers ask first and return at once. */
+static __always_inline struct unread_range *current_unread(void)
+{
+	__u32 tid = current_tid();
+
+	return bpf_map_lookup_elem(&unread, &tid);
+}
+
+/*
+ * A read by the current task, whose unread candidates are u, mapped the
+ * pages [first, last] of inode to kind (disk or zeros): mark each slot in
+ * the range whose candidate this task inserted and has not read yet. A
+ * page already uptodate was filled by a write, not by this read. A page
+ * past EOF is zero-filled whatever the mapping says. The first mapping
+ * wins: a reader maps a page once, and later lookups in its task are for
+ * later pages.
+ */
+static __always_inline void mark_read_map(struct unread_range *u, struct inode *inode,
+					  __u64 first, __u64 last, __u32 kind)
+{
 	struct rw_inode_key key = {};
-	struct unread_range *u;
-	__u64 now;
+	__u64 now, size;
 	__u32 tid;
 
-	/* The common case, every lookup by a task that inserted no candidate,
-	 * costs one map lookup. */
-	tid = current_tid();
-	u = bpf_map_lookup_elem(&unread, &tid);
-	if (!u || !inode_key(inode, &key) || !key_equal(&u->key, &key))
+	if (!inode_key(inode, &key) || !key_equal(&u->key, &key))
 		return;
+	size = (__u64)BPF_CORE_READ(inode, i_size);
+	if (!size || (__s64)size < 0)
+		return;
+	if (last > (size - 1) >> page_shift)
+		last = (size - 1) >> page_shift;
 	if (first < u->first)
 		first = u->first;
 	if (last > u->last)
 		last = u->last;
 	if (first > last)
 		return;
-	/* Mapped from the range's start: the rest is still to be read. */
+	if (last - first >= RW_PAGE_SLOTS)
+		last = first + RW_PAGE_SLOTS - 1;
+	tid = current_tid();
+	/* Mapped to the range's end: nothing is left to read. From its
+	 * start: the rest is. */
 	if (last >= u->last)
 		bpf_map_delete_elem(&unread, &tid);
 	else if (first == u->first)
@@ -257,7 +293,7 @@ static __always_inline void mark_read_map(struct inode *inode, __u64 first, __u6
 		sk.slot = index & (RW_PAGE_SLOTS - 1);
 		ps = bpf_map_lookup_elem(&page_slots, &sk);
 		if (!ps || ps->index != index || ps->tid != tid || ps->read_map ||
-		    ps->insert_ts > now || cache_entry_flag(ps->entry, uptodate))
+		    ps->insert_ts > now || entry_uptodate(ps->entry))
 			continue;
 		ps->read_map = kind;
 	}
@@ -272,12 +308,13 @@ static __always_inline void mark_read_map(struct inode *inode, __u64 first, __u6
  */
 static __always_inline int handle_btrfs_read_mapping(void *bi, void *em)
 {
+	struct unread_range *u;
 	__u64 first, last;
 
-	if (windows_idle() || !bi || !em)
+	if (windows_idle() || !(u = current_unread()) || !bi || !em)
 		return 0;
 	btrfs_map_pages(em, page_shift, &first, &last);
-	mark_read_map(btrfs_vfs_inode(bi), first, last,
+	mark_read_map(u, btrfs_vfs_inode(bi), first, last,
 		      btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK);
 	return 0;
 }
@@ -295,9 +332,11 @@ static __always_inline int handle_btrfs_read_mapping(void *bi, void *em)
  * ext4_map_blocks() answers from the extent-status tree when it can
  * (ext4:ext4_es_lookup_extent_exit, which names the whole cached extent
  * around the block asked for), else from the extent tree
- * (ext4:ext4_ext_map_blocks_exit, which names what it mapped). Writes
- * cannot be the task here: ext4 punches, zeroes, collapses, inserts and
- * truncates under i_rwsem, which writes take too.
+ * (ext4:ext4_ext_map_blocks_exit, which names what it mapped). A write
+ * is rarely the task here: ext4 punches, zeroes, collapses, inserts and
+ * truncates under i_rwsem, which writes take too; one that inserts after
+ * the operation unlocked it and before it returned is judged late where
+ * the operation freed blocks, whatever its mark.
  */
 static __always_inline bool ext4_page_blocks(struct inode *inode)
 {
@@ -307,16 +346,17 @@ static __always_inline bool ext4_page_blocks(struct inode *inode)
 static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map, int ret)
 {
 	struct ext4_map_blocks___fixed m;
+	struct unread_range *u;
 	__u32 len;
 
-	if (windows_idle() || ret < 0 || !ext4_page_blocks(inode))
+	if (windows_idle() || !(u = current_unread()) || ret < 0 || !ext4_page_blocks(inode))
 		return 0;
 	if (bpf_probe_read_kernel(&m, sizeof(m), map))
 		return 0;
 	len = ret > 0 ? (__u32)ret : m.m_len;
 	if (!len)
 		return 0;
-	mark_read_map(inode, m.m_lblk, (__u64)m.m_lblk + len - 1,
+	mark_read_map(u, inode, m.m_lblk, (__u64)m.m_lblk + len - 1,
 		      ret > 0 && (m.m_flags & (1U << bpf_core_enum_value(enum bh_state_bits,
 									     BH_Mapped))) ?
 		      RW_READ_MAP_DISK : RW_READ_MAP_ZEROS);
@@ -326,9 +366,10 @@ static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map
 static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, int found)
 {
 	struct extent_status___fixed e;
+	struct unread_range *u;
 	__u32 kind;
 
-	if (windows_idle() || !found || !ext4_page_blocks(inode))
+	if (windows_idle() || !(u = current_unread()) || !found || !ext4_page_blocks(inode))
 		return 0;
 	if (bpf_probe_read_kernel(&e, sizeof(e), es) || !e.es_len)
 		return 0;
@@ -341,7 +382,9 @@ static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, 
 		kind = RW_READ_MAP_ZEROS;
 	else
 		return 0;
-	mark_read_map(inode, e.es_lblk, (__u64)e.es_lblk + e.es_len - 1, kind);
+	/* The whole cached extent: mark_read_map() cuts it at EOF, where
+	 * ext4_mpage_readpages() stops mapping and zero-fills. */
+	mark_read_map(u, inode, e.es_lblk, (__u64)e.es_lblk + e.es_len - 1, kind);
 	return 0;
 }
 

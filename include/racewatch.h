@@ -255,7 +255,8 @@ struct rw_page_state {
 	__u8 mapped_to_disk;
 	__u8 blkbits;			/* inode->i_blkbits */
 	__u8 read_map;			/* enum rw_read_map */
-	__u8 pad[4];
+	__u8 uptodate;			/* PG_uptodate: its read is done */
+	__u8 pad[3];
 };
 
 /*

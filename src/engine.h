@@ -127,13 +127,17 @@ struct engine_stats {
 				 * ENGINE_MAX_INVALS_TOTAL in all */
 	__u64 inodes_dropped;	/* inodes past ENGINE_MAX_INODES, whose counts
 				 * went to engine__inodes_other() */
-	/* PAGE checks of pages still cached, by what their inserting task's
-	 * read mapping was seen to return; and those with PG_mappedtodisk
-	 * set, of which how many had a disk mapping seen: two independent
-	 * signals of one read, checked against each other (tests/vm). */
+	/* PAGE records of pages still cached, by what their inserting task's
+	 * read mapping was seen to return. Where the read path sets
+	 * PG_mappedtodisk, with one block per page: those with the flag set,
+	 * of which how many had a disk mapping seen, and those whose read
+	 * ended without the flag (zero-filled) though a disk mapping was
+	 * seen. Two independent signals of one read, checked against each
+	 * other (tests/vm): the last count is a wrong mark. */
 	__u64 page_read_maps[RW_READ_MAP_MAX];
 	__u64 pages_flagged;
 	__u64 pages_flagged_mapped;
+	__u64 pages_mapped_unflagged;
 };
 
 /*

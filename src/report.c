@@ -602,8 +602,9 @@ static void summary_json(struct report *r, const struct engine *e,
 	for (int m = 0; m < RW_READ_MAP_MAX; m++)
 		fprintf(out, "%s\"%s\":%llu", m ? "," : "", read_map_names[m],
 			(unsigned long long)st->page_read_maps[m]);
-	fprintf(out, "},\"flagged\":%llu,\"flagged_mapped\":%llu",
-		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped);
+	fprintf(out, "},\"flagged\":%llu,\"flagged_mapped\":%llu,\"mapped_unflagged\":%llu",
+		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped,
+		(unsigned long long)st->pages_mapped_unflagged);
 	fputs("},\"incomplete\":{", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)
@@ -714,8 +715,10 @@ static void summary_text(struct report *r, const struct engine *e,
 	fputs("  page checks of cached pages: read mapping", out);
 	for (int m = 0; m < RW_READ_MAP_MAX; m++)
 		fprintf(out, " %s %llu", read_map_names[m], (unsigned long long)st->page_read_maps[m]);
-	fprintf(out, "; PG_mappedtodisk %llu, of them mapped to disk %llu\n",
-		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped);
+	fprintf(out, "; PG_mappedtodisk %llu, of them mapped to disk %llu; read without it but "
+		"mapped to disk %llu\n",
+		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped,
+		(unsigned long long)st->pages_mapped_unflagged);
 	fputs("  incomplete:", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)

@@ -92,7 +92,7 @@ static bool fs_in(const char *fstype, const char *const *fs, size_t n)
  * PG_mappedtodisk on every page it reads from disk and zero-fills holes
  * without it. iomap-based ones (xfs, btrfs) never set it.
  */
-static bool sets_mappedtodisk(const char *fstype)
+bool verdict__sets_mappedtodisk(const char *fstype)
 {
 	static const char *const fs[] = { "ext4", "ext3", "ext2" };
 
@@ -197,7 +197,7 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 	if (page->mapped_to_disk)
 		return PAGE_FROM_DISK;
 	/* With blocks smaller than a page the flag needs every block mapped. */
-	if (!sets_mappedtodisk(fstype) || page->blkbits != page_shift)
+	if (!verdict__sets_mappedtodisk(fstype) || page->blkbits != page_shift)
 		return PAGE_UNKNOWN;
 	/*
 	 * ext4_mpage_readpages() sets the flag only after it has mapped the

@@ -33,6 +33,9 @@ enum rw_fs_model {
 /* read_maps: enum rw_read_maps. Without READ_MAPS_BTRFS btrfs has no
  * evidence to be judged by, and is unmodelled. */
 enum rw_fs_model verdict__model(const char *fstype, unsigned int read_maps);
+/* The filesystem's read path sets PG_mappedtodisk on every page it reads
+ * from disk and leaves it clear on one it zero-fills (ext4, ext3, ext2). */
+bool verdict__sets_mappedtodisk(const char *fstype);
 /* racewatch knows how this filesystem locks against its invalidations
  * (the invalidate_lock model; verdict__model() for the others). */
 bool verdict__modelled(const char *fstype);

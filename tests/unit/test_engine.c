@@ -375,6 +375,32 @@ static void test_page_mapped_before_flag(void)
 	ASSERT_EQ(st->page_read_maps[RW_READ_MAP_DISK], 2, "cached pages mapped to disk");
 	ASSERT_EQ(st->pages_flagged, 1, "flagged");
 	ASSERT_EQ(st->pages_flagged_mapped, 1, "flagged and mapped");
+	ASSERT_EQ(st->pages_mapped_unflagged, 0, "no read ended against its mark");
+
+	/* A read that ended (uptodate) without the flag zero-filled the page:
+	 * a disk mark on it is wrong, and counted. Judged by the mark still:
+	 * the count is what the tests hold to 0. */
+	setup_read_maps(READ_MAPS_EXT4);
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	block_free(OP, 30);
+	{
+		union rw_record r = {};
+
+		r.page.op_id = OP;
+		r.page.key = KEY;
+		r.page.index = 14;
+		r.page.insert_ts = 24;
+		r.page.present = 1;
+		r.page.blkbits = 12;
+		r.page.uptodate = 1;
+		r.page.read_map = RW_READ_MAP_DISK;
+		feed(&r, RW_REC_PAGE, sizeof(r.page), 40);
+	}
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(engine__stats(eng)->pages_mapped_unflagged, 1, "a wrong mark counted");
 
 	/* Without the role the same record is the flag alone: hole. */
 	setup();

@@ -533,7 +533,8 @@ static void test_summary_text(void)
 		"op_end 0 insert 0 delete 0 page 0; not sent: op_begin 0 inval_begin 0 "
 		"inval_end 0 block_free 0 op_end 0 insert 0 delete 0 page 0\n"
 		"  page checks of cached pages: read mapping none 0 disk 0 zeros 0 "
-		"pending 0; PG_mappedtodisk 0, of them mapped to disk 0\n"
+		"pending 0; PG_mappedtodisk 0, of them mapped to disk 0; read without it but "
+		"mapped to disk 0\n"
 		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired "
 		"0 ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 "
 		"invals_dropped 0 inodes_dropped 1 records_unjudged 5\n", "text summary");
@@ -562,7 +563,7 @@ static void test_summary_json(void)
 		"\"page\":0},\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
 		"\"block_free\":0,\"op_end\":0,\"insert\":4000,\"delete\":3900,\"page\":0}},"
 		"\"page_checks\":{\"read_map\":{\"none\":0,\"disk\":0,\"zeros\":0,\"pending\":0},"
-		"\"flagged\":0,\"flagged_mapped\":0},"
+		"\"flagged\":0,\"flagged_mapped\":0,\"mapped_unflagged\":0},"
 		"\"incomplete\":{\"ops_lossy\":0,\"ops_unwatched\":0,\"ops_no_return\":0,"
 		"\"ops_expired\":0,\"ops_released\":1,\"ops_open\":0,\"ops_dropped\":0,"
 		"\"cands_dropped\":0,\"invals_dropped\":0,\"inodes_dropped\":1,"

@@ -91,14 +91,20 @@ judge_fs() {
 
 # The ext4 read mapping against PG_mappedtodisk (README "The ext4 read
 # mapping"): of the cached candidate pages whose read set the flag, at least
-# min_recall% must have had their disk mapping seen, and some must exist.
+# min_recall% must have had their disk mapping seen, and some must exist;
+# and no read may have ended without the flag on a page marked disk.
 read_maps_agree() {
-	local pc flagged mapped
+	local pc flagged mapped wrong
 	pc=$(grep '"type":"summary"' "$1" | grep -o '"page_checks":{[^}]*}[^}]*}')
 	flagged=$(echo "$pc" | grep -o '"flagged":[0-9]*' | cut -d: -f2)
 	mapped=$(echo "$pc" | grep -o '"flagged_mapped":[0-9]*' | cut -d: -f2)
+	wrong=$(echo "$pc" | grep -o '"mapped_unflagged":[0-9]*' | cut -d: -f2)
 	if [ -z "$flagged" ] || [ "$flagged" -eq 0 ]; then
 		echo "no cached candidate page read from disk to check the ext4 read mapping by: $pc"
+		return 1
+	fi
+	if [ "${wrong:-1}" -ne 0 ]; then
+		echo "the ext4 read mapping marked disk ${wrong:-?} pages whose read zero-filled them: $pc"
 		return 1
 	fi
 	if [ $((mapped * 100)) -lt $((flagged * min_recall)) ]; then

@@ -792,7 +792,7 @@ static void on_page(struct engine *e, const struct rw_page_state *r)
 	if (!r->present)
 		return;
 	e->st.page_read_maps[r->read_map < RW_READ_MAP_MAX ? r->read_map : RW_READ_MAP_NONE]++;
-	if (!verdict__sets_mappedtodisk(op->begin.fstype) || r->blkbits != e->opts.page_shift)
+	if (!verdict__flag_speaks(op->begin.fstype, r->blkbits, e->opts.page_shift))
 		return;
 	if (r->mapped_to_disk) {
 		e->st.pages_flagged++;

@@ -65,7 +65,6 @@ enum rw_page_evidence {
 	PAGE_EVIDENCE_MAX,
 };
 
-/* Everything a report needs about one judged insert. */
 /* Filesystems whose reads the plan marks with what each one mapped (the
  * read-mapping roles; verdict__evidence()). */
 enum rw_read_maps {
@@ -73,6 +72,7 @@ enum rw_read_maps {
 	READ_MAPS_BTRFS	= 1 << 1,
 };
 
+/* Everything a report needs about one judged insert. */
 struct rw_window {
 	enum rw_verdict verdict;
 	enum rw_phase phase;

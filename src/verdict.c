@@ -92,11 +92,17 @@ static bool fs_in(const char *fstype, const char *const *fs, size_t n)
  * PG_mappedtodisk on every page it reads from disk and zero-fills holes
  * without it. iomap-based ones (xfs, btrfs) never set it.
  */
-bool verdict__sets_mappedtodisk(const char *fstype)
+static bool sets_mappedtodisk(const char *fstype)
 {
 	static const char *const fs[] = { "ext4", "ext3", "ext2" };
 
 	return fs_in(fstype, fs, sizeof(fs) / sizeof(fs[0]));
+}
+
+/* With blocks smaller than a page the flag needs every block mapped. */
+bool verdict__flag_speaks(const char *fstype, unsigned int blkbits, unsigned int page_shift)
+{
+	return sets_mappedtodisk(fstype) && blkbits == page_shift;
 }
 
 /*
@@ -196,8 +202,7 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 	}
 	if (page->mapped_to_disk)
 		return PAGE_FROM_DISK;
-	/* With blocks smaller than a page the flag needs every block mapped. */
-	if (!verdict__sets_mappedtodisk(fstype) || page->blkbits != page_shift)
+	if (!verdict__flag_speaks(fstype, page->blkbits, page_shift))
 		return PAGE_UNKNOWN;
 	/*
 	 * ext4_mpage_readpages() sets the flag only after it has mapped the

@@ -33,9 +33,10 @@ enum rw_fs_model {
 /* read_maps: enum rw_read_maps. Without READ_MAPS_BTRFS btrfs has no
  * evidence to be judged by, and is unmodelled. */
 enum rw_fs_model verdict__model(const char *fstype, unsigned int read_maps);
-/* The filesystem's read path sets PG_mappedtodisk on every page it reads
- * from disk and leaves it clear on one it zero-fills (ext4, ext3, ext2). */
-bool verdict__sets_mappedtodisk(const char *fstype);
+/* PG_mappedtodisk tells a page read from disk from one zero-filled: the
+ * filesystem's read path sets it (ext4, ext3, ext2) and one block of
+ * 1 << blkbits bytes fills the page. */
+bool verdict__flag_speaks(const char *fstype, unsigned int blkbits, unsigned int page_shift);
 /* racewatch knows how this filesystem locks against its invalidations
  * (the invalidate_lock model; verdict__model() for the others). */
 bool verdict__modelled(const char *fstype);

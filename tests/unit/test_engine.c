@@ -181,7 +181,7 @@ static void delete(__u32 tid, __u64 index, __u64 ts)
 
 /* What BPF saw of page index, inserted at insert_ts, at the op's end. */
 static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapped,
-			   __u8 blkbits, __u8 read_map, __u64 ts)
+			   bool uptodate, __u8 blkbits, __u8 read_map, __u64 ts)
 {
 	union rw_record r = {};
 
@@ -192,6 +192,7 @@ static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapp
 	r.page.present = present;
 	r.page.mapped_to_disk = mapped;
 	r.page.blkbits = blkbits;
+	r.page.uptodate = uptodate;
 	r.page.read_map = read_map;
 	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
 }
@@ -199,7 +200,7 @@ static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapp
 static void page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
 		       __u8 blkbits, __u64 ts)
 {
-	page_state_map(index, insert_ts, present, mapped, blkbits, RW_READ_MAP_NONE, ts);
+	page_state_map(index, insert_ts, present, mapped, false, blkbits, RW_READ_MAP_NONE, ts);
 }
 
 /* The page check found it cached and read from disk. */
@@ -361,9 +362,9 @@ static void test_page_mapped_before_flag(void)
 	insert(READER, 15, 25);
 	insert(READER, 16, 26);
 	block_free(OP, 30);
-	page_state_map(14, 24, true, false, 12, RW_READ_MAP_DISK, 40);
-	page_state_map(15, 25, true, true, 12, RW_READ_MAP_DISK, 40);
-	page_state_map(16, 26, false, false, 12, RW_READ_MAP_DISK, 40);
+	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_DISK, 40);
+	page_state_map(15, 25, true, true, false, 12, RW_READ_MAP_DISK, 40);
+	page_state_map(16, 26, false, false, false, 12, RW_READ_MAP_DISK, 40);
 	op_end(OP, 0, 40);
 	engine__tick(eng, 1000);
 	ASSERT_EQ(cap.n, 3, "windows judged");
@@ -385,19 +386,7 @@ static void test_page_mapped_before_flag(void)
 	inval_end(OP, 20);
 	insert(READER, 14, 24);
 	block_free(OP, 30);
-	{
-		union rw_record r = {};
-
-		r.page.op_id = OP;
-		r.page.key = KEY;
-		r.page.index = 14;
-		r.page.insert_ts = 24;
-		r.page.present = 1;
-		r.page.blkbits = 12;
-		r.page.uptodate = 1;
-		r.page.read_map = RW_READ_MAP_DISK;
-		feed(&r, RW_REC_PAGE, sizeof(r.page), 40);
-	}
+	page_state_map(14, 24, true, false, true, 12, RW_READ_MAP_DISK, 40);
 	op_end(OP, 0, 40);
 	engine__tick(eng, 1000);
 	ASSERT_EQ(engine__stats(eng)->pages_mapped_unflagged, 1, "a wrong mark counted");
@@ -408,7 +397,7 @@ static void test_page_mapped_before_flag(void)
 	inval_end(OP, 20);
 	insert(READER, 14, 24);
 	block_free(OP, 30);
-	page_state_map(14, 24, true, false, 12, RW_READ_MAP_DISK, 40);
+	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_DISK, 40);
 	op_end(OP, 0, 40);
 	engine__tick(eng, 1000);
 	ASSERT_EQ(cap.n, 1, "window judged");

@@ -67,8 +67,8 @@ static __always_inline void emit_op_end(__u64 op_id, __s64 ret, __u64 ts,
 	submit_record(r);
 }
 
-static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u64 ts,
-					      __u64 blocks)
+static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u32 fs,
+					      __u64 ts, __u64 blocks)
 {
 	struct rw_block_free *r;
 
@@ -76,7 +76,7 @@ static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u64
 	if (!r)
 		return 1;
 	r->op_id = op->op_id;
-	r->fs = op->free_fs;
+	r->fs = fs;
 	r->blocks = blocks;
 	submit_record(r);
 	return 0;
@@ -84,19 +84,22 @@ static __always_inline __u32 emit_block_free(const struct rw_op_state *op, __u64
 
 /*
  * The frees the operation made, folded by handle_block_free(): its first
- * and its last, each at its own time, carrying every block between them.
- * Userspace judges an operation only once it has ended, so nothing is late.
+ * and its last, each at its own time, carrying every block between them;
+ * and the start of an ext4 extent shift (handle_ext4_shift()). Userspace
+ * judges an operation only once it has ended, so nothing is late.
  * Returns how many records could not be sent.
  */
 static __always_inline __u32 op_send_frees(const struct rw_op_state *op)
 {
-	__u32 lost;
+	__u32 lost = 0;
 
+	if (op->shift_ts)
+		lost += emit_block_free(op, RW_FREE_EXT4_SHIFT, op->shift_ts, 0);
 	if (!op->nfree)
-		return 0;
-	lost = emit_block_free(op, op->first_free_ts, op->first_free_blocks);
+		return lost;
+	lost += emit_block_free(op, op->free_fs, op->first_free_ts, op->first_free_blocks);
 	if (op->nfree > 1)
-		lost += emit_block_free(op, op->last_free_ts,
+		lost += emit_block_free(op, op->free_fs, op->last_free_ts,
 					op->free_blocks - op->first_free_blocks);
 	return lost;
 }
@@ -228,6 +231,8 @@ __noinline int emit_page_slot(__u32 slot)
 		     cache_entry_index(cp.entry) == cp.index;
 	r->mapped_to_disk = cache_entry_flag(cp.entry, mapped_bit);
 	r->read_map = cp.read_map;
+	r->read_map_from = cp.read_map_from;
+	r->read_map_ts = cp.read_map_ts;
 	r->uptodate = cache_entry_flag(cp.entry, bpf_core_enum_value(enum pageflags, PG_uptodate));
 	if (!r->read_map && r->present && !r->uptodate)
 		r->read_map = RW_READ_MAP_PENDING;
@@ -629,6 +634,37 @@ static __always_inline int handle_zero_settled(void *ctx, struct inode *inode)
 	if (!mine)
 		return 0;
 	return handle_block_free(ctx, inode, RW_FREE_EXT4_CONVERT, blocks);
+}
+
+/*
+ * ext4 collapse and insert range move the extents after the drop, under
+ * i_data_sem held exclusively (ext4_collapse_range(), ext4_insert_range():
+ * down_write(i_data_sem), ext4_es_remove_extent() from the range on, the
+ * extent-tree work, up_write). A reader that looks the extent tree up
+ * (ext4_map_blocks() -> ext4_ext_map_blocks(), i_data_sem shared) after the
+ * removal began waits for the shift and maps the extents where they moved:
+ * current data, whatever PG_mappedtodisk then says. Noted once per
+ * operation in its own task; op_send_frees() reports it. Extent-cache hits
+ * are not ordered by it (the tracepoint fires before i_es_lock is taken),
+ * so those pages stay judged by the flag.
+ */
+static __always_inline int handle_ext4_shift(void *ctx, struct inode *inode)
+{
+	struct rw_inode_key key = {};
+	struct rw_op_state *op;
+	__u32 tid;
+
+	if (!inflight)
+		return 0;
+	tid = current_tid();
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op || !op->window_open || op->shift_ts || op->kind != RW_OP_FALLOCATE ||
+	    !(op->mode & (RW_FALLOC_COLLAPSE_RANGE | RW_FALLOC_INSERT_RANGE)))
+		return 0;
+	if (!inode_key(inode, &key) || !key_equal(&op->key, &key))
+		return 0;
+	op->shift_ts = bpf_ktime_get_ns();
+	return 0;
 }
 
 #endif /* RACEWATCH_OPS_BPF_H */

@@ -251,10 +251,11 @@ static __always_inline struct unread_range *current_unread(void)
  * page already uptodate was filled by a write, not by this read. A page
  * past EOF is zero-filled whatever the mapping says. The first mapping
  * wins: a reader maps a page once, and later lookups in its task are for
- * later pages.
+ * later pages. from names the lookup and the mark keeps its time: after an
+ * ext4 extent shift, that tells which layout the read mapped.
  */
 static __always_inline void mark_read_map(struct unread_range *u, struct inode *inode,
-					  __u64 first, __u64 last, __u32 kind)
+					  __u64 first, __u64 last, __u32 kind, __u32 from)
 {
 	struct rw_inode_key key = {};
 	__u64 now, size;
@@ -296,6 +297,8 @@ static __always_inline void mark_read_map(struct unread_range *u, struct inode *
 		    ps->insert_ts > now || entry_uptodate(ps->entry))
 			continue;
 		ps->read_map = kind;
+		ps->read_map_from = from;
+		ps->read_map_ts = now;
 	}
 }
 
@@ -315,7 +318,8 @@ static __always_inline int handle_btrfs_read_mapping(void *bi, void *em)
 		return 0;
 	btrfs_map_pages(em, page_shift, &first, &last);
 	mark_read_map(u, btrfs_vfs_inode(bi), first, last,
-		      btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK);
+		      btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK,
+		      RW_READ_MAP_FROM_BTRFS);
 	return 0;
 }
 
@@ -359,7 +363,7 @@ static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map
 	mark_read_map(u, inode, m.m_lblk, (__u64)m.m_lblk + len - 1,
 		      ret > 0 && (m.m_flags & (1U << bpf_core_enum_value(enum bh_state_bits,
 									     BH_Mapped))) ?
-		      RW_READ_MAP_DISK : RW_READ_MAP_ZEROS);
+		      RW_READ_MAP_DISK : RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE);
 	return 0;
 }
 
@@ -384,7 +388,8 @@ static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, 
 		return 0;
 	/* The whole cached extent: mark_read_map() cuts it at EOF, where
 	 * ext4_mpage_readpages() stops mapping and zero-fills. */
-	mark_read_map(u, inode, e.es_lblk, (__u64)e.es_lblk + e.es_len - 1, kind);
+	mark_read_map(u, inode, e.es_lblk, (__u64)e.es_lblk + e.es_len - 1, kind,
+		      RW_READ_MAP_FROM_EXT4_ES);
 	return 0;
 }
 

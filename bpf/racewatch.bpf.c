@@ -320,6 +320,14 @@ int ext4es_rawtp(__u64 *ctx)
 	return handle_ext4_es_lookup((void *)ctx[0], (void *)ctx[1], (int)ctx[2]);
 }
 
+/* ext4:ext4_es_remove_extent(inode, lblk, len), the same prototype in 5.10,
+ * 6.1, 6.12 and 6.18: where collapse and insert range start their shift. */
+SEC("raw_tp")
+int ext4shift_rawtp(__u64 *ctx)
+{
+	return handle_ext4_shift(ctx, (void *)ctx[0]);
+}
+
 /* ---- block free: xfs. Extents unmapped by __xfs_bunmapi are freed by
  *      __xfs_free_extent (tracepoint xfs:xfs_free_extent) when the
  *      transaction commits, in the operation's task. Their arguments changed

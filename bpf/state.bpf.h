@@ -71,7 +71,10 @@ struct page_slot {
 	__u64 index;
 	__u64 insert_ts;
 	__u32 tid;		/* the inserter: its read fills read_map */
-	__u32 read_map;		/* enum rw_read_map */
+	__u8 read_map;		/* enum rw_read_map */
+	__u8 read_map_from;	/* enum rw_read_map_from */
+	__u16 pad;
+	__u64 read_map_ts;	/* when the read mapped it */
 };
 
 /* What emit_page_slot() needs beside the slot, which is all that a global

@@ -15,7 +15,8 @@
  *   BLOCK_FREE   the filesystem freed blocks on behalf of the operation (its
  *                first free, and its last with the rest of the blocks), or
  *                (ext4 zero range, which frees none) converted the range's
- *                extents to unwritten: either way the old data is out of reach
+ *                extents to unwritten: either way the old data is out of reach;
+ *                or (ext4 collapse and insert range) began to shift extents
  *   PAGE         at the operation's end: is a candidate page still cached,
  *                and did its read map it to disk blocks (PG_mappedtodisk)?
  *   OP_END       the operation returned; its windows are closed
@@ -31,7 +32,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION		2
+#define RW_ABI_VERSION		3
 
 #define RW_COMM_LEN		16
 #define RW_FSTYPE_LEN		16
@@ -75,6 +76,14 @@ enum rw_free_fs {
 	 * sent at the task's next ext4:ext4_mark_inode_dirty); reads of the
 	 * range return zeros from then on. blocks: how many it converted. */
 	RW_FREE_EXT4_CONVERT,
+	/* Not a free either: ext4_collapse_range() or ext4_insert_range()
+	 * took i_data_sem exclusively and removed the cached extents from
+	 * the range on (ext4:ext4_es_remove_extent), to shift the extent
+	 * tree under it. A read that looks the extent tree up after this
+	 * time waits for the shift and maps the moved extents (README "The
+	 * ext4 read mapping"). Its window does not end here: a read that
+	 * mapped earlier still holds old data. blocks: 0. */
+	RW_FREE_EXT4_SHIFT,
 };
 
 /* fallocate(2) mode bits, as in include/uapi/linux/falloc.h. */
@@ -256,7 +265,9 @@ struct rw_page_state {
 	__u8 blkbits;			/* inode->i_blkbits */
 	__u8 read_map;			/* enum rw_read_map */
 	__u8 uptodate;			/* PG_uptodate: its read is done */
-	__u8 pad[3];
+	__u8 read_map_from;		/* enum rw_read_map_from */
+	__u8 pad[2];
+	__u64 read_map_ts;		/* when read_map was seen; 0: never */
 };
 
 /*
@@ -273,6 +284,15 @@ enum rw_read_map {
 	RW_READ_MAP_PENDING,		/* none yet at the check, the page not
 					 * uptodate: its read is still to map it */
 	RW_READ_MAP_MAX,
+};
+
+/* Which lookup gave read_map. */
+enum rw_read_map_from {
+	RW_READ_MAP_FROM_NONE = 0,
+	RW_READ_MAP_FROM_EXT4_ES,	/* ext4:ext4_es_lookup_extent_exit */
+	RW_READ_MAP_FROM_EXT4_TREE,	/* ext4:ext4_ext_map_blocks_exit */
+	RW_READ_MAP_FROM_BTRFS,		/* btrfs:btrfs_get_extent */
+	RW_READ_MAP_FROM_MAX,
 };
 
 #define RW_PAGE_SLOTS		512	/* a power of two. 2048 took the
@@ -329,6 +349,8 @@ struct rw_op_state {
 	__u64 first_free_blocks;
 	__u64 last_free_ts;
 	__u64 free_blocks;	/* all of them */
+	__u64 shift_ts;		/* ext4 collapse/insert range: when it
+				 * began to shift extents (RW_FREE_EXT4_SHIFT) */
 };
 
 /* The invalidation a task is inside, so its exit knows what to close. */

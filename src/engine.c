@@ -90,6 +90,7 @@ struct op {
 	__u64 first_free_ts;
 	__u64 last_free_ts;
 	__u64 freed_blocks;
+	__u64 shift_ts;			/* RW_FREE_EXT4_SHIFT: not a free */
 	bool ended;
 	__u64 end_ts;
 	__s64 ret;
@@ -566,6 +567,10 @@ static void on_block_free(struct engine *e, const struct rw_block_free *r)
 		e->st.orphans++;
 		return;
 	}
+	if (r->fs == RW_FREE_EXT4_SHIFT) {
+		op->shift_ts = r->hdr.ts;
+		return;
+	}
 	if (!op->nfree++)
 		op->first_free_ts = r->hdr.ts;
 	if (r->hdr.ts > op->last_free_ts)
@@ -848,12 +853,14 @@ static void judge_op(struct engine *e, struct op *op)
 			.first_free_ts = op->first_free_ts,
 			.last_free_ts = op->last_free_ts,
 			.freed_blocks = op->freed_blocks,
+			.shift_ts = op->shift_ts,
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
 			.page = verdict__evidence(op->begin.fstype,
 						  g->pages > c->pages_seen ? g->page : NULL,
-						  e->opts.page_shift, e->opts.read_maps),
+						  op->shift_ts, e->opts.page_shift,
+						  e->opts.read_maps),
 			.read_maps = e->opts.read_maps,
 		};
 

@@ -62,6 +62,9 @@ enum rw_page_evidence {
 	PAGE_READ_PENDING,	/* btrfs: its read had not mapped it yet */
 	PAGE_MAPPED_DISK,	/* ext4: its read mapped disk blocks, the flag
 				 * not set yet */
+	PAGE_MAPPED_MOVED,	/* ext4: its read looked the extent tree up
+				 * after collapse/insert range began to shift
+				 * it, and so mapped the moved extents */
 	PAGE_EVIDENCE_MAX,
 };
 
@@ -90,6 +93,7 @@ struct rw_window {
 	__u64 first_free_ts;
 	__u64 last_free_ts;
 	__u64 freed_blocks;
+	__u64 shift_ts;		/* ext4 collapse/insert: its shift began; 0: none */
 	bool deleted;
 	__u64 delete_ts;
 	__u32 delete_tid;

@@ -154,7 +154,8 @@ static const struct candidate convert_ext4_cands[] = {
 static const struct candidate readmap_ext4_cands[] = {
 	{ MECH_TRACEPOINT, "ext4:ext4_es_lookup_extent_exit", .hooks = {
 		{ HOOK_RAW_TP, "ext4es_rawtp", "ext4_es_lookup_extent_exit" },
-		{ HOOK_RAW_TP, "ext4map_rawtp", "ext4_ext_map_blocks_exit" } } },
+		{ HOOK_RAW_TP, "ext4map_rawtp", "ext4_ext_map_blocks_exit" },
+		{ HOOK_RAW_TP, "ext4shift_rawtp", "ext4_es_remove_extent" } } },
 };
 
 /*

@@ -35,6 +35,7 @@ static const char *const evidence_names[PAGE_EVIDENCE_MAX] = {
 	[PAGE_UNKNOWN]		= "unknown",
 	[PAGE_READ_PENDING]	= "read-pending",
 	[PAGE_MAPPED_DISK]	= "mapped-disk",
+	[PAGE_MAPPED_MOVED]	= "moved",
 };
 
 static const char *const phase_names[PHASE_MAX] = {
@@ -178,8 +179,26 @@ bool verdict__rejects(__s64 ret)
 	}
 }
 
+/*
+ * ext4 collapse and insert range shift the extent tree under i_data_sem
+ * held exclusively, from the moment they remove the cached extents
+ * (RW_FREE_EXT4_SHIFT). An extent-tree lookup seen after that took
+ * i_data_sem after the shift: the read mapped the extents where they moved
+ * to, which hold the data now at that offset. Extent-cache hits are not
+ * ordered by the mark (bpf/ops.bpf.h, handle_ext4_shift()).
+ */
+static bool mapped_moved(const struct rw_page_state *page, __u64 shift_ts,
+			 unsigned int read_maps)
+{
+	return shift_ts && (read_maps & READ_MAPS_EXT4) &&
+	       page->read_map == RW_READ_MAP_DISK &&
+	       page->read_map_from == RW_READ_MAP_FROM_EXT4_TREE &&
+	       page->read_map_ts > shift_ts;
+}
+
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					unsigned int page_shift, unsigned int read_maps)
+					__u64 shift_ts, unsigned int page_shift,
+					unsigned int read_maps)
 {
 	if (!page)
 		return PAGE_UNCHECKED;
@@ -200,6 +219,9 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 			return PAGE_UNKNOWN;
 		}
 	}
+	if (verdict__flag_speaks(fstype, page->blkbits, page_shift) &&
+	    mapped_moved(page, shift_ts, read_maps))
+		return PAGE_MAPPED_MOVED;
 	if (page->mapped_to_disk)
 		return PAGE_FROM_DISK;
 	if (!verdict__flag_speaks(fstype, page->blkbits, page_shift))
@@ -309,6 +331,8 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 		return VERDICT_EVICTED;	/* a deletion we did not see */
 	case PAGE_ZERO_FILLED:
 		return VERDICT_HOLE;	/* its read found the mapping already gone */
+	case PAGE_MAPPED_MOVED:
+		return VERDICT_LATE;	/* its read mapped the extents moved */
 	case PAGE_READ_PENDING:
 		/* btrfs only: its read maps the range after the operation
 		 * returned, so after the extents went (a page inserted while

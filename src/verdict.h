@@ -11,9 +11,11 @@
 #include "engine.h"
 
 /* What the PAGE record says of the page; page is NULL when none came.
- * read_maps: enum rw_read_maps, the read-mapping roles served. */
+ * shift_ts: when the operation began to shift ext4 extents, 0 if it did
+ * not. read_maps: enum rw_read_maps, the read-mapping roles served. */
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					unsigned int page_shift, unsigned int read_maps);
+					__u64 shift_ts, unsigned int page_shift,
+					unsigned int read_maps);
 /* w->page must already be set. */
 enum rw_verdict verdict__judge(const struct rw_window *w);
 enum rw_phase verdict__phase(const struct rw_window *w);

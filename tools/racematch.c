@@ -381,15 +381,16 @@ static int type_is(const struct input *in, const char *field, const char *want)
 	return err;
 }
 
-/* Versions 1 and 2 are understood (2 added the operations' loss fields,
- * which racematch does not read); an absent "v" is taken as 1. */
+/* Versions 1 to 3 are understood (2 added the operations' loss fields, 3
+ * the page evidence "moved" and the frees' shift_ns, none of which
+ * racematch reads); an absent "v" is taken as 1. */
 static int check_version(const struct input *in)
 {
 	int64_t v;
 	int err;
 
 	err = ndjson__get_i64(in->line, in->len, "v", &v);
-	if (err == -ENOENT || (!err && (v == 1 || v == 2)))
+	if (err == -ENOENT || (!err && v >= 1 && v <= 3))
 		return 0;
 	fprintf(stderr, "racematch: %s:%lu: unsupported record version\n",
 		in->path, in->lineno);

@@ -332,7 +332,7 @@ static void fz_step(struct fz *f)
 	case FZ_ST_BLOCK_FREE:
 		fz_hdr(f, &r.hdr, RW_REC_BLOCK_FREE, sizeof(r.block_free), p);
 		r.block_free.op_id = fz_op_ids[FZ_P_OP(p)];
-		r.block_free.fs = v & 3;
+		r.block_free.fs = v % 5;	/* 4: an ext4 shift, not a free */
 		r.block_free.blocks = v == 7 ? ~0ULL : v;
 		break;
 	case FZ_ST_OP_END:
@@ -368,6 +368,10 @@ static void fz_step(struct fz *f)
 		r.page.present = !(v & 4);
 		r.page.mapped_to_disk = task & 1;
 		r.page.blkbits = fz_blkbits[v & 3];
+		r.page.uptodate = !(task & 2);
+		r.page.read_map = (v + task) & 3;
+		r.page.read_map_from = (v ^ task) & 3;
+		r.page.read_map_ts = r.page.insert_ts + fz_advance[task];
 		break;
 	case FZ_ST_TICK:
 		engine__tick(f->engine, v == 7 ? ~0ULL : f->clock + fz_advance[v & 3]);
@@ -419,6 +423,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	eopts.ctx = &f;
 	eopts.grace_ns = fz_grace[FZ_OPT_GRACE(f.opts)];
 	eopts.page_shift = f.opts & FZ_OPT_BLKBITS_SMALL ? 16 : 12;
+	eopts.read_maps = READ_MAPS_EXT4;
 
 	f.report = report__new(sink, &ropts);
 	f.engine = engine__new(&eopts);

@@ -118,6 +118,17 @@ static void block_free(struct seed *s, __u64 ts, __u64 id)
 	rec(s, &r);
 }
 
+/* ext4 collapse/insert range began to shift extents: not a free. */
+static void shift(struct seed *s, __u64 ts, __u64 id)
+{
+	struct rw_block_free r = {
+		.hdr = { RW_REC_BLOCK_FREE, sizeof(r), 1, ts },
+		.op_id = id, .fs = RW_FREE_EXT4_SHIFT,
+	};
+
+	rec(s, &r);
+}
+
 static void op_end(struct seed *s, __u64 ts, __u64 id, __s64 ret)
 {
 	struct rw_op_end r = { .hdr = { RW_REC_OP_END, sizeof(r), 0, ts }, .op_id = id, .ret = ret };
@@ -236,6 +247,37 @@ static void seed_unfinished(struct seed *s)
 	op_end(s, 1200, 5, -4);
 }
 
+/* ext4 collapse range: a read mapped before the shift (race), one whose
+ * extent-tree lookup came after it (moved, late). */
+static void seed_collapse_shift(struct seed *s)
+{
+	struct rw_page_state p = {
+		.hdr = { RW_REC_PAGE, sizeof(p), 0, 1400 },
+		.op_id = 6, .key = key12, .blkbits = 12, .present = 1, .uptodate = 1,
+		.mapped_to_disk = 1, .read_map = RW_READ_MAP_DISK,
+		.read_map_from = RW_READ_MAP_FROM_EXT4_TREE,
+	};
+
+	put8(s, FZ_OPT_JSON | FZ_OPT_VERBOSE);
+	op_begin(s, 1000, 6, RW_OP_FALLOCATE, RW_FALLOC_COLLAPSE_RANGE, 100, "ext4");
+	inval(s, 1010, 6, 16, RW_PAGE_EOF, RW_INVAL_TRUNCATE);
+	inval_end(s, 1100, 6);
+	insert(s, 1200, 17, 200, RW_LOCK_ABSENT);	/* 5.10: no invalidate_lock */
+	insert(s, 1210, 18, 200, RW_LOCK_ABSENT);
+	shift(s, 1250, 6);
+	block_free(s, 1260, 6);
+	p.index = 17;
+	p.insert_ts = 1200;
+	p.read_map_ts = 1220;
+	rec(s, &p);
+	p.index = 18;
+	p.insert_ts = 1210;
+	p.read_map_ts = 1300;
+	rec(s, &p);
+	op_end(s, 1400, 6, 0);
+	tick(s, 1400 + 100 * MS);
+}
+
 /* What the decoder must reject, then one good record. */
 static void seed_malformed(struct seed *s)
 {
@@ -329,6 +371,7 @@ int main(int argc, char **argv)
 		{ "raw-transient", seed_transient },
 		{ "raw-derived", seed_derived },
 		{ "raw-unfinished", seed_unfinished },
+		{ "raw-collapse-shift", seed_collapse_shift },
 		{ "raw-malformed", seed_malformed },
 		{ "steps-punch", seed_steps_punch },
 		{ "steps-overlap", seed_steps_overlap },

@@ -52,3 +52,5 @@ check precision 4 --max-false-ops 50 --exact-ops
 check precision 64 --max-false-ops 100.1
 check precision 64 --check-kinds punch,bogus
 check partial 2 --max-false-ops 0
+check version 0
+check version-future 1

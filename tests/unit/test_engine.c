@@ -111,14 +111,20 @@ static void inval_end(__u64 op_id, __u64 ts)
 	feed(&r, RW_REC_INVAL_END, sizeof(r.inval_end), ts);
 }
 
-static void block_free(__u64 op_id, __u64 ts)
+/* A BLOCK_FREE of fs (enum rw_free_fs), which need not be a free. */
+static void block_free_fs(__u64 op_id, __u32 fs, __u64 blocks, __u64 ts)
 {
 	union rw_record r = {};
 
 	r.block_free.op_id = op_id;
-	r.block_free.fs = RW_FREE_EXT4;
-	r.block_free.blocks = 16;
+	r.block_free.fs = fs;
+	r.block_free.blocks = blocks;
 	feed(&r, RW_REC_BLOCK_FREE, sizeof(r.block_free), ts);
+}
+
+static void block_free(__u64 op_id, __u64 ts)
+{
+	block_free_fs(op_id, RW_FREE_EXT4, 16, ts);
 }
 
 static void op_end(__u64 op_id, __s64 ret, __u64 ts)
@@ -1075,18 +1081,13 @@ static void test_due_out_of_order(void)
  */
 static void test_zero_range_conversion_ends_window(void)
 {
-	union rw_record r = {};
-
 	setup();
 	op_begin(OP, RW_OP_FALLOCATE, 5);
 	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
 	inval_end(OP, 20);
 	insert(READER, 11, 25);		/* read before the conversion */
 	insert(READER, 12, 26);		/* inserted before, read after it */
-	r.block_free.op_id = OP;
-	r.block_free.fs = RW_FREE_EXT4_CONVERT;
-	r.block_free.blocks = 11;
-	feed(&r, RW_REC_BLOCK_FREE, sizeof(r.block_free), 30);
+	block_free_fs(OP, RW_FREE_EXT4_CONVERT, 11, 30);
 	insert(READER, 13, 35);		/* after the conversion */
 	page_state(11, 25, true, true, 12, 40);
 	page_state(12, 26, true, false, 12, 40);
@@ -1099,6 +1100,58 @@ static void test_zero_range_conversion_ends_window(void)
 	ASSERT_EQ(cap.w[1].verdict, VERDICT_HOLE, "zero-filled after the conversion");
 	ASSERT_EQ(cap.w[2].verdict, VERDICT_LATE, "inserted after the conversion");
 	ASSERT_EQ(cap.w[2].phase, PHASE_AFTER_FREE, "phase after the conversion");
+}
+
+/* A PAGE record whose mark came from lookup "from" at map_ts. */
+static void page_mapped_by(__u64 index, __u64 insert_ts, bool mapped, __u8 from,
+			   __u64 map_ts, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.page.op_id = OP;
+	r.page.key = KEY;
+	r.page.index = index;
+	r.page.insert_ts = insert_ts;
+	r.page.present = 1;
+	r.page.mapped_to_disk = mapped;
+	r.page.blkbits = 12;
+	r.page.uptodate = 1;
+	r.page.read_map = RW_READ_MAP_DISK;
+	r.page.read_map_from = from;
+	r.page.read_map_ts = map_ts;
+	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+}
+
+/*
+ * ext4 insert range on 5.10, as BPF reports it: drop 10..EOF, shift the
+ * extents from 30 (a BLOCK_FREE of fs RW_FREE_EXT4_SHIFT, no free), return
+ * at 40. Every page inserted before the shift is in the window, and its
+ * read decides: an extent-tree lookup after 30 mapped the moved extents
+ * (late), one before it or an extent-cache hit the old layout (race).
+ */
+static void test_insert_range_shift(void)
+{
+	setup_read_maps(READ_MAPS_EXT4);
+	op_begin_fs(OP, RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE, "ext4", 5);
+	inval_begin(OP, 10, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+	insert(READER, 11, 25);
+	insert(READER, 12, 26);
+	insert(READER, 13, 27);
+	block_free_fs(OP, RW_FREE_EXT4_SHIFT, 0, 30);
+	page_mapped_by(11, 25, true, RW_READ_MAP_FROM_EXT4_TREE, 28, 40);
+	page_mapped_by(12, 26, true, RW_READ_MAP_FROM_EXT4_TREE, 35, 40);
+	page_mapped_by(13, 27, true, RW_READ_MAP_FROM_EXT4_ES, 35, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].nfree, 0, "the shift is not a free");
+	ASSERT_EQ(cap.w[0].shift_ts, 30, "its time reaches the window");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "mapped the old layout");
+	ASSERT_EQ(cap.w[0].phase, PHASE_UNFREED, "no free: unfreed");
+	ASSERT_EQ(cap.w[1].page, PAGE_MAPPED_MOVED, "mapped after the shift began");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_LATE, "reads the moved extents");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "a cache hit is judged by the flag");
 }
 
 void suite_engine(void)
@@ -1146,6 +1199,7 @@ void suite_engine(void)
 	RUN(test_overlapping_operations);
 	RUN(test_due_out_of_order);
 	RUN(test_zero_range_conversion_ends_window);
+	RUN(test_insert_range_shift);
 	engine__free(eng);
 	eng = NULL;
 }

@@ -98,7 +98,7 @@ static void test_json_line(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":2,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":3,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"ext4\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -120,6 +120,25 @@ static void test_json_line(void)
 		"\"invalidator_locks\":{\"invalidate_lock\":{\"state\":\"absent\"},"
 		"\"i_rwsem\":{\"state\":\"absent\"},\"i_mmap_sem\":{\"state\":\"absent\"}}}\n",
 		"json");
+	free(got);
+}
+
+/* An ext4 collapse: its shift's time joins the frees, its moved page says so. */
+static void test_json_shift(void)
+{
+	struct report_opts opts = { .json = true, .realtime_offset = OFFSET };
+	struct rw_window w = sample_window();
+	char *got;
+
+	op.mode = RW_FALLOC_COLLAPSE_RANGE;
+	w.shift_ts = 2200000;
+	w.page = PAGE_MAPPED_MOVED;
+	w.verdict = VERDICT_LATE;
+	opts.verbose = true;
+	got = render(&opts, &w);
+	ASSERT_TRUE(strstr(got, "\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,"
+			  "\"last_ns\":2500000,\"shift_ns\":2200000}}") != NULL, "shift_ns");
+	ASSERT_TRUE(strstr(got, "\"page\":\"moved\"") != NULL, "page moved");
 	free(got);
 }
 
@@ -160,7 +179,7 @@ static void test_hostile_json(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":2,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":3,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"fuse\\\\x9b\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -547,13 +566,13 @@ static void test_summary_json(void)
 	char *got = render_summary(&opts);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"inode\",\"v\":2,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
+		"{\"type\":\"inode\",\"v\":3,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
 		"\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,\"invalidations\":1,"
 		"\"inserts\":1,\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,"
 		"\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,"
 		"\"expired\":0,\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
 		"\"unlocked\":0,\"hole\":0}}\n"
-		"{\"type\":\"summary\",\"v\":2,\"elapsed_s\":1.500,\"inodes\":1,"
+		"{\"type\":\"summary\",\"v\":3,\"elapsed_s\":1.500,\"inodes\":1,"
 		"\"verdicts\":{\"race\":0,\"unchecked\":2,\"unmodelled\":0,\"straddling\":0,"
 		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
 		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
@@ -708,6 +727,7 @@ void suite_report(void)
 	harness_suite("report");
 	RUN(test_text_line);
 	RUN(test_json_line);
+	RUN(test_json_shift);
 	RUN(test_hostile_text);
 	RUN(test_hostile_json);
 	RUN(test_default_verdicts);

@@ -458,9 +458,81 @@ static void test_page_evidence_by_fs(void)
 					   .blkbits = cases[i].blkbits,
 					   .read_map = cases[i].read_map };
 
-		ASSERT_EQ(verdict__evidence(cases[i].fs, &p, 12, cases[i].roles), cases[i].want,
+		ASSERT_EQ(verdict__evidence(cases[i].fs, &p, 0, 12, cases[i].roles), cases[i].want,
 			  cases[i].what);
 	}
+}
+
+/*
+ * ext4 collapse or insert range began its shift at 100: an extent-tree
+ * lookup after it waited for the shift and mapped the moved extents, one
+ * before it (or an extent-cache hit, which the mark does not order) mapped
+ * the old layout and is judged by the flag as before.
+ */
+static void test_page_evidence_after_shift(void)
+{
+	static const struct {
+		__u8 flag, read_map, from;
+		__u64 map_ts, shift_ts;
+		unsigned int roles;
+		enum rw_page_evidence want;
+		const char *what;
+	} cases[] = {
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 150, 100, READ_MAPS_EXT4,
+		  PAGE_MAPPED_MOVED, "tree lookup after the shift began, flag set" },
+		{ 0, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 150, 100, READ_MAPS_EXT4,
+		  PAGE_MAPPED_MOVED, "the same, flag not set yet" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 90, 100, READ_MAPS_EXT4,
+		  PAGE_FROM_DISK, "tree lookup before it: the old layout" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 100, 100, READ_MAPS_EXT4,
+		  PAGE_FROM_DISK, "at the same ns: not after" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 150, 100, READ_MAPS_EXT4,
+		  PAGE_FROM_DISK, "extent-cache hit: not ordered by the mark" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 150, 0, READ_MAPS_EXT4,
+		  PAGE_FROM_DISK, "no shift (a punch)" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 150, 100, READ_MAPS_BTRFS,
+		  PAGE_FROM_DISK, "without the ext4 role" },
+		{ 0, RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE, 150, 100, READ_MAPS_EXT4,
+		  PAGE_ZERO_FILLED, "a hole after the shift is a hole" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw_page_state p = { .present = 1, .mapped_to_disk = cases[i].flag,
+					   .blkbits = 12, .read_map = cases[i].read_map,
+					   .read_map_from = cases[i].from,
+					   .read_map_ts = cases[i].map_ts, .uptodate = 1 };
+
+		ASSERT_EQ(verdict__evidence("ext4", &p, cases[i].shift_ts, 12, cases[i].roles),
+			  cases[i].want, cases[i].what);
+	}
+	/* 1k blocks: one mapping does not speak for the page. */
+	{
+		struct rw_page_state p = { .present = 1, .blkbits = 10,
+					   .read_map = RW_READ_MAP_DISK,
+					   .read_map_from = RW_READ_MAP_FROM_EXT4_TREE,
+					   .read_map_ts = 150 };
+
+		ASSERT_EQ(verdict__evidence("ext4", &p, 100, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
+			  "1k blocks");
+	}
+}
+
+/* A page whose read mapped the moved extents reads current data: late,
+ * while the facts before the evidence still come first. */
+static void test_moved_is_late(void)
+{
+	struct rw_window w = race_window();
+
+	op.mode = RW_FALLOC_COLLAPSE_RANGE;
+	w.page = PAGE_MAPPED_MOVED;
+	ins.hdr.ts = 25;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_LATE, "mapped after the shift");
+	w.page = PAGE_FROM_DISK;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_RACE, "the same insert, mapped before it");
+	w.page = PAGE_MAPPED_MOVED;
+	ins.task.tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_SELF, "its own insert stays self");
+	ASSERT_STREQ(engine__evidence_name(PAGE_MAPPED_MOVED), "moved", "its name");
 }
 
 /* The 5.10 miss: judged as a page read from disk, and facts still first. */
@@ -587,6 +659,8 @@ void suite_verdict(void)
 	RUN(test_btrfs_model);
 	RUN(test_page_evidence_by_fs);
 	RUN(test_ext4_mapped_disk_is_race);
+	RUN(test_page_evidence_after_shift);
+	RUN(test_moved_is_late);
 	RUN(test_unmodelled_keeps_facts);
 	RUN(test_incomplete_pictures);
 	RUN(test_race_class);

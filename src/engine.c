@@ -857,6 +857,7 @@ static void judge_op(struct engine *e, struct op *op)
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
+			.page_state = g->pages > c->pages_seen ? g->page : NULL,
 			.page = verdict__evidence(op->begin.fstype,
 						  g->pages > c->pages_seen ? g->page : NULL,
 						  op->shift_ts, e->opts.page_shift,

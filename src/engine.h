@@ -98,6 +98,7 @@ struct rw_window {
 	__u64 delete_ts;
 	__u32 delete_tid;
 	enum rw_page_evidence page;
+	const struct rw_page_state *page_state;	/* the PAGE record; NULL: none */
 	unsigned int read_maps;	/* engine_opts.read_maps */
 };
 

@@ -323,6 +323,33 @@ static void text_stack(const struct report *r, const char *name, __s32 id)
 	}
 }
 
+static const char *const read_map_names[RW_READ_MAP_MAX] = {
+	[RW_READ_MAP_NONE]	= "none",
+	[RW_READ_MAP_DISK]	= "disk",
+	[RW_READ_MAP_ZEROS]	= "zeros",
+	[RW_READ_MAP_PENDING]	= "pending",
+};
+
+static const char *const read_map_from_names[RW_READ_MAP_FROM_MAX] = {
+	[RW_READ_MAP_FROM_NONE]		= "none",
+	[RW_READ_MAP_FROM_EXT4_ES]	= "ext4-extent-cache",
+	[RW_READ_MAP_FROM_EXT4_TREE]	= "ext4-extent-tree",
+	[RW_READ_MAP_FROM_BTRFS]	= "btrfs",
+};
+
+/* What the inserter's read was seen to map, the evidence behind "page". */
+static void json_read_map(FILE *out, const struct rw_page_state *p)
+{
+	if (!p || !p->read_map_ts || p->read_map >= RW_READ_MAP_MAX ||
+	    p->read_map_from >= RW_READ_MAP_FROM_MAX) {
+		fputs("\"read_map\":null,", out);
+		return;
+	}
+	fprintf(out, "\"read_map\":{\"kind\":\"%s\",\"from\":\"%s\",\"ns\":%llu},",
+		read_map_names[p->read_map], read_map_from_names[p->read_map_from],
+		(unsigned long long)p->read_map_ts);
+}
+
 static void json_page_index(FILE *out, const char *name, __u64 v)
 {
 	if (v == RW_PAGE_EOF)
@@ -387,6 +414,7 @@ static void window_json(struct report *r, const struct rw_window *w)
 	else
 		fputs("\"deleted\":null,", out);
 	fprintf(out, "\"page\":\"%s\",", engine__evidence_name(w->page));
+	json_read_map(out, w->page_state);
 	json_locks(out, "locks", ins->key.ino, &ins->locks);
 	fputc(',', out);
 	json_locks(out, "invalidator_locks", ins->key.ino, &w->inval->locks);
@@ -499,12 +527,6 @@ static int incomplete_counts(const struct engine_stats *st, const struct report_
 	return INCOMPLETE_FIELDS;
 }
 
-static const char *const read_map_names[RW_READ_MAP_MAX] = {
-	[RW_READ_MAP_NONE]	= "none",
-	[RW_READ_MAP_DISK]	= "disk",
-	[RW_READ_MAP_ZEROS]	= "zeros",
-	[RW_READ_MAP_PENDING]	= "pending",
-};
 
 /* "ops":1,...,"verdicts":{...}: an inode's counts, or the other inodes'. */
 static void json_inode_counts(FILE *out, const struct inode_stats *in)

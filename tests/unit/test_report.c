@@ -110,7 +110,7 @@ static void test_json_line(void)
 		"\"drop\":{\"fn\":\"truncate_inode_pages_range\",\"first\":10,\"last\":25,"
 		"\"begin_ns\":1200000},"
 		"\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,\"last_ns\":2500000}},"
-		"\"deleted\":null,\"page\":\"disk\","
+		"\"deleted\":null,\"page\":\"disk\",\"read_map\":null,"
 		"\"locks\":{\"invalidate_lock\":{\"state\":\"absent\"},"
 		"\"i_rwsem\":{\"state\":\"write\",\"readers\":0,\"waiters\":false,"
 		"\"owner\":{\"pid\":100,\"tid\":100,\"comm\":\"racegen\"},"
@@ -134,11 +134,16 @@ static void test_json_shift(void)
 	w.shift_ts = 2200000;
 	w.page = PAGE_MAPPED_MOVED;
 	w.verdict = VERDICT_LATE;
+	w.page_state = &(struct rw_page_state){ .read_map = RW_READ_MAP_DISK,
+					       .read_map_from = RW_READ_MAP_FROM_EXT4_TREE,
+					       .read_map_ts = 2300000 };
 	opts.verbose = true;
 	got = render(&opts, &w);
 	ASSERT_TRUE(strstr(got, "\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,"
 			  "\"last_ns\":2500000,\"shift_ns\":2200000}}") != NULL, "shift_ns");
-	ASSERT_TRUE(strstr(got, "\"page\":\"moved\"") != NULL, "page moved");
+	ASSERT_TRUE(strstr(got, "\"page\":\"moved\",\"read_map\":{\"kind\":\"disk\","
+			       "\"from\":\"ext4-extent-tree\",\"ns\":2300000},") != NULL,
+		    "page moved, and the mapping that says so");
 	free(got);
 }
 
@@ -191,7 +196,7 @@ static void test_hostile_json(void)
 		"\"drop\":{\"fn\":\"truncate_inode_pages_range\",\"first\":10,\"last\":25,"
 		"\"begin_ns\":1200000},"
 		"\"frees\":{\"count\":2,\"blocks\":16,\"first_ns\":2000000,\"last_ns\":2500000}},"
-		"\"deleted\":null,\"page\":\"disk\","
+		"\"deleted\":null,\"page\":\"disk\",\"read_map\":null,"
 		"\"locks\":{\"invalidate_lock\":{\"state\":\"read\",\"readers\":1,\"waiters\":false,"
 		"\"owner\":{\"pid\":201,\"tid\":201,\"comm\":\"" HOSTILE_JSON "\"},"
 		"\"text\":\"ino 12 invalidate_lock held R by 1 reader (last " HOSTILE_JSON "[201])\"},"

@@ -838,6 +838,8 @@ static void judge_op(struct engine *e, struct op *op)
 	for (struct cand *c = op->cands; c; c = c->next) {
 		const struct inval_rec *iv = &op->invals[c->inval];
 		const struct cand *g = c->head;
+		/* The group's PAGE record, unless it described earlier pages. */
+		const struct rw_page_state *ps = g->pages > c->pages_seen ? g->page : NULL;
 		struct rw_window w = {
 			.insert = &c->ins,
 			.op = &op->begin,
@@ -857,11 +859,9 @@ static void judge_op(struct engine *e, struct op *op)
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
-			.page_state = g->pages > c->pages_seen ? g->page : NULL,
-			.page = verdict__evidence(op->begin.fstype,
-						  g->pages > c->pages_seen ? g->page : NULL,
-						  op->shift_ts, e->opts.page_shift,
-						  e->opts.read_maps),
+			.page_state = ps,
+			.page = verdict__evidence(op->begin.fstype, ps, op->shift_ts,
+						  e->opts.page_shift, e->opts.read_maps),
 			.read_maps = e->opts.read_maps,
 		};
 

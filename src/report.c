@@ -527,7 +527,6 @@ static int incomplete_counts(const struct engine_stats *st, const struct report_
 	return INCOMPLETE_FIELDS;
 }
 
-
 /* "ops":1,...,"verdicts":{...}: an inode's counts, or the other inodes'. */
 static void json_inode_counts(FILE *out, const struct inode_stats *in)
 {

@@ -200,6 +200,8 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 					__u64 shift_ts, unsigned int page_shift,
 					unsigned int read_maps)
 {
+	bool speaks;
+
 	if (!page)
 		return PAGE_UNCHECKED;
 	if (!page->present)
@@ -219,12 +221,12 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 			return PAGE_UNKNOWN;
 		}
 	}
-	if (verdict__flag_speaks(fstype, page->blkbits, page_shift) &&
-	    mapped_moved(page, shift_ts, read_maps))
+	speaks = verdict__flag_speaks(fstype, page->blkbits, page_shift);
+	if (speaks && mapped_moved(page, shift_ts, read_maps))
 		return PAGE_MAPPED_MOVED;
 	if (page->mapped_to_disk)
 		return PAGE_FROM_DISK;
-	if (!verdict__flag_speaks(fstype, page->blkbits, page_shift))
+	if (!speaks)
 		return PAGE_UNKNOWN;
 	/*
 	 * ext4_mpage_readpages() sets the flag only after it has mapped the

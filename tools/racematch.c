@@ -382,8 +382,8 @@ static int type_is(const struct input *in, const char *field, const char *want)
 }
 
 /* Versions 1 to 3 are understood (2 added the operations' loss fields, 3
- * the page evidence "moved" and the frees' shift_ns, none of which
- * racematch reads); an absent "v" is taken as 1. */
+ * the page evidence "moved", the frees' shift_ns and the windows'
+ * read_map, none of which racematch reads); an absent "v" is taken as 1. */
 static int check_version(const struct input *in)
 {
 	int64_t v;

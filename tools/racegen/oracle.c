@@ -94,20 +94,15 @@ int oracle(struct gen *g, struct iter_rec *it)
 			op_names[it->op], g->path, (long long)st.st_size, g->m.size);
 		return -EIO;
 	}
-	if (it->op == OP_TRUNCATE) {
-		if (g->m.size >= g->size)
-			return 0;
+	if ((it->op == OP_TRUNCATE || it->op == OP_COLLAPSE) && g->m.size < g->size) {
 		err = write_stamped(g, g->size - PG, PG);
 		if (err)
 			return err;
 		end = (g->size >> PG_SHIFT) - 1;
+	} else if (it->op == OP_TRUNCATE) {
+		return 0;
 	} else if (it->op == OP_PUNCH || it->op == OP_ZERO) {
 		end = (it->offset + it->len) >> PG_SHIFT;
-	} else if (it->op == OP_COLLAPSE && g->m.size < g->size) {
-		err = write_stamped(g, g->size - PG, PG);
-		if (err)
-			return err;
-		end = (g->size >> PG_SHIFT) - 1;
 	} else {
 		end = g->m.size >> PG_SHIFT;
 	}

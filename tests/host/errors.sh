@@ -31,6 +31,30 @@ expect errors/bad-attach 64 "^racewatch: invalid --attach 'ebpf'" "$RW" --attach
 expect errors/unknown-option 64 "^racewatch: unrecognized .*'--frobnicate'" "$RW" --frobnicate
 expect errors/missing-path 64 "cannot stat --path" "$RW" --path /nonexistent/file
 
+# racegen is the tests' own tool: argp's usage hint may follow its line.
+"$RACEGEN" -d 0 --until-confirmed 1 "$tmp/gen.dat" > /dev/null 2> "$tmp/err"
+rc=$?
+if [ "$rc" -eq 64 ] && head -1 "$tmp/err" | grep -q "^racegen: --until-confirmed needs a --duration"; then
+	pass errors/racegen-until-no-duration "exit 64"
+else
+	fail errors/racegen-until-no-duration "exit $rc, want 64; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+# --until-confirmed on a kernel and filesystem that do not race: racegen
+# must go on past its duration and still stop, at 4 durations.
+"$RACEGEN" -d 1 --until-confirmed 1 -s 4 -R 32 "$tmp/gen.dat" > "$tmp/gen.json" 2> "$tmp/gen.err"
+rc=$?
+sum=$(grep '"type":"summary"' "$tmp/gen.json")
+elapsed=$(echo "$sum" | grep -o '"elapsed_ns":[0-9]*' | cut -d: -f2)
+confirmed=$(echo "$sum" | grep -o '"confirmed_iterations":[0-9]*' | cut -d: -f2)
+if [ "$rc" -ne 0 ] || [ -z "$elapsed" ]; then
+	fail errors/racegen-until-cap "racegen exited $rc: $(head -c 300 "$tmp/gen.err")"
+elif [ "${confirmed:-0}" -eq 0 ] && [ "$elapsed" -lt 4000000000 ]; then
+	fail errors/racegen-until-cap "no call raced, yet it stopped after $elapsed ns, before the 4 s cap"
+else
+	pass errors/racegen-until-cap "elapsed $elapsed ns, $confirmed confirmed"
+fi
+
 if "$RW" --help > "$tmp/help" 2>&1 && grep -q EXAMPLES "$tmp/help" && grep -q -- --fail-on-race "$tmp/help"; then
 	pass errors/help
 else

@@ -39,7 +39,14 @@
 enum {
 	OPT_COMM_READER = 0x100,
 	OPT_COMM_WRITER,
+	OPT_UNTIL_CONFIRMED,
 };
+
+/*
+ * --until-confirmed goes on past --duration for at most this many durations
+ * in all: a kernel that does not race must still end the run.
+ */
+#define RG_UNTIL_FACTOR	4
 
 const char *const op_names[OP_MAX] = {
 	[OP_PUNCH] = "punch",
@@ -116,6 +123,9 @@ static const struct argp_option opts[] = {
 	{ "max-range", 'R', "KIB", 0, "Longest range a call drops or truncate cuts (default 64)", 0 },
 	{ "drop", 'D', "MODE", 0, "Evict before each call: none, fadvise or caches (default fadvise)", 0 },
 	{ "seed", 'S', "N", 0, "Seed of the op and range choices (default: from the clock)", 0 },
+	{ "until-confirmed", OPT_UNTIL_CONFIRMED, "N", 0,
+	  "Past --duration, go on until N calls left confirmed stale pages, "
+	  "for at most 4 durations in all (default 0: stop at --duration)", 0 },
 	{ "comm-reader", OPT_COMM_READER, "NAME", 0,
 	  "Name every reader thread NAME, any bytes, cut to 15 (default rg-reader-N)", 0 },
 	{ "comm-writer", OPT_COMM_WRITER, "NAME", 0,
@@ -216,6 +226,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.seed = parse_num(arg, 0, LLONG_MAX, "seed", state);
 		env.seed_set = true;
 		break;
+	case OPT_UNTIL_CONFIRMED:
+		env.until_confirmed = parse_num(arg, 0, LLONG_MAX, "until-confirmed", state);
+		break;
 	case OPT_COMM_READER:
 		env.comm_reader = arg;
 		break;
@@ -233,6 +246,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		/* Collapse needs data left after the range it removes. */
 		if ((long long)env.max_range_kib * 2 > (long long)env.size_mib * 1024)
 			argp_error(state, "--max-range must be at most half of --size");
+		if (env.until_confirmed && !env.duration)
+			argp_error(state, "--until-confirmed needs a --duration to extend");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -262,18 +277,34 @@ static int install_signals(void)
 	return 0;
 }
 
+/*
+ * Past the deadline, --until-confirmed keeps going while too few calls have
+ * raced, up to the cap. A racy fixture that races a few calls a minute (5.10
+ * under single-threaded TCG) otherwise now and then ends a run without one.
+ */
+static bool time_is_up(const struct gen *g, uint64_t now, uint64_t deadline,
+		       uint64_t cap)
+{
+	if (!deadline || now < deadline)
+		return false;
+	if (g->confirmed_iters >= (uint64_t)env.until_confirmed)
+		return true;
+	return now >= cap;
+}
+
 static int run(struct gen *g)
 {
-	uint64_t start, deadline, reads;
+	uint64_t start, deadline, cap, reads;
 	int err;
 
 	err = start_readers(g);
 	start = now_ns();
 	deadline = env.duration ? start + env.duration * 1000000000ULL : 0;
+	cap = start + RG_UNTIL_FACTOR * env.duration * 1000000000ULL;
 	while (!err && !exiting) {
 		if (env.iterations && g->iterations >= (uint64_t)env.iterations)
 			break;
-		if (deadline && now_ns() >= deadline)
+		if (time_is_up(g, now_ns(), deadline, cap))
 			break;
 		err = iterate(g);
 	}

@@ -53,6 +53,7 @@ struct env {
 	const char *path;
 	long duration;
 	long long iterations;
+	long long until_confirmed;	/* 0: stop at the duration */
 	long size_mib;
 	unsigned int ops;		/* bit per enum op */
 	long readers;

@@ -4,7 +4,8 @@
 # forced mechanism while racegen races on each filesystem in RW_FS; every
 # output lands in /out for the host to match. Parameters (kernel command
 # line rw.*): RW_ATTACH, RW_FS (comma list), RW_DURATION, RW_OPS, RW_READ_MODE,
-# RW_MAX_RANGE (racegen's --max-range in KiB, its default when unset).
+# RW_MAX_RANGE (racegen's --max-range in KiB, its default when unset),
+# RW_UNTIL_CONFIRMED (racegen's --until-confirmed, 0 when unset).
 attach=${RW_ATTACH:-auto}
 duration=${RW_DURATION:-20}
 ops=${RW_OPS:-punch}
@@ -16,7 +17,8 @@ start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json
 
 rc=0
 for fs in $(echo "$RW_FS" | tr , ' '); do
-	/opt/racegen -d "$duration" -o "$ops" -m "$mode" ${RW_MAX_RANGE:+-R "$RW_MAX_RANGE"} \
+	/opt/racegen -d "$duration" --until-confirmed "${RW_UNTIL_CONFIRMED:-0}" -o "$ops" -m "$mode" \
+		${RW_MAX_RANGE:+-R "$RW_MAX_RANGE"} \
 		"/mnt/$fs/racegen.dat" \
 		> "/out/racegen-$fs.json" 2> "/out/racegen-$fs.err" || rc=1
 	echo "detect: racegen on $fs done"

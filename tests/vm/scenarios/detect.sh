@@ -17,6 +17,7 @@ start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json
 
 rc=0
 for fs in $(echo "$RW_FS" | tr , ' '); do
+	echo "detect: racegen on $fs: -d $duration --until-confirmed ${RW_UNTIL_CONFIRMED:-0} -o $ops -m $mode"
 	/opt/racegen -d "$duration" --until-confirmed "${RW_UNTIL_CONFIRMED:-0}" -o "$ops" -m "$mode" \
 		${RW_MAX_RANGE:+-R "$RW_MAX_RANGE"} \
 		"/mnt/$fs/racegen.dat" \

@@ -214,15 +214,22 @@ __noinline int emit_page_slot(__u32 slot)
 	ps = bpf_map_lookup_elem(&page_slots, &sk);
 	if (!ps)
 		return 0;
+	/* Reserved before the slot is copied: a read that marks the slot
+	 * after the copy sends its FOLLOWUP after this record in the ring,
+	 * which is ordered by reservation, so userspace never sees the
+	 * follow-up of a pending page before the page. */
+	r = reserve_record(RW_REC_PAGE, struct rw_page_state, pe->ts);
+	if (!r) {
+		if (pe->last_closer && !bpf_map_delete_elem(&page_slots, &sk))
+			__sync_fetch_and_add(&slots_live, -1);
+		return SLOT_FOUND | SLOT_LOST;
+	}
 	/* Copies: BPF_CORE_READ() must only see kernel types, never an
 	 * access path through our own struct. */
 	cp = *ps;
 	mapping = cp.mapping;
 	if (pe->last_closer && !bpf_map_delete_elem(&page_slots, &sk))
 		__sync_fetch_and_add(&slots_live, -1);
-	r = reserve_record(RW_REC_PAGE, struct rw_page_state, pe->ts);
-	if (!r)
-		return SLOT_FOUND | SLOT_LOST;
 	r->op_id = pe->op_id;
 	r->key = pe->key;
 	r->index = cp.index;
@@ -325,6 +332,8 @@ static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 f
 		page_slots_span(&op->key, &span);
 		window_close(&op->key);
 		lost += emit_page_states(op->op_id, &op->key, &span, now);
+		/* Its pending pages' reads are still to map them. */
+		follow_until = now + RW_FOLLOW_NS;
 	} else if (op->pending_bind) {
 		__sync_fetch_and_add(&inflight, -1);
 	}
@@ -442,8 +451,10 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
 	emit_inval_end(iv->op_id, now);
 	if (!iv->standalone)
 		return;
-	if (iv->window_open)
+	if (iv->window_open) {
 		lost += emit_page_states(iv->op_id, &iv->key, &span, now);
+		follow_until = now + RW_FOLLOW_NS;
+	}
 	if (iv->window_failed)
 		flags |= RW_OP_END_UNWATCHED;
 	if (iv->op_id)

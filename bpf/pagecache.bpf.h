@@ -16,6 +16,26 @@ static __always_inline bool windows_idle(void)
 	return !inflight;
 }
 
+/*
+ * The ext4 read-mapping gate: no window open, and none closed within
+ * RW_FOLLOW_NS, so no read can be one whose page a PAGE record found still
+ * to map (follow-ups, emit_followup()). The clock is read only in that
+ * second after a window closed.
+ */
+static __always_inline bool reads_idle(void)
+{
+	__u64 until = follow_until;
+
+	if (inflight)
+		return false;
+	if (!until)
+		return true;
+	if (bpf_ktime_get_ns() <= until)
+		return false;
+	follow_until = 0;
+	return true;
+}
+
 /* Is the candidate in this slot still waiting for its operation's end?
  * Its candidates entry goes when it is deleted or judged. */
 static __always_inline bool slot_pending(const struct rw_inode_key *key,
@@ -245,6 +265,28 @@ static __always_inline struct unread_range *current_unread(void)
 }
 
 /*
+ * Tell userspace what the read mapped, whether or not a slot took it: the
+ * slot's PAGE record may be gone already, its page pending (README "The
+ * ext4 read mapping"). A follow-up the ring has no room for is counted as
+ * unsent, and its pages are counted as missing their follow-up.
+ */
+static __always_inline void emit_followup(const struct rw_inode_key *key, __u64 first,
+					  __u64 last, __u32 kind, __u32 from, __u64 now)
+{
+	struct rw_followup *r = reserve_record(RW_REC_FOLLOWUP, struct rw_followup, now);
+
+	if (!r)
+		return;
+	r->key = *key;
+	r->first = first;
+	r->last = last;
+	r->tid = current_tid();
+	r->read_map = kind;
+	r->read_map_from = from;
+	submit_record(r);
+}
+
+/*
  * A read by the current task, whose unread candidates are u, mapped the
  * pages [first, last] of inode to kind (disk or zeros): mark each slot in
  * the range whose candidate this task inserted and has not read yet. A
@@ -255,7 +297,8 @@ static __always_inline struct unread_range *current_unread(void)
  * ext4 extent shift, that tells which layout the read mapped.
  */
 static __always_inline void mark_read_map(struct unread_range *u, struct inode *inode,
-					  __u64 first, __u64 last, __u32 kind, __u32 from)
+					  __u64 first, __u64 last, __u32 kind, __u32 from,
+					  bool follow)
 {
 	struct rw_inode_key key = {};
 	__u64 now, size;
@@ -300,6 +343,8 @@ static __always_inline void mark_read_map(struct unread_range *u, struct inode *
 		ps->read_map_from = from;
 		ps->read_map_ts = now;
 	}
+	if (follow)
+		emit_followup(&key, first, last, kind, from, now);
 }
 
 /*
@@ -319,7 +364,7 @@ static __always_inline int handle_btrfs_read_mapping(void *bi, void *em)
 	btrfs_map_pages(em, page_shift, &first, &last);
 	mark_read_map(u, btrfs_vfs_inode(bi), first, last,
 		      btrfs_map_reads_zeros(em) ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK,
-		      RW_READ_MAP_FROM_BTRFS);
+		      RW_READ_MAP_FROM_BTRFS, false);
 	return 0;
 }
 
@@ -353,7 +398,7 @@ static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map
 	struct unread_range *u;
 	__u32 len;
 
-	if (windows_idle() || !(u = current_unread()) || ret < 0 || !ext4_page_blocks(inode))
+	if (reads_idle() || !(u = current_unread()) || ret < 0 || !ext4_page_blocks(inode))
 		return 0;
 	if (bpf_probe_read_kernel(&m, sizeof(m), map))
 		return 0;
@@ -363,7 +408,7 @@ static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map
 	mark_read_map(u, inode, m.m_lblk, (__u64)m.m_lblk + len - 1,
 		      ret > 0 && (m.m_flags & (1U << bpf_core_enum_value(enum bh_state_bits,
 									     BH_Mapped))) ?
-		      RW_READ_MAP_DISK : RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE);
+		      RW_READ_MAP_DISK : RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE, true);
 	return 0;
 }
 
@@ -373,7 +418,7 @@ static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, 
 	struct unread_range *u;
 	__u32 kind;
 
-	if (windows_idle() || !(u = current_unread()) || !found || !ext4_page_blocks(inode))
+	if (reads_idle() || !(u = current_unread()) || !found || !ext4_page_blocks(inode))
 		return 0;
 	if (bpf_probe_read_kernel(&e, sizeof(e), es) || !e.es_len)
 		return 0;
@@ -389,7 +434,7 @@ static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, 
 	/* The whole cached extent: mark_read_map() cuts it at EOF, where
 	 * ext4_mpage_readpages() stops mapping and zero-fills. */
 	mark_read_map(u, inode, e.es_lblk, (__u64)e.es_lblk + e.es_len - 1, kind,
-		      RW_READ_MAP_FROM_EXT4_ES);
+		      RW_READ_MAP_FROM_EXT4_ES, true);
 	return 0;
 }
 

@@ -31,6 +31,9 @@ const volatile __u64 wake_bytes = 0;
  * zero: that single load is the whole cost of racewatch on an idle system.
  */
 __u64 inflight = 0;
+/* Until when ext4 read mappings are still sent after the last window
+ * closed (RW_FOLLOW_NS past an operation's end; op_finish()). */
+__u64 follow_until = 0;
 /* Outstanding kprobe insert stashes, so kretprobes skip the map when none. */
 __u64 stashed = 0;
 /* Entries in page_slots, so an operation's end skips the walk when none. */

@@ -23,6 +23,9 @@
  *   INSERT       a page was inserted into a range with an open window
  *                (only such candidates are sent, never every insert)
  *   DELETE       a candidate page left the page cache
+ *   FOLLOWUP     after its operation's end, too: what an ext4 read by the
+ *                inserter of candidates mapped (a PAGE record may have
+ *                found that read still to map its page, "pending")
  * Verdicts are computed in userspace from these records (src/engine.c).
  */
 #ifndef RACEWATCH_H
@@ -32,7 +35,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION		3
+#define RW_ABI_VERSION		4
 
 #define RW_COMM_LEN		16
 #define RW_FSTYPE_LEN		16
@@ -48,6 +51,7 @@ enum rw_rec_type {
 	RW_REC_INSERT,
 	RW_REC_DELETE,
 	RW_REC_PAGE,
+	RW_REC_FOLLOWUP,
 	RW_REC_MAX,
 };
 
@@ -294,6 +298,30 @@ enum rw_read_map_from {
 	RW_READ_MAP_FROM_BTRFS,		/* btrfs:btrfs_get_extent */
 	RW_READ_MAP_FROM_MAX,
 };
+
+/*
+ * What an ext4 read by a task with candidates mapped, sent on every such
+ * mapping (bpf/pagecache.bpf.h, mark_read_map()) while a window is open
+ * and for RW_FOLLOW_NS after one closed: a page inserted just before its
+ * operation returned is often still to be read when the PAGE record is
+ * taken (read_map pending: 37 to 93 pages a run in the 5.10 full-mix
+ * case), and without a follow-up nothing says what such a read mapped.
+ * Userspace waits RW_FOLLOW_WAIT_NS past an operation's end for the
+ * follow-ups of its pending pages (src/engine.c).
+ */
+struct rw_followup {
+	struct rw_hdr hdr;		/* ts: when the read mapped */
+	struct rw_inode_key key;
+	__u64 first;			/* page indexes, inclusive */
+	__u64 last;
+	__u32 tid;			/* the reader, which inserted them */
+	__u8 read_map;			/* enum rw_read_map: disk or zeros */
+	__u8 read_map_from;		/* enum rw_read_map_from */
+	__u8 pad[2];
+};
+
+#define RW_FOLLOW_NS		1000000000ULL	/* BPF follows reads this long */
+#define RW_FOLLOW_WAIT_NS	100000000ULL	/* userspace waits this long */
 
 #define RW_PAGE_SLOTS		512	/* a power of two. 2048 took the
 					 * 5.10 guest's verifier past

@@ -67,6 +67,9 @@ struct cand {
 	struct cand *older, *newer;	/* the slot's groups with one, by ts */
 	struct rw_page_state *page;	/* the last PAGE record that named it */
 	__u32 pages;			/* how many did */
+	struct cand *awaiting;		/* next in op->awaiting: the page's read
+					 * was pending, its follow-up is not in */
+	bool awaits;
 	/* Slot head only. */
 	__u32 slot_undeleted;
 	struct cand *newest;		/* the slot's newest group with one */
@@ -97,6 +100,11 @@ struct op {
 	__u32 flags;			/* RW_OP_END_* */
 	__u32 lost;			/* records BPF, or the engine, could not keep */
 	bool expired;
+	/* Groups whose PAGE record found the read still to map the page,
+	 * on a filesystem whose reads are followed (followed()), until a
+	 * FOLLOWUP says what the read mapped. */
+	struct cand *awaiting;
+	__u32 pending;
 };
 
 /* The operations in the engine on one inode; exists while there are any. */
@@ -578,6 +586,13 @@ static void on_block_free(struct engine *e, const struct rw_block_free *r)
 	op->freed_blocks += r->blocks;
 }
 
+/* An operation is judged once the grace has passed, and, if some of its
+ * pages were still to be read, once their follow-ups had time to come. */
+static __u64 op_due(const struct engine *e, const struct op *op)
+{
+	return op->end_ts + e->opts.grace_ns + (op->pending ? RW_FOLLOW_WAIT_NS : 0);
+}
+
 static void on_op_end(struct engine *e, const struct rw_op_end *r)
 {
 	struct op *op = find_op(e, r->op_id);
@@ -605,9 +620,9 @@ static void on_op_end(struct engine *e, const struct rw_op_end *r)
 	/* Due once the grace has passed (wrapping, as the test always did);
 	 * a second OP_END moves the time. */
 	if (heap__queued(&op->due)) {
-		heap__rekey(e->ending, &op->due, op->end_ts + e->opts.grace_ns);
+		heap__rekey(e->ending, &op->due, op_due(e, op));
 	} else {
-		op->due.key = op->end_ts + e->opts.grace_ns;
+		op->due.key = op_due(e, op);
 		heap__push(e->ending, &op->due);
 	}
 	if (op->begin.kind != RW_OP_INVALIDATE && r->ret == 0)
@@ -771,6 +786,20 @@ static void on_delete(struct engine *e, const struct rw_delete *r)
 	}
 }
 
+/*
+ * Pages whose read a FOLLOWUP can still describe: still cached and not
+ * read yet when their operation ended, on ext4 with one block per page,
+ * where the plan follows ext4's read mappings (README "The ext4 read
+ * mapping").
+ */
+static bool followed(const struct engine *e, const struct op *op,
+		     const struct rw_page_state *r)
+{
+	return (e->opts.read_maps & READ_MAPS_EXT4) && r->present &&
+	       r->read_map == RW_READ_MAP_PENDING &&
+	       verdict__flag_speaks(op->begin.fstype, r->blkbits, e->opts.page_shift);
+}
+
 /* The PAGE record names its insert by timestamp: re-inserts are apart.
  * Candidates that join the group later were not described by it. */
 static void on_page(struct engine *e, const struct rw_page_state *r)
@@ -794,6 +823,12 @@ static void on_page(struct engine *e, const struct rw_page_state *r)
 	}
 	*g->page = *r;
 	g->pages++;
+	if (!g->awaits && followed(e, op, r)) {
+		g->awaits = true;
+		g->awaiting = op->awaiting;
+		op->awaiting = g;
+		op->pending++;
+	}
 	if (!r->present)
 		return;
 	e->st.page_read_maps[r->read_map < RW_READ_MAP_MAX ? r->read_map : RW_READ_MAP_NONE]++;
@@ -804,6 +839,64 @@ static void on_page(struct engine *e, const struct rw_page_state *r)
 		e->st.pages_flagged_mapped += r->read_map == RW_READ_MAP_DISK;
 	} else if (r->uptodate && r->read_map == RW_READ_MAP_DISK) {
 		e->st.pages_mapped_unflagged++;
+	}
+}
+
+/*
+ * What a follow-up of a pending page lets decide. Zeros: the read found
+ * the blocks gone, whenever it looked. Disk from the extent-status tree
+ * with no shift: a cached extent that still mapped the page's blocks,
+ * which the operation was to free, so the read took old data (none seen
+ * so far: every disk follow-up of the 5.10 full-mix runs came from the
+ * extent tree or after a shift). Disk from the extent tree is read under
+ * i_data_sem after the operation: current blocks. And once collapse or
+ * insert range shifted extents, a later disk mapping may be a moved
+ * extent. Those two are left to PG_mappedtodisk, as without follow-ups.
+ */
+static __u8 follow_decides(struct engine *e, const struct op *op, const struct rw_followup *r)
+{
+	if (r->read_map == RW_READ_MAP_ZEROS)
+		return RW_READ_MAP_ZEROS;
+	if (r->read_map == RW_READ_MAP_DISK && r->read_map_from == RW_READ_MAP_FROM_EXT4_ES &&
+	    !op->shift_ts)
+		return RW_READ_MAP_DISK;
+	e->st.followups_left_to_flag++;
+	return RW_READ_MAP_NONE;
+}
+
+/* A follow-up settles the pending pages it covers that its task inserted
+ * before it mapped them, in every operation on the inode that awaits any. */
+static void on_followup(struct engine *e, const struct rw_followup *r)
+{
+	struct ino *in = find_ino(e, &r->key);
+
+	if (r->first > r->last || (r->read_map != RW_READ_MAP_DISK &&
+				   r->read_map != RW_READ_MAP_ZEROS))
+		return;
+	for (struct op *op = in ? in->ops : NULL; op; op = op->ino_next) {
+		struct cand **link = &op->awaiting;
+
+		while (op->pending && *link) {
+			struct cand *g = *link;
+			struct rw_page_state *p = g->page;
+
+			if (p->index < r->first || p->index > r->last ||
+			    g->ins.task.tid != r->tid || p->insert_ts > r->hdr.ts) {
+				link = &g->awaiting;
+				continue;
+			}
+			*link = g->awaiting;
+			g->awaiting = NULL;
+			op->pending--;
+			e->st.page_followups[r->read_map]++;
+			/* The read mapping saw this flagged page's disk blocks
+			 * (the cross-check of engine_stats), whatever decides. */
+			if (p->mapped_to_disk && r->read_map == RW_READ_MAP_DISK)
+				e->st.pages_flagged_mapped++;
+			p->read_map = follow_decides(e, op, r);
+			p->read_map_from = r->read_map_from;
+			p->read_map_ts = r->hdr.ts;
+		}
 	}
 }
 
@@ -820,6 +913,7 @@ void engine__feed(struct engine *e, const union rw_record *rec)
 	case RW_REC_INSERT:	on_insert(e, &rec->insert); break;
 	case RW_REC_DELETE:	on_delete(e, &rec->del); break;
 	case RW_REC_PAGE:	on_page(e, &rec->page); break;
+	case RW_REC_FOLLOWUP:	on_followup(e, &rec->followup); break;
 	}
 }
 
@@ -880,6 +974,8 @@ static void retire(struct engine *e, struct op *op)
 {
 	if (!op->ended && !op->expired)
 		e->st.ops_open++;
+	/* Judged as they stand: flag clear, so zero-filled (hole). */
+	e->st.followups_missing += op->pending;
 	judge_op(e, op);
 	op_free(e, op);
 }

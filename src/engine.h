@@ -143,6 +143,14 @@ struct engine_stats {
 	__u64 pages_flagged;
 	__u64 pages_flagged_mapped;
 	__u64 pages_mapped_unflagged;
+	/* Pending pages of followed reads (ext4, one block per page): their
+	 * FOLLOWUP records by what the read mapped (disk, zeros); of those,
+	 * how many the rule left to PG_mappedtodisk (a disk mapping from the
+	 * extent tree, or after an extent shift); and pending pages whose
+	 * operation was judged before any came. */
+	__u64 page_followups[RW_READ_MAP_MAX];
+	__u64 followups_left_to_flag;
+	__u64 followups_missing;
 };
 
 /*

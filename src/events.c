@@ -12,6 +12,7 @@ static const size_t record_size[RW_REC_MAX] = {
 	[RW_REC_INSERT]		= sizeof(struct rw_insert),
 	[RW_REC_DELETE]		= sizeof(struct rw_delete),
 	[RW_REC_PAGE]		= sizeof(struct rw_page_state),
+	[RW_REC_FOLLOWUP]	= sizeof(struct rw_followup),
 };
 
 int events__decode(const void *data, size_t size, union rw_record *out)
@@ -39,6 +40,7 @@ static const char *const type_names[RW_REC_MAX] = {
 	[RW_REC_INSERT]		= "insert",
 	[RW_REC_DELETE]		= "delete",
 	[RW_REC_PAGE]		= "page",
+	[RW_REC_FOLLOWUP]	= "followup",
 };
 
 const char *events__type_name(unsigned int type)

@@ -16,6 +16,7 @@ union rw_record {
 	struct rw_insert insert;
 	struct rw_delete del;
 	struct rw_page_state page;
+	struct rw_followup followup;
 };
 
 /*

@@ -628,6 +628,12 @@ static void summary_json(struct report *r, const struct engine *e,
 	fprintf(out, "},\"flagged\":%llu,\"flagged_mapped\":%llu,\"mapped_unflagged\":%llu",
 		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped,
 		(unsigned long long)st->pages_mapped_unflagged);
+	fprintf(out, "},\"page_followups\":{\"disk\":%llu,\"zeros\":%llu,\"left_to_flag\":%llu,"
+		"\"missing\":%llu",
+		(unsigned long long)st->page_followups[RW_READ_MAP_DISK],
+		(unsigned long long)st->page_followups[RW_READ_MAP_ZEROS],
+		(unsigned long long)st->followups_left_to_flag,
+		(unsigned long long)st->followups_missing);
 	fputs("},\"incomplete\":{", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)
@@ -742,6 +748,12 @@ static void summary_text(struct report *r, const struct engine *e,
 		"mapped to disk %llu\n",
 		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped,
 		(unsigned long long)st->pages_mapped_unflagged);
+	fprintf(out, "  follow-ups of ext4 reads pending at the end of their operation: disk %llu "
+		"zeros %llu; left to the flag %llu; none by the judgement %llu\n",
+		(unsigned long long)st->page_followups[RW_READ_MAP_DISK],
+		(unsigned long long)st->page_followups[RW_READ_MAP_ZEROS],
+		(unsigned long long)st->followups_left_to_flag,
+		(unsigned long long)st->followups_missing);
 	fputs("  incomplete:", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)

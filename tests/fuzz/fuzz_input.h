@@ -42,7 +42,9 @@
 #define FZ_RAW_SIZED		2
 #define FZ_RAW_RECORD		3	/* any tag from here up */
 
-/* Structured opcodes: byte % FZ_ST_MAX; FZ_ST_FLUSH only for 0xff. */
+/* Structured opcodes: byte % FZ_ST_MAX; FZ_ST_FLUSH only for 0xff and
+ * FZ_ST_FOLLOWUP only for 0xfd, so that the committed inputs keep their
+ * meaning (a new opcode below FZ_ST_MAX would renumber every step). */
 enum fz_step {
 	FZ_ST_OP_BEGIN,
 	FZ_ST_INVAL_BEGIN,
@@ -54,6 +56,7 @@ enum fz_step {
 	FZ_ST_PAGE,
 	FZ_ST_TICK,
 	FZ_ST_MAX,
+	FZ_ST_FOLLOWUP = 0xfd,
 	FZ_ST_FLUSH = 0xff,
 };
 

@@ -303,6 +303,21 @@ static void fz_step(struct fz *f)
 		engine__flush(f->engine);
 		return;
 	}
+	if (o == FZ_ST_FOLLOWUP) {
+		/* What a read by task mapped, as BPF sends it after a PAGE
+		 * record found the read pending; v 6, 7: a range upside down
+		 * and a kind no follow-up carries. */
+		fz_hdr(f, &r.hdr, RW_REC_FOLLOWUP, sizeof(r.followup), p);
+		r.followup.key = fz_keys[FZ_P_KEY(p)];
+		r.followup.first = fz_indexes[FZ_Q_INDEX(q)];
+		r.followup.last = v == 6 ? r.followup.first - 1 : fz_indexes[v];
+		r.followup.tid = fz_tids[task];
+		r.followup.read_map = v == 7 ? RW_READ_MAP_PENDING :
+				      v & 1 ? RW_READ_MAP_ZEROS : RW_READ_MAP_DISK;
+		r.followup.read_map_from = (v >> 1) & 3;
+		fz_record(f, &r, r.hdr.size);
+		return;
+	}
 	switch (o % FZ_ST_MAX) {
 	case FZ_ST_OP_BEGIN:
 		fz_hdr(f, &r.hdr, RW_REC_OP_BEGIN, sizeof(r.op_begin), p);

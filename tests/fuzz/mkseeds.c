@@ -278,6 +278,51 @@ static void seed_collapse_shift(struct seed *s)
 	tick(s, 1400 + 100 * MS);
 }
 
+/* ext4 on 5.10: two pages still being read at the punch's end, their
+ * reads' mappings sent after it (an extent-cache hit of the old blocks,
+ * race; a hole); one more from another task, which settles nothing. */
+static void seed_followup(struct seed *s)
+{
+	struct rw_page_state p = {
+		.hdr = { RW_REC_PAGE, sizeof(p), 0, 1400 },
+		.op_id = 7, .key = key12, .blkbits = 12, .present = 1,
+		.read_map = RW_READ_MAP_PENDING,
+	};
+	struct rw_followup f = {
+		.hdr = { RW_REC_FOLLOWUP, sizeof(f), 0, 1500 },
+		.key = key12, .tid = 200, .read_map = RW_READ_MAP_DISK,
+		.read_map_from = RW_READ_MAP_FROM_EXT4_ES,
+	};
+
+	put8(s, FZ_OPT_JSON | FZ_OPT_VERBOSE);
+	op_begin(s, 1000, 7, RW_OP_FALLOCATE, RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE,
+		 100, "ext4");
+	inval(s, 1010, 7, 4, 11, RW_INVAL_TRUNCATE);
+	inval_end(s, 1100, 7);
+	insert(s, 1200, 5, 200, RW_LOCK_ABSENT);
+	insert(s, 1210, 6, 200, RW_LOCK_ABSENT);
+	block_free(s, 1300, 7);
+	p.index = 5;
+	p.insert_ts = 1200;
+	rec(s, &p);
+	p.index = 6;
+	p.insert_ts = 1210;
+	rec(s, &p);
+	op_end(s, 1400, 7, 0);
+	f.first = f.last = 5;
+	rec(s, &f);
+	f.first = f.last = 6;
+	f.tid = 201;
+	rec(s, &f);
+	f.tid = 200;
+	f.read_map = RW_READ_MAP_ZEROS;
+	f.read_map_from = RW_READ_MAP_FROM_EXT4_TREE;
+	f.hdr.ts = 1600;
+	rec(s, &f);
+	tick(s, 1400 + 100 * MS);
+	tick(s, 1400 + 300 * MS);
+}
+
 /* What the decoder must reject, then one good record. */
 static void seed_malformed(struct seed *s)
 {
@@ -326,6 +371,7 @@ static void seed_steps_punch(struct seed *s)
 		step(s, FZ_ST_PAGE, FZ_P(0, key, 1, 0), FZ_Q(4, 0, 1));
 		step(s, FZ_ST_PAGE, FZ_P(0, key, 0, 0), FZ_Q(3, 1, 0));
 		step(s, FZ_ST_OP_END, FZ_P(0, key, 0, 0), FZ_Q(0, 0, 1));
+		step(s, FZ_ST_FOLLOWUP, FZ_P(0, key, 2, 0), FZ_Q(4, 4, 1));
 		step(s, FZ_ST_TICK, 0, FZ_Q(0, 3, 3));
 	}
 }
@@ -372,6 +418,7 @@ int main(int argc, char **argv)
 		{ "raw-derived", seed_derived },
 		{ "raw-unfinished", seed_unfinished },
 		{ "raw-collapse-shift", seed_collapse_shift },
+		{ "raw-followup", seed_followup },
 		{ "raw-malformed", seed_malformed },
 		{ "steps-punch", seed_steps_punch },
 		{ "steps-overlap", seed_steps_overlap },

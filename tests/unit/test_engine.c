@@ -1154,6 +1154,139 @@ static void test_insert_range_shift(void)
 	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "a cache hit is judged by the flag");
 }
 
+/* What an ext4 read by tid mapped of pages [first, last], sent at ts. */
+static void followup(__u32 tid, __u64 first, __u64 last, __u8 kind, __u8 from, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.followup.key = KEY;
+	r.followup.first = first;
+	r.followup.last = last;
+	r.followup.tid = tid;
+	r.followup.read_map = kind;
+	r.followup.read_map_from = from;
+	feed(&r, RW_REC_FOLLOWUP, sizeof(r.followup), ts);
+}
+
+/* The punch of punch_510(), its reader's pages 14 and 15 inserted at 24
+ * and 25, cached and still being read at its end (40): mapped says
+ * whether page 14 had PG_mappedtodisk set already. */
+static void punch_pending(bool mapped)
+{
+	setup_read_maps(READ_MAPS_EXT4);
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	insert(READER, 15, 25);
+	block_free(OP, 30);
+	page_state_map(14, 24, true, mapped, false, 12, RW_READ_MAP_PENDING, 40);
+	page_state_map(15, 25, true, false, false, 12, RW_READ_MAP_PENDING, 40);
+	op_end(OP, 0, 40);
+}
+
+/*
+ * A page still to be read at its operation's end is judged by what its
+ * read mapped afterwards: the engine waits RW_FOLLOW_WAIT_NS past the
+ * grace for the follow-up. Zeros: hole. Disk from the extent-status tree:
+ * the old extents, race. A flagged page followed up as disk counts in the
+ * cross-check.
+ */
+static void test_followup_decides_pending(void)
+{
+	const struct engine_stats *st;
+
+	punch_pending(true);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 0, "waits for the follow-ups past the grace");
+	followup(READER, 14, 14, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	followup(READER, 15, 20, RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE, 2100);
+	engine__tick(eng, 40 + 5 + RW_FOLLOW_WAIT_NS - 1);
+	ASSERT_EQ(cap.n, 0, "not before the wait is over");
+	engine__tick(eng, 40 + 5 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 2, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "the read mapped the old extents");
+	ASSERT_EQ(cap.w[0].page, PAGE_FROM_DISK, "flagged: the flag is the evidence");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_HOLE, "the read found the hole");
+	ASSERT_EQ(cap.w[1].page, PAGE_ZERO_FILLED, "evidence: zero-filled");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->page_followups[RW_READ_MAP_DISK], 1, "one disk follow-up");
+	ASSERT_EQ(st->page_followups[RW_READ_MAP_ZEROS], 1, "one zeros follow-up");
+	ASSERT_EQ(st->pages_flagged, 1, "flagged at the check");
+	ASSERT_EQ(st->pages_flagged_mapped, 1, "and its follow-up saw the disk");
+	ASSERT_EQ(st->followups_missing, 0, "none missing");
+
+	/* Unflagged and followed up as disk from the extent-status tree: the
+	 * mark decides, mapped-disk. */
+	punch_pending(false);
+	followup(READER, 14, 15, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 2, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "mapped the old extents, flag clear");
+	ASSERT_EQ(cap.w[0].page, PAGE_MAPPED_DISK, "evidence: mapped-disk");
+	ASSERT_EQ(engine__stats(eng)->page_followups[RW_READ_MAP_DISK], 2, "one record, two pages");
+}
+
+/*
+ * A disk mapping from the extent tree after the operation is of current
+ * blocks, and after an extent shift may be a moved extent: both are left to
+ * the flag. Follow-ups of another task, of other pages or from before the
+ * insert settle nothing, and pages none settled are counted missing.
+ */
+static void test_followup_limits(void)
+{
+	const struct engine_stats *st;
+
+	punch_pending(false);
+	followup(READER, 14, 15, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_TREE, 2000);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 2, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "left to the flag, clear");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->followups_left_to_flag, 2, "both left to the flag");
+	ASSERT_EQ(st->page_followups[RW_READ_MAP_DISK], 2, "still counted as follow-ups");
+
+	punch_pending(false);
+	followup(OTHER, 14, 15, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	followup(READER, 16, 20, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	followup(READER, 14, 15, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 20);
+	followup(READER, 15, 14, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	followup(READER, 14, 15, RW_READ_MAP_PENDING, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 2, "judged once the wait is over");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "as it stood: flag clear");
+	ASSERT_EQ(cap.w[0].page, PAGE_ZERO_FILLED, "evidence: zero-filled");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->page_followups[RW_READ_MAP_DISK], 0, "none settled a page");
+	ASSERT_EQ(st->followups_missing, 2, "both missing");
+
+	/* Collapse shifted the extents at 30: a later disk mapping, even a
+	 * cache hit, may be of a moved extent. */
+	setup_read_maps(READ_MAPS_EXT4);
+	op_begin_fs(OP, RW_OP_FALLOCATE, RW_FALLOC_COLLAPSE_RANGE, "ext4", 5);
+	inval_begin(OP, 10, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	block_free_fs(OP, RW_FREE_EXT4_SHIFT, 0, 30);
+	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_PENDING, 40);
+	op_end(OP, 0, 40);
+	followup(READER, 14, 14, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 1, "window judged");
+	ASSERT_EQ(engine__stats(eng)->followups_left_to_flag, 1, "left to the flag");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "flag clear: hole");
+
+	/* Without the ext4 role nothing waits: judged at the grace. */
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	block_free(OP, 30);
+	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_PENDING, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 45);
+	ASSERT_EQ(cap.n, 1, "judged at the grace");
+}
+
 void suite_engine(void)
 {
 	harness_suite("engine");
@@ -1200,6 +1333,8 @@ void suite_engine(void)
 	RUN(test_due_out_of_order);
 	RUN(test_zero_range_conversion_ends_window);
 	RUN(test_insert_range_shift);
+	RUN(test_followup_decides_pending);
+	RUN(test_followup_limits);
 	engine__free(eng);
 	eng = NULL;
 }

@@ -98,7 +98,7 @@ static void test_json_line(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":3,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":4,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"ext4\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -184,7 +184,7 @@ static void test_hostile_json(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":3,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":4,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"fuse\\\\x9b\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -546,19 +546,22 @@ static void test_summary_text(void)
 		"  race-class windows (may be races): 2\n"
 		"  records: 2 malformed, 0 orphaned, 0 unattributed inserts\n"
 		"  received: op_begin 2 inval_begin 2 inval_end 0 block_free 0 op_end "
-		"2 insert 2 delete 0 page 0\n"
+		"2 insert 2 delete 0 page 0 followup 0\n"
 		"  peak/s: op_begin 0 inval_begin 0 inval_end 0 block_free 0 op_end 0 "
-		"insert 4000 delete 3900 page 0\n"
+		"insert 4000 delete 3900 page 0 followup 0\n"
 		"  5 records were left unjudged in the ring buffer at exit\n"
 		"  lost: ringbuf_full 3 ops_map_full 0 windows_map_full 0 "
 		"candidates_map_full 0 stash_map_full 0 stack_failures 0 windows_lost "
 		"0 slots_map_full 0 returns_missed 0\n"
 		"  sent by BPF: op_begin 0 inval_begin 0 inval_end 0 block_free 0 "
-		"op_end 0 insert 0 delete 0 page 0; not sent: op_begin 0 inval_begin 0 "
-		"inval_end 0 block_free 0 op_end 0 insert 0 delete 0 page 0\n"
+		"op_end 0 insert 0 delete 0 page 0 followup 0; not sent: op_begin 0 "
+		"inval_begin 0 inval_end 0 block_free 0 op_end 0 insert 0 delete 0 page 0 "
+		"followup 0\n"
 		"  page checks of cached pages: read mapping none 0 disk 0 zeros 0 "
 		"pending 0; PG_mappedtodisk 0, of them mapped to disk 0; read without it but "
 		"mapped to disk 0\n"
+		"  follow-ups of ext4 reads pending at the end of their operation: disk 0 "
+		"zeros 0; left to the flag 0; none by the judgement 0\n"
 		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired "
 		"0 ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 "
 		"invals_dropped 0 inodes_dropped 1 records_unjudged 5\n", "text summary");
@@ -571,23 +574,25 @@ static void test_summary_json(void)
 	char *got = render_summary(&opts);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"inode\",\"v\":3,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
+		"{\"type\":\"inode\",\"v\":4,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
 		"\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,\"invalidations\":1,"
 		"\"inserts\":1,\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,"
 		"\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,"
 		"\"expired\":0,\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
 		"\"unlocked\":0,\"hole\":0}}\n"
-		"{\"type\":\"summary\",\"v\":3,\"elapsed_s\":1.500,\"inodes\":1,"
+		"{\"type\":\"summary\",\"v\":4,\"elapsed_s\":1.500,\"inodes\":1,"
 		"\"verdicts\":{\"race\":0,\"unchecked\":2,\"unmodelled\":0,\"straddling\":0,"
 		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
 		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
 		"\"hole\":0},\"race_class\":2,\"ops_skipped\":0,\"inserts_cleared\":0,\"records\":{\"malformed\":2,\"orphans\":0,"
 		"\"unattributed\":0,\"received\":{\"op_begin\":2,\"inval_begin\":2,"
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":2,\"insert\":2,\"delete\":0,"
-		"\"page\":0},\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
-		"\"block_free\":0,\"op_end\":0,\"insert\":4000,\"delete\":3900,\"page\":0}},"
+		"\"page\":0,\"followup\":0},\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,"
+		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":4000,\"delete\":3900,"
+		"\"page\":0,\"followup\":0}},"
 		"\"page_checks\":{\"read_map\":{\"none\":0,\"disk\":0,\"zeros\":0,\"pending\":0},"
 		"\"flagged\":0,\"flagged_mapped\":0,\"mapped_unflagged\":0},"
+		"\"page_followups\":{\"disk\":0,\"zeros\":0,\"left_to_flag\":0,\"missing\":0},"
 		"\"incomplete\":{\"ops_lossy\":0,\"ops_unwatched\":0,\"ops_no_return\":0,"
 		"\"ops_expired\":0,\"ops_released\":1,\"ops_open\":0,\"ops_dropped\":0,"
 		"\"cands_dropped\":0,\"invals_dropped\":0,\"inodes_dropped\":1,"
@@ -601,8 +606,9 @@ static void test_summary_json(void)
 		"\"stack_failures\":0,\"windows_lost\":0,\"slots_map_full\":0,"
 		"\"returns_missed\":0},\"sent\":{\"op_begin\":0,\"inval_begin\":0,"
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
-		"\"page\":0},\"unsent\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
-		"\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,\"page\":0}}\n",
+		"\"page\":0,\"followup\":0},\"unsent\":{\"op_begin\":0,\"inval_begin\":0,"
+		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
+		"\"page\":0,\"followup\":0}}\n",
 		"json summary");
 	free(got);
 }
@@ -713,15 +719,16 @@ static void test_summary_sent(void)
 	losses.unsent[RW_REC_BLOCK_FREE] = 2;
 	buf = render_summary_sent(true, &losses, &plan);
 	ASSERT_TRUE(strstr(buf, ",\"sent\":{\"op_begin\":3,\"inval_begin\":0,\"inval_end\":0,"
-			   "\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,\"page\":5},"
+			   "\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,\"page\":5,"
+			   "\"followup\":0},"
 			   "\"unsent\":{\"op_begin\":0,\"inval_begin\":0,\"inval_end\":0,"
 			   "\"block_free\":2,"), "json sent and unsent");
 	free(buf);
 	buf = render_summary_sent(false, &losses, &plan);
 	ASSERT_TRUE(strstr(buf, "\n  sent by BPF: op_begin 3 inval_begin 0 inval_end 0 "
-			   "block_free 0 op_end 0 insert 0 delete 0 page 5; not sent: op_begin 0 "
-			   "inval_begin 0 inval_end 0 block_free 2 op_end 0 insert 0 delete 0 "
-			   "page 0\n"), "text sent and not sent");
+			   "block_free 0 op_end 0 insert 0 delete 0 page 5 followup 0; not sent: "
+			   "op_begin 0 inval_begin 0 inval_end 0 block_free 2 op_end 0 insert 0 "
+			   "delete 0 page 0 followup 0\n"), "text sent and not sent");
 	free(buf);
 }
 

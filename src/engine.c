@@ -845,10 +845,11 @@ static void on_page(struct engine *e, const struct rw_page_state *r)
 /*
  * What a follow-up of a pending page lets decide. Zeros: the read found
  * the blocks gone, whenever it looked. Disk from the extent-status tree
- * with no shift: a cached extent that still mapped the page's blocks,
- * which the operation was to free, so the read took old data (none seen
- * so far: every disk follow-up of the 5.10 full-mix runs came from the
- * extent tree or after a shift). Disk from the extent tree is read under
+ * with no shift: the read copied the extent before the operation removed
+ * or converted it, and its tracepoint fired only after (it fires once
+ * i_es_lock is dropped): old data. That lost the three stale pages of a
+ * 5.10 zero range in a CI run, judged hole (README "The ext4 read
+ * mapping"). Disk from the extent tree is read under
  * i_data_sem after the operation: current blocks. And once collapse or
  * insert range shifted extents, a later disk mapping may be a moved
  * extent. Those two are left to PG_mappedtodisk, as without follow-ups.

@@ -43,7 +43,7 @@ if [ "$rc" -ne 0 ]; then
 fi
 "$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" "$repo/build/racegen" \
 	"$here/scenarios/overload.sh" "$here/scenarios/guest-lib.sh"
-if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --timeout 600 \
+if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --timeout 900 \
 	--append "rw.run=/opt/overload.sh rw.maps=stash,invals"); then
 	for p in "${paths[@]}"; do fail "${p%% *}" "$why"; done
 	exit 0
@@ -68,6 +68,11 @@ for p in "${paths[@]}"; do
 	elif [ "$unsure" -ne 0 ]; then
 		fail "$map" "$unsure windows of operations with lost evidence were judged race"
 	else
-		pass "$map" "lost.$counter $got, $races race windows, all with complete evidence"
+		how=$(grep -o "overload: $map after [0-9]* rounds\|overload: $map with.*readers" \
+			"$dir/console.log" | sed "s/overload: $map //" | tr '\n' ' ')
+		how=${how% }
+		[ "$map" = stash ] && how+=$(grep -o "memcg readers hit memory.max [0-9]* times" \
+			"$dir/console.log" | sed 's/^memcg readers hit/, which hit/')
+		pass "$map" "lost.$counter $got, $races race windows, all with complete evidence ($how)"
 	fi
 done

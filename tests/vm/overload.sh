@@ -68,11 +68,7 @@ for p in "${paths[@]}"; do
 	elif [ "$unsure" -ne 0 ]; then
 		fail "$map" "$unsure windows of operations with lost evidence were judged race"
 	else
-		how=$(grep -o "overload: $map after [0-9]* rounds\|overload: $map with.*readers" \
-			"$dir/console.log" | sed "s/overload: $map //" | tr '\n' ' ')
-		how=${how% }
-		[ "$map" = stash ] && how+=$(grep -o "memcg readers hit memory.max [0-9]* times" \
-			"$dir/console.log" | sed 's/^memcg readers hit/, which hit/')
+		how=$(sed -n "s/^.*overload: $map \(after [0-9]* rounds.*\)/\1/p" "$dir/console.log" | tr -d '\r')
 		pass "$map" "lost.$counter $got, $races race windows, all with complete evidence ($how)"
 	fi
 done

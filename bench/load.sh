@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # What racewatch costs a real load, measured side by side in one run: on a
-# 1 GiB ext4 loop filesystem, stress-ng's file stressors and then
-# tools/contend.c's same-file contention each run without and with racewatch
-# (--json --dev on that filesystem), the order swapped every round to
-# cancel drift. Per load it prints:
+# 1 GiB loop filesystem (ext4, or BENCH_FS: xfs, btrfs), stress-ng's file
+# stressors and then tools/contend.c's same-file contention each run without
+# and with racewatch (--json --dev on that filesystem), the order swapped
+# every round to cancel drift. Per load it prints:
 #   - racewatch's CPU time (utime+stime from /proc over the load) as a share
 #     of the load's own CPU (its rusage, children included). BPF programs
 #     run in the load's context, so their cost is in the load's share and
@@ -18,12 +18,15 @@
 #
 #   sudo bench/load.sh [SECONDS] [ROUNDS]     (default 10 s, 2 rounds)
 #   BENCH_LOADS="stress" runs one load only (default "stress contend").
+#   BENCH_FS=btrfs makes the filesystem btrfs (default ext4).
+#   RW=OTHER/racewatch measures another build, e.g. an older revision's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 secs=${1:-10}
 rounds=${2:-2}
 loads=${BENCH_LOADS:-"stress contend"}
+fs=${BENCH_FS:-ext4}
 export RW=${RW:-$PWD/build/racewatch}
 contend=${CONTEND:-$PWD/build/contend}
 . tests/host/lib.sh
@@ -45,9 +48,10 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkfs_mount ext4 "$tmp" 1G > "$tmp/mkfs.out" 2>&1 ||
+mkfs_mount "$fs" "$tmp" 1G > "$tmp/mkfs.out" 2>&1 ||
 	{ echo "load.sh: mkfs: $(cat "$tmp/mkfs.out")" >&2; exit 1; }
-dev=$(mountpoint -d "$tmp/mnt")
+# As stat shows it: on btrfs the subvolume's, which racewatch maps.
+dev=$(stat -c '%Hd:%Ld' "$tmp/mnt")
 hz=$(getconf CLK_TCK)
 
 cpu_ticks() {
@@ -141,7 +145,7 @@ records() {
 		printf "; lost (ring buffer full) %.0f/s over %.1f s\n", l / s, s }'
 }
 
-echo "load.sh: $rounds rounds of $secs s per load and mode, ext4 on $dev, $(uname -r)"
+echo "load.sh: $rounds rounds of $secs s per load and mode, $fs on $dev, $(uname -r)"
 for load in $loads; do
 	echo "== $load"
 	awk -v rw="$(rw_cpu "$load")" -v l="$(load_cpu "$load" on)" -v off="$(load_cpu "$load" off)" 'BEGIN {

@@ -86,12 +86,12 @@ static __always_inline void note_unread(const struct rw_inode_key *key, __u64 in
  */
 static __always_inline void remember_page(const struct rw_inode_key *key,
 					  struct address_space *mapping, void *entry,
-					  __u64 index, __u64 ts)
+					  __u64 index, __u32 nr, __u64 ts)
 {
 	struct page_slot_key sk = { .key = *key, .slot = index & (RW_PAGE_SLOTS - 1) };
 	struct page_slot slot = { .entry = entry, .mapping = mapping,
 				  .index = index, .insert_ts = ts,
-				  .tid = current_tid() };
+				  .tid = current_tid(), .nr_pages = nr ? nr : 1 };
 	struct page_slot *old;
 	/*
 	 * int, and each return cast to it: Debian's 5.10 hands this helper's
@@ -191,10 +191,10 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	if (!inode_key(inode, &key))
 		return 0;
 	w = bpf_map_lookup_elem(&inode_windows, &key);
-	if (!w || w->refs <= 0)
+	if (!w || w->all.refs <= 0)
 		return 0;
 	nr = cache_entry_nr_pages(entry);
-	if (index + nr <= w->first || index > w->last)
+	if (!window_covers(w, index, nr))
 		return 0;
 
 	/*
@@ -227,7 +227,7 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	 * PAGE record still follows this INSERT in the ring, which is
 	 * ordered by reservation.
 	 */
-	remember_page(&key, mapping, entry, index, ts);
+	remember_page(&key, mapping, entry, index, nr, ts);
 	note_unread(&key, index, nr ? nr : 1);
 	fill_task(&r->task);
 	r->key = key;

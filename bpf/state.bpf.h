@@ -76,7 +76,7 @@ struct page_slot {
 	__u32 tid;		/* the inserter: its read fills read_map */
 	__u8 read_map;		/* enum rw_read_map */
 	__u8 read_map_from;	/* enum rw_read_map_from */
-	__u16 pad;
+	__u16 nr_pages;		/* of the folio, 1 where unknown */
 	__u64 read_map_ts;	/* when the read mapped it */
 };
 
@@ -86,6 +86,11 @@ struct page_emit {
 	__u64 op_id;
 	struct rw_inode_key key;
 	__u64 ts;
+	__u64 since;		/* the operation's start: older slots are not its */
+	__u64 first;		/* the window's union (page_slots_span()) */
+	__u64 last;
+	__u64 own_first;	/* its task's range: slots elsewhere are not its */
+	__u64 own_last;
 	__u32 last_closer;
 	__u32 pad;
 };
@@ -338,19 +343,34 @@ static __always_inline void submit_record(void *r)
 		__r;								\
 	})
 
+/* Racy widening is fine: the table only pre-filters candidates. A closed
+ * range starts again from this operation's. */
+static __always_inline void range_widen(struct rw_window_range *r, __u64 first, __u64 last)
+{
+	if (r->refs <= 0) {
+		r->first = first;
+		r->last = last;
+	}
+	if (first < r->first)
+		r->first = first;
+	if (last > r->last)
+		r->last = last;
+}
+
 /*
- * Publish (or widen) the window on an inode. Callers emit their records
- * before calling this, so any insert that sees the window is queued in the
- * ring buffer after the records that explain it. Returns the window, or
- * NULL when inode_windows is full (counted).
+ * Publish (or widen) the current task's range of the window on an inode.
+ * Callers emit their records before calling this, so any insert that sees
+ * the window is queued in the ring buffer after the records that explain
+ * it. Returns the window, or NULL when inode_windows is full (counted).
  */
 static __always_inline struct rw_window_state *
 window_open(const struct rw_inode_key *key, __u64 first, __u64 last, bool new_ref)
 {
 	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
+	struct rw_window_range *r;
 
 	if (!w) {
-		struct rw_window_state fresh = { .first = first, .last = last };
+		struct rw_window_state fresh = {};
 
 		/* -EEXIST means another CPU created it first: use theirs. */
 		bpf_map_update_elem(&inode_windows, key, &fresh, BPF_NOEXIST);
@@ -360,21 +380,30 @@ window_open(const struct rw_inode_key *key, __u64 first, __u64 last, bool new_re
 			return NULL;
 		}
 	}
-	/* Racy widening is fine: the table only pre-filters candidates. A
-	 * closed window starts again from this operation's range. */
-	if (w->refs <= 0) {
-		w->first = first;
-		w->last = last;
-	}
-	if (first < w->first)
-		w->first = first;
-	if (last > w->last)
-		w->last = last;
+	r = &w->ranges[rw_window_range_of(current_tid())];
+	range_widen(&w->all, first, last);
+	range_widen(r, first, last);
 	if (new_ref) {
-		__sync_fetch_and_add(&w->refs, 1);
+		__sync_fetch_and_add(&r->refs, 1);
+		__sync_fetch_and_add(&w->all.refs, 1);
 		__sync_fetch_and_add(&inflight, 1);
 	}
 	return w;
+}
+
+/* Whether pages index..index+nr-1 meet a range that is open. */
+static __always_inline bool window_covers(const struct rw_window_state *w, __u64 index,
+					  __u32 nr)
+{
+	__u64 end = index + (nr ? nr : 1);	/* exclusive */
+
+	for (int i = 0; i < RW_WINDOW_RANGES; i++) {
+		const struct rw_window_range *r = &w->ranges[i];
+
+		if (r->refs > 0 && end > r->first && index <= r->last)
+			return true;
+	}
+	return false;
 }
 
 /* Records about the inode lost since the window's lost count was base. */
@@ -401,7 +430,7 @@ static __always_inline bool window_is_open(const struct rw_inode_key *key)
 {
 	struct rw_window_state *w = bpf_map_lookup_elem(&inode_windows, key);
 
-	return w && w->refs > 0;
+	return w && w->all.refs > 0;
 }
 
 static __always_inline void window_close(const struct rw_inode_key *key)
@@ -413,7 +442,8 @@ static __always_inline void window_close(const struct rw_inode_key *key)
 		count(RW_CNT_WINDOW_LOST);
 		return;
 	}
-	__sync_fetch_and_add(&w->refs, -1);
+	__sync_fetch_and_add(&w->ranges[rw_window_range_of(current_tid())].refs, -1);
+	__sync_fetch_and_add(&w->all.refs, -1);
 }
 
 #endif /* RACEWATCH_STATE_BPF_H */

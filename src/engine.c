@@ -67,9 +67,8 @@ struct cand {
 	struct cand *older, *newer;	/* the slot's groups with one, by ts */
 	struct rw_page_state *page;	/* the last PAGE record that named it */
 	__u32 pages;			/* how many did */
-	struct cand *awaiting;		/* next in op->awaiting: the page's read
-					 * was pending, its follow-up is not in */
-	bool awaits;
+	bool awaits;			/* once in op->awaiting */
+	bool unread;			/* there, and its follow-up is not in */
 	/* Slot head only. */
 	__u32 slot_undeleted;
 	struct cand *newest;		/* the slot's newest group with one */
@@ -101,9 +100,12 @@ struct op {
 	__u32 lost;			/* records BPF, or the engine, could not keep */
 	bool expired;
 	/* Groups whose PAGE record found the read still to map the page,
-	 * on a filesystem whose reads are followed (followed()), until a
-	 * FOLLOWUP says what the read mapped. */
-	struct cand *awaiting;
+	 * on a filesystem whose reads are followed (followed()); pending of
+	 * them are unread until a FOLLOWUP says what the read mapped. Sorted
+	 * by index up to nsorted (on_followup()): a follow-up used to walk
+	 * them all, per operation on the inode. */
+	struct cand **awaiting;
+	__u32 nawaiting, awaiting_cap, nsorted;
 	__u32 pending;
 };
 
@@ -418,6 +420,7 @@ static void op_free(struct engine *e, struct op *op)
 	e->ncands -= op->ncands;
 	e->ninvals -= op->ninvals;
 	free(op->invals);
+	free(op->awaiting);
 	free(op);
 }
 
@@ -800,6 +803,25 @@ static bool followed(const struct engine *e, const struct op *op,
 	       verdict__flag_speaks(op->begin.fstype, r->blkbits, e->opts.page_shift);
 }
 
+/* Group g's page was still being read when its operation ended. */
+static void await_read(struct op *op, struct cand *g)
+{
+	if (op->nawaiting == op->awaiting_cap) {
+		__u32 cap = op->awaiting_cap ? 2 * op->awaiting_cap : 16;
+		struct cand **a = realloc(op->awaiting, cap * sizeof(*a));
+
+		if (!a) {
+			op->lost++;	/* its follow-up could not be kept */
+			return;
+		}
+		op->awaiting = a;
+		op->awaiting_cap = cap;
+	}
+	op->awaiting[op->nawaiting++] = g;
+	g->awaits = g->unread = true;
+	op->pending++;
+}
+
 /* The PAGE record names its insert by timestamp: re-inserts are apart.
  * Candidates that join the group later were not described by it. */
 static void on_page(struct engine *e, const struct rw_page_state *r)
@@ -823,12 +845,8 @@ static void on_page(struct engine *e, const struct rw_page_state *r)
 	}
 	*g->page = *r;
 	g->pages++;
-	if (!g->awaits && followed(e, op, r)) {
-		g->awaits = true;
-		g->awaiting = op->awaiting;
-		op->awaiting = g;
-		op->pending++;
-	}
+	if (!g->awaits && followed(e, op, r))
+		await_read(op, g);
 	if (!r->present)
 		return;
 	e->st.page_read_maps[r->read_map < RW_READ_MAP_MAX ? r->read_map : RW_READ_MAP_NONE]++;
@@ -865,8 +883,38 @@ static __u8 follow_decides(struct engine *e, const struct op *op, const struct r
 	return RW_READ_MAP_NONE;
 }
 
+static int by_index(const void *a, const void *b)
+{
+	__u64 x = (*(struct cand *const *)a)->ins.index, y = (*(struct cand *const *)b)->ins.index;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first of op's awaiting groups at index or after, sorting those that
+ * came since the last follow-up: an operation's PAGE records come before
+ * its OP_END, so that is once or twice per operation. */
+static __u32 awaiting_from(struct op *op, __u64 index)
+{
+	__u32 lo = 0, hi = op->nawaiting;
+
+	if (op->nsorted < op->nawaiting) {
+		qsort(op->awaiting, op->nawaiting, sizeof(*op->awaiting), by_index);
+		op->nsorted = op->nawaiting;
+	}
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (op->awaiting[mid]->ins.index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* A follow-up settles the pending pages it covers that its task inserted
- * before it mapped them, in every operation on the inode that awaits any. */
+ * before it mapped them, in every operation on the inode that awaits any:
+ * a binary search and the groups in its range, not every one awaiting. */
 static void on_followup(struct engine *e, const struct rw_followup *r)
 {
 	struct ino *in = find_ino(e, &r->key);
@@ -875,19 +923,14 @@ static void on_followup(struct engine *e, const struct rw_followup *r)
 				   r->read_map != RW_READ_MAP_ZEROS))
 		return;
 	for (struct op *op = in ? in->ops : NULL; op; op = op->ino_next) {
-		struct cand **link = &op->awaiting;
-
-		while (op->pending && *link) {
-			struct cand *g = *link;
+		for (__u32 i = op->pending ? awaiting_from(op, r->first) : op->nawaiting;
+		     op->pending && i < op->nawaiting && op->awaiting[i]->ins.index <= r->last; i++) {
+			struct cand *g = op->awaiting[i];
 			struct rw_page_state *p = g->page;
 
-			if (p->index < r->first || p->index > r->last ||
-			    g->ins.task.tid != r->tid || p->insert_ts > r->hdr.ts) {
-				link = &g->awaiting;
+			if (!g->unread || g->ins.task.tid != r->tid || p->insert_ts > r->hdr.ts)
 				continue;
-			}
-			*link = g->awaiting;
-			g->awaiting = NULL;
+			g->unread = false;
 			op->pending--;
 			e->st.page_followups[r->read_map]++;
 			/* The read mapping saw this flagged page's disk blocks

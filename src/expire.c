@@ -4,13 +4,15 @@
 #include "expire.h"
 
 /*
- * Drop one reference on the inode's window, as window_close() does in BPF.
+ * Drop one reference on the inode's window and on the range of the
+ * operation's task, as window_close() does in BPF.
  * Not atomic with BPF's own updates of refs; the operation is long dead by
  * now, so only another operation on the same inode opening or closing at
  * this instant can interleave, and then the window ends early or late by
  * one operation.
  */
-static void window_release(struct racewatch_bpf *skel, const struct rw_inode_key *key)
+static void window_release(struct racewatch_bpf *skel, const struct rw_inode_key *key,
+			   __u32 tid)
 {
 	struct bpf_map *map = skel->maps.inode_windows;
 	struct rw_window_state w;
@@ -19,7 +21,8 @@ static void window_release(struct racewatch_bpf *skel, const struct rw_inode_key
 	if (bpf_map__lookup_elem(map, key, sizeof(*key), &w, sizeof(w), 0))
 		return;
 	/* A closed window stays until the LRU evicts it (bpf/state.bpf.h). */
-	w.refs--;
+	w.all.refs--;
+	w.ranges[rw_window_range_of(tid)].refs--;
 	bpf_map__update_elem(map, key, sizeof(*key), &w, sizeof(w), BPF_EXIST);
 }
 
@@ -34,7 +37,7 @@ static bool release_op(struct racewatch_bpf *skel, __u32 tid, __u64 op_id)
 	if (bpf_map__delete_elem(skel->maps.ops, &tid, sizeof(tid), 0))
 		return false;
 	if (st.window_open)
-		window_release(skel, &st.key);
+		window_release(skel, &st.key, tid);
 	return true;
 }
 
@@ -48,7 +51,7 @@ static bool release_inval(struct racewatch_bpf *skel, __u32 tid, __u64 op_id)
 	if (bpf_map__delete_elem(skel->maps.invals, &tid, sizeof(tid), 0))
 		return false;
 	if (iv.window_open)
-		window_release(skel, &iv.key);
+		window_release(skel, &iv.key, tid);
 	return true;
 }
 

@@ -1227,6 +1227,42 @@ static void test_followup_decides_pending(void)
 }
 
 /*
+ * Follow-ups find their pages by index, whatever order the PAGE records
+ * came in, and also a page recorded after an earlier follow-up sorted the
+ * rest: pages 17, 14 and 16 recorded in that order, 15 after the first
+ * follow-up. One follow-up settles only the pages of its range.
+ */
+static void test_followup_by_index(void)
+{
+	const __u64 idx[] = { 17, 14, 16 };
+
+	setup_read_maps(READ_MAPS_EXT4);
+	punch_510();
+	inval_end(OP, 20);
+	for (int i = 0; i < 4; i++)
+		insert(READER, 14 + i, 24 + i);
+	block_free(OP, 30);
+	for (int i = 0; i < 3; i++)
+		page_state_map(idx[i], 24 + idx[i] - 14, true, false, false, 12,
+			       RW_READ_MAP_PENDING, 40);
+	followup(READER, 16, 17, RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE, 50);
+	page_state_map(15, 25, true, false, false, 12, RW_READ_MAP_PENDING, 40);
+	op_end(OP, 0, 40);
+	followup(READER, 14, 15, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 2000);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 4, "windows judged");
+	for (int i = 0; i < 4; i++) {
+		__u64 index = cap.ins[i].index;
+
+		ASSERT_EQ(cap.w[i].verdict, index <= 15 ? VERDICT_RACE : VERDICT_HOLE,
+			  "14 and 15 mapped the old extents, 16 and 17 found the hole");
+	}
+	ASSERT_EQ(engine__stats(eng)->page_followups[RW_READ_MAP_ZEROS], 2, "two zeros");
+	ASSERT_EQ(engine__stats(eng)->page_followups[RW_READ_MAP_DISK], 2, "two disk");
+	ASSERT_EQ(engine__stats(eng)->followups_missing, 0, "none missing");
+}
+
+/*
  * A disk mapping from the extent tree after the operation is of current
  * blocks, and after an extent shift may be a moved extent: both are left to
  * the flag. Follow-ups of another task, of other pages or from before the
@@ -1334,6 +1370,7 @@ void suite_engine(void)
 	RUN(test_zero_range_conversion_ends_window);
 	RUN(test_insert_range_shift);
 	RUN(test_followup_decides_pending);
+	RUN(test_followup_by_index);
 	RUN(test_followup_limits);
 	engine__free(eng);
 	eng = NULL;

@@ -28,11 +28,5 @@ if [ "${failed:-0}" -eq 0 ] && [ "$LOAD_RC" -eq 0 ]; then
 	echo "contend: no call failed: the misaligned ranges were not refused" >> "$case_tmp/load.err"
 fi
 ino=$(jq .ino "$case_tmp/load.out" 2>/dev/null)
-# On btrfs the read mapping decides, after the insert, so BPF cannot clear
-# inserts by invalidate_lock there and sends every one into a window: at
-# contend's full rate on 2 CPUs the ring buffer overflows.
-[ "$fs" = btrfs ] &&
-	WL_KNOWN_GAP="btrfs: no insert can be cleared at the insert, every one into a window is sent; racewatch falls behind contend at full rate"
 wl_judge "$name" contend "$fs" "${ino:-0}" "${calls:-0}" "${ok:-0}"
-WL_KNOWN_GAP=
 rm -f "$file"

@@ -239,8 +239,8 @@ __noinline int emit_page_slot(__u32 slot)
 	 */
 	if (ps->insert_ts < pe->since || ps->index > pe->own_last ||
 	    ps->index + ps->nr_pages <= pe->own_first) {
-		if (pe->last_closer && !bpf_map_delete_elem(&page_slots, &sk))
-			__sync_fetch_and_add(&slots_live, -1);
+		if (pe->last_closer)
+			slot_delete(&sk);
 		return 0;
 	}
 	/* Reserved before the slot is copied: a read that marks the slot
@@ -249,16 +249,16 @@ __noinline int emit_page_slot(__u32 slot)
 	 * follow-up of a pending page before the page. */
 	r = reserve_record(RW_REC_PAGE, struct rw_page_state, pe->ts);
 	if (!r) {
-		if (pe->last_closer && !bpf_map_delete_elem(&page_slots, &sk))
-			__sync_fetch_and_add(&slots_live, -1);
+		if (pe->last_closer)
+			slot_delete(&sk);
 		return SLOT_FOUND | SLOT_LOST;
 	}
 	/* Copies: BPF_CORE_READ() must only see kernel types, never an
 	 * access path through our own struct. */
 	cp = *ps;
 	mapping = cp.mapping;
-	if (pe->last_closer && !bpf_map_delete_elem(&page_slots, &sk))
-		__sync_fetch_and_add(&slots_live, -1);
+	if (pe->last_closer)
+		slot_delete(&sk);
 	r->op_id = pe->op_id;
 	r->key = pe->key;
 	r->index = cp.index;
@@ -362,10 +362,11 @@ static __always_inline void op_finish(struct rw_op_state *op, __s64 ret, __u32 f
 		lost += op_send_frees(op);
 		lost += window_lost_since(&op->key, op->lost_base);
 		page_slots_span(&op->key);
+		/* Its pending pages' reads are still to map them; set while
+		 * the window is open (reads_idle()). */
+		follow_until = now + RW_FOLLOW_NS;
 		window_close(&op->key);
 		lost += emit_page_states(op->op_id, &op->key, op->start_ts, now);
-		/* Its pending pages' reads are still to map them. */
-		follow_until = now + RW_FOLLOW_NS;
 	} else if (op->pending_bind) {
 		__sync_fetch_and_add(&inflight, -1);
 	}
@@ -477,15 +478,16 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
 	if (iv->window_open) {
 		lost += window_lost_since(&iv->key, iv->lost_base);
 		page_slots_span(&iv->key);
+		/* As op_finish() does: before the window closes. */
+		if (iv->standalone)
+			follow_until = now + RW_FOLLOW_NS;
 		window_close(&iv->key);
 	}
 	emit_inval_end(iv->op_id, now);
 	if (!iv->standalone)
 		return;
-	if (iv->window_open) {
+	if (iv->window_open)
 		lost += emit_page_states(iv->op_id, &iv->key, iv->start_ts, now);
-		follow_until = now + RW_FOLLOW_NS;
-	}
 	if (iv->window_failed)
 		flags |= RW_OP_END_UNWATCHED;
 	if (iv->op_id)

@@ -24,10 +24,20 @@ static __always_inline bool windows_idle(void)
  */
 static __always_inline bool reads_idle(void)
 {
-	__u64 until = follow_until;
+	__u64 until;
 
+	/*
+	 * inflight before follow_until, which an operation sets before its
+	 * window closes (op_finish()): seen closed, its deadline is seen too.
+	 * Read the other way, a deadline set between the two reads was
+	 * cleared below unseen, and that operation's pending pages lost
+	 * their follow-ups. A whole operation between the two reads still
+	 * can, and costs what an evicted unread range costs: those pages are
+	 * judged by the flag, counted as followups_missing.
+	 */
 	if (inflight)
 		return false;
+	until = follow_until;
 	if (!until)
 		return true;
 	if (bpf_ktime_get_ns() <= until)
@@ -134,9 +144,8 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	}
 	/* The window closed since the insert saw it: nobody will emit the
 	 * slot, so do not leave it to displace a later candidate. */
-	if (!window_is_open(key) &&
-	    !bpf_map_delete_elem(&page_slots, &sk))
-		__sync_fetch_and_add(&slots_live, -1);
+	if (!window_is_open(key))
+		slot_delete(&sk);
 }
 
 /*
@@ -168,8 +177,8 @@ static __always_inline void forget_page(const struct rw_inode_key *key, __u64 in
 	struct page_slot_key sk = { .key = *key, .slot = index & (RW_PAGE_SLOTS - 1) };
 	struct page_slot *ps = bpf_map_lookup_elem(&page_slots, &sk);
 
-	if (ps && ps->index == index && !bpf_map_delete_elem(&page_slots, &sk))
-		__sync_fetch_and_add(&slots_live, -1);
+	if (ps && ps->index == index)
+		slot_delete(&sk);
 }
 
 /* A successful insert of entry (a page or folio) at index into mapping. */

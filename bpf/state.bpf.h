@@ -406,6 +406,13 @@ static __always_inline bool window_covers(const struct rw_window_state *w, __u64
 	return false;
 }
 
+/* Free a page slot; slots_live counts each entry once. */
+static __always_inline void slot_delete(const struct page_slot_key *sk)
+{
+	if (!bpf_map_delete_elem(&page_slots, sk))
+		__sync_fetch_and_add(&slots_live, -1);
+}
+
 /* Records about the inode lost since the window's lost count was base. */
 static __always_inline __u32 window_lost_since(const struct rw_inode_key *key, __u64 base)
 {

@@ -890,9 +890,9 @@ static int by_index(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The first of op's awaiting groups at index or after, sorting those that
- * came since the last follow-up: an operation's PAGE records come before
- * its OP_END, so that is once or twice per operation. */
+/* The first of op's awaiting groups at index or after, sorting them all
+ * again if some came since the last sort: an operation's PAGE records come
+ * before its OP_END, so that is once or twice per operation. */
 static __u32 awaiting_from(struct op *op, __u64 index)
 {
 	__u32 lo = 0, hi = op->nawaiting;

@@ -339,6 +339,7 @@ enum rw_counter {
 	RW_CNT_WINDOW_LOST,		/* a window closed that was never seen open */
 	RW_CNT_SLOTS_FULL,		/* page_slots map full: a PAGE check skipped */
 	RW_CNT_RETURN_MISSED,		/* an operation's return never fired */
+	RW_CNT_INSERT_RETURN_MISSED,	/* a kprobed insert's return never fired */
 	RW_CNT_MAX,
 };
 

@@ -16,6 +16,8 @@ static const char *const bpf_what[RW_CNT_MAX] = {
 	[RW_CNT_SLOTS_FULL]	 = "page checks skipped (page_slots map full): judged lost",
 	[RW_CNT_RETURN_MISSED]	 = "operations whose return never fired (missed kretprobe): "
 				   "judged no-return",
+	[RW_CNT_INSERT_RETURN_MISSED] = "inserts whose return never fired (missed kretprobe): the "
+					"affected windows are judged lost",
 };
 
 static int warn_one(__u64 *seen, __u64 now, const char *what, FILE *err)

@@ -495,6 +495,7 @@ static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_WINDOW_LOST]		= "windows_lost",
 	[RW_CNT_SLOTS_FULL]		= "slots_map_full",
 	[RW_CNT_RETURN_MISSED]		= "returns_missed",
+	[RW_CNT_INSERT_RETURN_MISSED]	= "insert_returns_missed",
 };
 
 /* Operations whose picture is incomplete (README "Lost data"): the same

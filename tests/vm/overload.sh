@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The loss paths that this host cannot reach (it has no kprobes): the kprobe
 # insert stash and the invals map, each shrunk to one entry with the
-# test-only --test-map-size, in Debian's 5.10 guest, which really races.
+# test-only --test-map-size, and the insert kretprobe's missed returns,
+# in Debian's 5.10 guest, which really races.
 # For each: the counter moved, stderr warned while racewatch ran, the
 # summary shows it, and no window of an operation with lost evidence is
 # judged race (on 5.10 such a window would otherwise be one).
@@ -21,6 +22,7 @@ skip() { echo "SKIP vm/5.10/overload/$1: $2"; }
 paths=(
 	"stash stash_map_full inserts unseen"
 	"invals ops_map_full operations untracked"
+	"returns insert_returns_missed inserts whose return never fired"
 )
 
 if ! command -v jq > /dev/null; then
@@ -44,7 +46,7 @@ fi
 "$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" "$repo/build/racegen" \
 	"$here/scenarios/overload.sh" "$here/scenarios/guest-lib.sh"
 if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" --disk ext4 --timeout 900 \
-	--append "rw.run=/opt/overload.sh rw.maps=stash,invals"); then
+	--append "rw.run=/opt/overload.sh rw.maps=stash,invals,returns"); then
 	for p in "${paths[@]}"; do fail "${p%% *}" "$why"; done
 	exit 0
 fi

@@ -61,7 +61,7 @@ summary_of() {
 
 # judge NAME EXPECT DIR: one verdict line for the case.
 judge() {
-	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad skipped losses ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok
+	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad skipped losses missed ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok
 	local row=""
 	sum=$(summary_of "$out/racewatch.json")
 	if [ "$(cat "$out/racewatch.rc" 2>/dev/null)" != 0 ] || [ -z "$sum" ]; then
@@ -69,7 +69,13 @@ judge() {
 		return
 	fi
 	windows=$(echo "$sum" | jq -c '.verdicts')
-	losses=$(echo "$sum" | jq -c '[(.lost, .incomplete) | to_entries[] | select(.value != 0)] | from_entries')
+	# A kprobed insert whose return never fired is a kernel limit of
+	# kprobe mode (the kretprobe's instances all in use while inserts wait
+	# in reclaim), counted and shown, not racewatch dropping data: the
+	# windows it touched are judged lost, which fails the race-class check.
+	missed=$(echo "$sum" | jq '.lost.insert_returns_missed // 0')
+	losses=$(echo "$sum" | jq -c '[(.lost, .incomplete) | to_entries[]
+		| select(.value != 0 and .key != "insert_returns_missed")] | from_entries')
 	# The verdicts that may be a race (README "Verdicts"), as the summary
 	# counts them.
 	bad=$(echo "$sum" | jq '.race_class')
@@ -113,11 +119,12 @@ judge() {
 	# CPU share over racewatch's life, in USER_HZ ticks (100 on Debian).
 	cpu=$(awk 'NR == FNR { up = $1; next } { printf "%.1f", ($14 + $15) / (up * 100 - $22) * 100 }' \
 		"$out/uptime" "$out/racewatch.stat")
-	row+=" windows $windows losses $losses cpu ${cpu}% summary ${ms} ms exit ${exit_ms} ms after SIGINT, $(tr -s ' \t' ' ' < "$out/racewatch.hwm")"
+	row+=" windows $windows losses $losses, insert returns missed $missed, cpu ${cpu}% summary ${ms} ms exit ${exit_ms} ms after SIGINT, $(tr -s ' \t' ' ' < "$out/racewatch.hwm")"
 	if [ "$losses" != "{}" ]; then
 		fail "$name" "racewatch lost data at default settings:$row"
-	elif grep -q WARNING "$out/racewatch.err"; then
-		fail "$name" "racewatch warned: $(grep -m1 WARNING "$out/racewatch.err")"
+	elif grep WARNING "$out/racewatch.err" | grep -qv "inserts whose return never fired"; then
+		fail "$name" "racewatch warned: $(grep WARNING "$out/racewatch.err" |
+			grep -v -m1 "inserts whose return never fired")"
 	elif [ "$ms" -gt "$max_summary_ms" ]; then
 		fail "$name" "the summary took $ms ms after SIGINT (want <= $max_summary_ms):$row"
 	elif [ "$exit_ms" -gt "$max_exit_ms" ]; then

@@ -35,7 +35,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION		4
+#define RW_ABI_VERSION		5
 
 #define RW_COMM_LEN		16
 #define RW_FSTYPE_LEN		16

@@ -969,9 +969,33 @@ static bool watched_elsewhere(const struct engine *e, const struct cand *c)
 	return w && w->count > c->first->slot_undeleted;
 }
 
+/*
+ * When the shift of an ext4 collapse or insert range was seen over: the
+ * earliest extent-tree lookup after the shift began among the reads of the
+ * operation's pages (verdict.c, mapped_moved()). A lookup of any range of
+ * the inode counts, since each waits for i_data_sem, which the shift holds
+ * from its mark to its end. 0 when no read was seen to look after it.
+ */
+static __u64 shift_over_ts(const struct op *op)
+{
+	__u64 over = 0;
+
+	if (!op->shift_ts)
+		return 0;
+	for (const struct cand *c = op->cands; c; c = c->next) {
+		const struct rw_page_state *p = c->head->page;
+
+		if (p && p->read_map_from == RW_READ_MAP_FROM_EXT4_TREE &&
+		    p->read_map_ts > op->shift_ts && (!over || p->read_map_ts < over))
+			over = p->read_map_ts;
+	}
+	return over;
+}
+
 static void judge_op(struct engine *e, struct op *op)
 {
 	struct inode_stats *s = inode_stats(e, &op->begin.key);
+	__u64 shift_over = shift_over_ts(op);
 
 	for (struct cand *c = op->cands; c; c = c->next) {
 		const struct inval_rec *iv = &op->invals[c->inval];
@@ -994,11 +1018,12 @@ static void judge_op(struct engine *e, struct op *op)
 			.last_free_ts = op->last_free_ts,
 			.freed_blocks = op->freed_blocks,
 			.shift_ts = op->shift_ts,
+			.shift_over_ts = shift_over,
 			.deleted = c->deleted,
 			.delete_ts = c->delete_ts,
 			.delete_tid = c->delete_tid,
 			.page_state = ps,
-			.page = verdict__evidence(op->begin.fstype, ps, op->shift_ts,
+			.page = verdict__evidence(op->begin.fstype, ps, op->shift_ts, shift_over,
 						  e->opts.page_shift, e->opts.read_maps),
 			.read_maps = e->opts.read_maps,
 		};

@@ -64,7 +64,8 @@ enum rw_page_evidence {
 				 * not set yet */
 	PAGE_MAPPED_MOVED,	/* ext4: its read looked the extent tree up
 				 * after collapse/insert range began to shift
-				 * it, and so mapped the moved extents */
+				 * it, or it went in after the shift was seen
+				 * over, and so mapped the moved extents */
 	PAGE_EVIDENCE_MAX,
 };
 
@@ -94,6 +95,9 @@ struct rw_window {
 	__u64 last_free_ts;
 	__u64 freed_blocks;
 	__u64 shift_ts;		/* ext4 collapse/insert: its shift began; 0: none */
+	__u64 shift_over_ts;	/* the first extent-tree lookup of one of the
+				 * operation's pages after shift_ts: it waited
+				 * for the shift, so it was over; 0: none seen */
 	bool deleted;
 	__u64 delete_ts;
 	__u32 delete_tid;

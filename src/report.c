@@ -407,6 +407,8 @@ static void window_json(struct report *r, const struct rw_window *w)
 			(unsigned long long)w->first_free_ts, (unsigned long long)w->last_free_ts);
 	if (w->shift_ts)
 		fprintf(out, ",\"shift_ns\":%llu", (unsigned long long)w->shift_ts);
+	if (w->shift_over_ts)
+		fprintf(out, ",\"shift_over_ns\":%llu", (unsigned long long)w->shift_over_ts);
 	fputs("}},", out);
 	if (w->deleted)
 		fprintf(out, "\"deleted\":{\"ns\":%llu,\"tid\":%u},",

@@ -182,23 +182,31 @@ bool verdict__rejects(__s64 ret)
 /*
  * ext4 collapse and insert range shift the extent tree under i_data_sem
  * held exclusively, from the moment they remove the cached extents
- * (RW_FREE_EXT4_SHIFT). An extent-tree lookup seen after that took
- * i_data_sem after the shift: the read mapped the extents where they moved
- * to, which hold the data now at that offset. Extent-cache hits are not
- * ordered by the mark (bpf/ops.bpf.h, handle_ext4_shift()).
+ * (RW_FREE_EXT4_SHIFT) until the shift is done. An extent-tree lookup
+ * (ext4:ext4_ext_map_blocks_exit, which fires with i_data_sem held) seen
+ * after that mark took i_data_sem after the shift: the read mapped the
+ * extents where they moved to, which hold the data now at that offset.
+ * Extent-cache hits take no i_data_sem and are not ordered by the mark
+ * (bpf/ops.bpf.h, handle_ext4_shift()), but one that the engine saw any
+ * read of the inode make after the mark (shift_over_ts) is: the shift was
+ * over by then, and a page inserted later was mapped later still, since
+ * ext4 reads map a page only once it is in the cache.
  */
 static bool mapped_moved(const struct rw_page_state *page, __u64 shift_ts,
-			 unsigned int read_maps)
+			 __u64 shift_over_ts, unsigned int read_maps)
 {
-	return shift_ts && (read_maps & READ_MAPS_EXT4) &&
-	       page->read_map == RW_READ_MAP_DISK &&
+	if (!shift_ts || !(read_maps & READ_MAPS_EXT4))
+		return false;
+	if (shift_over_ts && page->insert_ts > shift_over_ts)
+		return page->mapped_to_disk || page->read_map == RW_READ_MAP_DISK;
+	return page->read_map == RW_READ_MAP_DISK &&
 	       page->read_map_from == RW_READ_MAP_FROM_EXT4_TREE &&
 	       page->read_map_ts > shift_ts;
 }
 
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					__u64 shift_ts, unsigned int page_shift,
-					unsigned int read_maps)
+					__u64 shift_ts, __u64 shift_over_ts,
+					unsigned int page_shift, unsigned int read_maps)
 {
 	bool speaks;
 
@@ -222,7 +230,7 @@ enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page
 		}
 	}
 	speaks = verdict__flag_speaks(fstype, page->blkbits, page_shift);
-	if (speaks && mapped_moved(page, shift_ts, read_maps))
+	if (speaks && mapped_moved(page, shift_ts, shift_over_ts, read_maps))
 		return PAGE_MAPPED_MOVED;
 	if (page->mapped_to_disk)
 		return PAGE_FROM_DISK;

@@ -12,10 +12,13 @@
 
 /* What the PAGE record says of the page; page is NULL when none came.
  * shift_ts: when the operation began to shift ext4 extents, 0 if it did
- * not. read_maps: enum rw_read_maps, the read-mapping roles served. */
+ * not; shift_over_ts: when a read was first seen to look the extent tree
+ * up after that, which it can only once the shift is over, 0 if none was
+ * (engine.h, struct rw_window). read_maps: enum rw_read_maps, the
+ * read-mapping roles served. */
 enum rw_page_evidence verdict__evidence(const char *fstype, const struct rw_page_state *page,
-					__u64 shift_ts, unsigned int page_shift,
-					unsigned int read_maps);
+					__u64 shift_ts, __u64 shift_over_ts,
+					unsigned int page_shift, unsigned int read_maps);
 /* w->page must already be set. */
 enum rw_verdict verdict__judge(const struct rw_window *w);
 enum rw_phase verdict__phase(const struct rw_window *w);

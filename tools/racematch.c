@@ -381,17 +381,17 @@ static int type_is(const struct input *in, const char *field, const char *want)
 	return err;
 }
 
-/* Versions 1 to 4 are understood (2 added the operations' loss fields, 3
+/* Versions 1 to 5 are understood (2 added the operations' loss fields, 3
  * the page evidence "moved", the frees' shift_ns and the windows'
- * read_map, 4 the summary's page_followups, none of which racematch
- * reads); an absent "v" is taken as 1. */
+ * read_map, 4 the summary's page_followups, 5 the frees' shift_over_ns,
+ * none of which racematch reads); an absent "v" is taken as 1. */
 static int check_version(const struct input *in)
 {
 	int64_t v;
 	int err;
 
 	err = ndjson__get_i64(in->line, in->len, "v", &v);
-	if (err == -ENOENT || (!err && v >= 1 && v <= 4))
+	if (err == -ENOENT || (!err && v >= 1 && v <= 5))
 		return 0;
 	fprintf(stderr, "racematch: %s:%lu: unsupported record version\n",
 		in->path, in->lineno);

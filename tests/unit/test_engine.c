@@ -1122,6 +1122,15 @@ static void page_mapped_by(__u64 index, __u64 insert_ts, bool mapped, __u8 from,
 	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
 }
 
+/* An ext4 insert range began at 5 and dropped 10..EOF from 10 to 20. */
+static void insert_range_dropped(void)
+{
+	setup_read_maps(READ_MAPS_EXT4);
+	op_begin_fs(OP, RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE, "ext4", 5);
+	inval_begin(OP, 10, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+}
+
 /*
  * ext4 insert range on 5.10, as BPF reports it: drop 10..EOF, shift the
  * extents from 30 (a BLOCK_FREE of fs RW_FREE_EXT4_SHIFT, no free), return
@@ -1131,10 +1140,7 @@ static void page_mapped_by(__u64 index, __u64 insert_ts, bool mapped, __u8 from,
  */
 static void test_insert_range_shift(void)
 {
-	setup_read_maps(READ_MAPS_EXT4);
-	op_begin_fs(OP, RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE, "ext4", 5);
-	inval_begin(OP, 10, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 10);
-	inval_end(OP, 20);
+	insert_range_dropped();
 	insert(READER, 11, 25);
 	insert(READER, 12, 26);
 	insert(READER, 13, 27);
@@ -1152,6 +1158,33 @@ static void test_insert_range_shift(void)
 	ASSERT_EQ(cap.w[1].page, PAGE_MAPPED_MOVED, "mapped after the shift began");
 	ASSERT_EQ(cap.w[1].verdict, VERDICT_LATE, "reads the moved extents");
 	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "a cache hit is judged by the flag");
+}
+
+/*
+ * The same insert range, its shift seen over: page 11's read looked the
+ * extent tree up at 32, after the shift began at 30, so it waited for the
+ * shift to end. Page 13 went in at 34, after that, and its extent-cache hit
+ * maps the moved extents (late); page 12 went in at 31, between the two,
+ * and its hit may still have found the old layout (race).
+ */
+static void test_insert_range_shift_over(void)
+{
+	insert_range_dropped();
+	insert(READER, 11, 25);
+	insert(READER, 12, 31);
+	insert(READER, 13, 34);
+	block_free_fs(OP, RW_FREE_EXT4_SHIFT, 0, 30);
+	page_mapped_by(11, 25, true, RW_READ_MAP_FROM_EXT4_TREE, 32, 40);
+	page_mapped_by(12, 31, true, RW_READ_MAP_FROM_EXT4_ES, 36, 40);
+	page_mapped_by(13, 34, true, RW_READ_MAP_FROM_EXT4_ES, 36, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].shift_over_ts, 32, "the first tree lookup after the shift");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_LATE, "its own tree lookup waited for the shift");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_RACE, "inserted before the shift was seen over");
+	ASSERT_EQ(cap.w[2].page, PAGE_MAPPED_MOVED, "inserted after it");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_LATE, "reads the moved extents");
 }
 
 /* What an ext4 read by tid mapped of pages [first, last], sent at ts. */
@@ -1369,6 +1402,7 @@ void suite_engine(void)
 	RUN(test_due_out_of_order);
 	RUN(test_zero_range_conversion_ends_window);
 	RUN(test_insert_range_shift);
+	RUN(test_insert_range_shift_over);
 	RUN(test_followup_decides_pending);
 	RUN(test_followup_by_index);
 	RUN(test_followup_limits);

@@ -98,7 +98,7 @@ static void test_json_line(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":4,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":5,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"ext4\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -184,7 +184,7 @@ static void test_hostile_json(void)
 	char *got = render(&opts, &w);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"window\",\"v\":4,\"verdict\":\"race\","
+		"{\"type\":\"window\",\"v\":5,\"verdict\":\"race\","
 		"\"time\":\"2023-11-14T22:13:20.001500Z\",\"ts_ns\":1500000,"
 		"\"fs\":\"fuse\\\\x9b\",\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"first\":15,\"last\":15,"
 		"\"phase\":\"dropped\","
@@ -574,13 +574,13 @@ static void test_summary_json(void)
 	char *got = render_summary(&opts);
 
 	ASSERT_STREQ(got,
-		"{\"type\":\"inode\",\"v\":4,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
+		"{\"type\":\"inode\",\"v\":5,\"dev\":\"254:1\",\"ino\":12,\"gen\":9,\"fs\":\"ext4\","
 		"\"ops\":1,\"ops_ok\":1,\"bare_invalidations\":0,\"invalidations\":1,"
 		"\"inserts\":1,\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,"
 		"\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,"
 		"\"expired\":0,\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
 		"\"unlocked\":0,\"hole\":0}}\n"
-		"{\"type\":\"summary\",\"v\":4,\"elapsed_s\":1.500,\"inodes\":1,"
+		"{\"type\":\"summary\",\"v\":5,\"elapsed_s\":1.500,\"inodes\":1,"
 		"\"verdicts\":{\"race\":0,\"unchecked\":2,\"unmodelled\":0,\"straddling\":0,"
 		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
 		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"

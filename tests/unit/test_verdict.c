@@ -458,7 +458,7 @@ static void test_page_evidence_by_fs(void)
 					   .blkbits = cases[i].blkbits,
 					   .read_map = cases[i].read_map };
 
-		ASSERT_EQ(verdict__evidence(cases[i].fs, &p, 0, 12, cases[i].roles), cases[i].want,
+		ASSERT_EQ(verdict__evidence(cases[i].fs, &p, 0, 0, 12, cases[i].roles), cases[i].want,
 			  cases[i].what);
 	}
 }
@@ -502,7 +502,7 @@ static void test_page_evidence_after_shift(void)
 					   .read_map_from = cases[i].from,
 					   .read_map_ts = cases[i].map_ts, .uptodate = 1 };
 
-		ASSERT_EQ(verdict__evidence("ext4", &p, cases[i].shift_ts, 12, cases[i].roles),
+		ASSERT_EQ(verdict__evidence("ext4", &p, cases[i].shift_ts, 0, 12, cases[i].roles),
 			  cases[i].want, cases[i].what);
 	}
 	/* 1k blocks: one mapping does not speak for the page. */
@@ -512,8 +512,59 @@ static void test_page_evidence_after_shift(void)
 					   .read_map_from = RW_READ_MAP_FROM_EXT4_TREE,
 					   .read_map_ts = 150 };
 
-		ASSERT_EQ(verdict__evidence("ext4", &p, 100, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
+		ASSERT_EQ(verdict__evidence("ext4", &p, 100, 0, 12, READ_MAPS_EXT4), PAGE_UNKNOWN,
 			  "1k blocks");
+	}
+}
+
+/*
+ * The shift began at 100 and a read of the inode looked the extent tree up
+ * at 200, so the shift was over by then: a page that went in after 200 was
+ * mapped after it, even from the extent cache, and reads the moved
+ * extents. One that went in before is judged as without it.
+ */
+static void test_page_evidence_after_shift_over(void)
+{
+	static const struct {
+		__u8 flag, read_map, from;
+		__u64 insert_ts, map_ts, over_ts;
+		enum rw_page_evidence want;
+		const char *what;
+	} cases[] = {
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 210, 220, 200,
+		  PAGE_MAPPED_MOVED, "cache hit of a page inserted after the shift was over" },
+		{ 1, RW_READ_MAP_NONE, 0, 210, 0, 200,
+		  PAGE_MAPPED_MOVED, "flag set, no mapping seen" },
+		{ 0, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 210, 220, 200,
+		  PAGE_MAPPED_MOVED, "mapped, flag not set yet" },
+		{ 0, RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_ES, 210, 220, 200,
+		  PAGE_ZERO_FILLED, "a hole is still a hole" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 190, 220, 200,
+		  PAGE_FROM_DISK, "inserted before the shift was seen over" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 200, 220, 200,
+		  PAGE_FROM_DISK, "at the same ns: not after" },
+		{ 1, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 210, 220, 0,
+		  PAGE_FROM_DISK, "no lookup seen after the shift began" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw_page_state p = { .present = 1, .mapped_to_disk = cases[i].flag,
+					   .blkbits = 12, .read_map = cases[i].read_map,
+					   .read_map_from = cases[i].from,
+					   .insert_ts = cases[i].insert_ts,
+					   .read_map_ts = cases[i].map_ts, .uptodate = 1 };
+
+		ASSERT_EQ(verdict__evidence("ext4", &p, 100, cases[i].over_ts, 12, READ_MAPS_EXT4),
+			  cases[i].want, cases[i].what);
+	}
+	{
+		struct rw_page_state p = { .present = 1, .mapped_to_disk = 1, .blkbits = 12,
+					   .insert_ts = 210 };
+
+		ASSERT_EQ(verdict__evidence("ext4", &p, 0, 200, 12, READ_MAPS_EXT4),
+			  PAGE_FROM_DISK, "no shift: the mark means nothing");
+		ASSERT_EQ(verdict__evidence("ext4", &p, 100, 200, 12, READ_MAPS_BTRFS),
+			  PAGE_FROM_DISK, "without the ext4 role");
 	}
 }
 
@@ -660,6 +711,7 @@ void suite_verdict(void)
 	RUN(test_page_evidence_by_fs);
 	RUN(test_ext4_mapped_disk_is_race);
 	RUN(test_page_evidence_after_shift);
+	RUN(test_page_evidence_after_shift_over);
 	RUN(test_moved_is_late);
 	RUN(test_unmodelled_keeps_facts);
 	RUN(test_incomplete_pictures);

@@ -24,6 +24,10 @@ struct candidate {
 	/* Tracepoint-mode invalidation: derived, no hook of its own. */
 	bool derived;
 	struct hook hooks[PLAN_MAX_HOOKS];
+	/* Structs its programs read through CO-RE: without them in kernel or
+	 * module BTF libbpf cannot relocate those reads and the whole object
+	 * fails to load, so the candidate is rejected here instead. */
+	const char *btf_structs[2];
 };
 
 struct role_def {
@@ -164,9 +168,16 @@ static const struct candidate readmap_ext4_cands[] = {
  * (README "Verdicts", the btrfs model). Without this role btrfs stays
  * unmodelled.
  */
+/*
+ * Its program reads struct extent_map and struct btrfs_inode through CO-RE
+ * (compat.bpf.h), which needs btrfs's BTF: Debian's 5.10 has a btrfs
+ * module with the tracepoint but no module BTF (CONFIG_DEBUG_INFO_BTF_MODULES
+ * came in 5.11), and there a loaded btrfs made the load fail (EINVAL).
+ */
 static const struct candidate readmap_btrfs_cands[] = {
 	{ MECH_TRACEPOINT, "btrfs:btrfs_get_extent", .hooks = {
-		{ HOOK_RAW_TP, "btrfsmap_rawtp", "btrfs_get_extent" } } },
+		{ HOOK_RAW_TP, "btrfsmap_rawtp", "btrfs_get_extent" } },
+	  .btf_structs = { "extent_map", "btrfs_inode" } },
 };
 
 #define ROLE(n, req, c) { n, req, c, sizeof(c) / sizeof(c[0]) }
@@ -213,8 +224,8 @@ int plan__parse_mech(const char *s, enum rw_mech *mech)
 	return -EINVAL;
 }
 
-/* Why the candidate cannot serve on this kernel, or NULL if it can. */
-static const char *candidate_unusable(const struct candidate *c,
+/* Why the candidate's mechanism cannot reach its symbol here, or NULL. */
+static const char *hook_unusable(const struct candidate *c,
 				      const struct plan_probes *p,
 				      const struct plan *plan,
 				      char *buf, size_t len)
@@ -281,6 +292,25 @@ static const char *candidate_unusable(const struct candidate *c,
 		break;
 	}
 	return "unknown mechanism";
+}
+
+/* Why the candidate cannot serve on this kernel, or NULL if it can. A
+ * missing hook is the likelier and plainer reason, so it is given first. */
+static const char *candidate_unusable(const struct candidate *c,
+				      const struct plan_probes *p,
+				      const struct plan *plan,
+				      char *buf, size_t len)
+{
+	const char *why = hook_unusable(c, p, plan, buf, len);
+
+	for (int i = 0; !why && i < 2 && c->btf_structs[i]; i++) {
+		if (p->btf_struct_exists(p->ctx, c->btf_structs[i]))
+			continue;
+		snprintf(buf, len, "struct %s not in kernel or module BTF (read through CO-RE)",
+			 c->btf_structs[i]);
+		why = buf;
+	}
+	return why;
 }
 
 static bool try_mech(struct plan *plan, enum rw_role role, enum rw_mech mech,

@@ -60,6 +60,8 @@ struct hook {
 struct plan_probes {
 	/* Parameter count of a function in vmlinux or module BTF, <0 if absent. */
 	int (*btf_func_nargs)(void *ctx, const char *func);
+	/* Is a struct of this name in vmlinux or module BTF? */
+	bool (*btf_struct_exists)(void *ctx, const char *name);
 	/* Does the kernel store folios in the page cache (5.16+)? */
 	bool (*has_folios)(void *ctx);
 	/* NULL when the mechanism works here, else why not. */

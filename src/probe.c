@@ -117,6 +117,22 @@ static int btf_func_nargs(void *p, const char *func)
 	return n;
 }
 
+/* Is a type of this name and kind in vmlinux or module BTF? */
+static bool btf_has(const struct probe_ctx *ctx, const char *name, int kind)
+{
+	if (btf__find_by_name_kind(ctx->vmlinux, name, kind) > 0)
+		return true;
+	for (int i = 0; i < ctx->nmodules; i++)
+		if (btf__find_by_name_kind(ctx->modules[i].btf, name, kind) > 0)
+			return true;
+	return false;
+}
+
+static bool btf_struct_exists(void *p, const char *name)
+{
+	return btf_has(p, name, BTF_KIND_STRUCT);
+}
+
 static bool has_folios(void *p)
 {
 	struct probe_ctx *ctx = p;
@@ -304,12 +320,7 @@ static bool btf_has_tracepoint(struct probe_ctx *ctx, const char *name)
 	char type[128];
 
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	if (btf__find_by_name_kind(ctx->vmlinux, type, BTF_KIND_TYPEDEF) > 0)
-		return true;
-	for (int i = 0; i < ctx->nmodules; i++)
-		if (btf__find_by_name_kind(ctx->modules[i].btf, type, BTF_KIND_TYPEDEF) > 0)
-			return true;
-	return false;
+	return btf_has(ctx, type, BTF_KIND_TYPEDEF);
 }
 
 static const char *tracepoint_missing(void *p, const char *category, const char *name)
@@ -335,6 +346,7 @@ static const char *tracepoint_missing(void *p, const char *category, const char 
 void probe__fill(struct probe_ctx *ctx, struct plan_probes *probes)
 {
 	probes->btf_func_nargs = btf_func_nargs;
+	probes->btf_struct_exists = btf_struct_exists;
 	probes->has_folios = has_folios;
 	probes->fentry_unusable = fentry_unusable;
 	probes->fentry_attach_unusable = fentry_attach_unusable;

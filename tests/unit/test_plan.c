@@ -16,6 +16,7 @@ struct fake_kernel {
 	bool folios;
 	bool tracefs;
 	bool no_ext4;			/* ext4 not loaded: no ext4 tracepoints */
+	bool no_module_btf;		/* 5.10: modules' structs (btrfs's) absent */
 	const char *const *btf;		/* "name/nargs" entries */
 	const char *const *kallsyms;
 	const char *no_fentry_attach;	/* loads, but fentry/fexit on it fails */
@@ -30,6 +31,12 @@ static int fake_nargs(void *ctx, const char *func)
 		if (!strncmp(k->btf[i], func, len) && k->btf[i][len] == '/')
 			return atoi(k->btf[i] + len + 1);
 	return -1;
+}
+
+/* The only structs the plan asks for are btrfs's, a module's. */
+static bool fake_struct(void *ctx, const char *name)
+{
+	return !((const struct fake_kernel *)ctx)->no_module_btf;
 }
 
 static bool fake_folios(void *ctx)
@@ -82,6 +89,7 @@ static int select_on(const struct fake_kernel *k, enum rw_mech req, struct plan 
 {
 	struct plan_probes p = {
 		.btf_func_nargs = fake_nargs,
+		.btf_struct_exists = fake_struct,
 		.has_folios = fake_folios,
 		.fentry_unusable = fake_fentry,
 		.fentry_attach_unusable = fake_fentry_attach,
@@ -122,6 +130,7 @@ static const char *const syms_510[] = {
 static const struct fake_kernel k61 = { .folios = true, .tracefs = true,
 					.btf = btf_61, .kallsyms = syms_61 };
 static const struct fake_kernel k510 = { .folios = false, .tracefs = true,
+					 .no_module_btf = true,
 					 .btf = btf_510, .kallsyms = syms_510 };
 static const struct fake_kernel host618 = {
 	.fentry_why = "fentry programs do not load here: Operation not permitted",
@@ -320,6 +329,21 @@ static void test_conversion_without_ext4(void)
 	ASSERT_STREQ(plan.roles[ROLE_CONVERT_EXT4].tried[0].reason, "no tracepoint", "why");
 }
 
+/* 5.10 with btrfs loaded: the tracepoint is there, btrfs's BTF is not.
+ * Choosing the role there made the whole object fail to load. */
+static void test_btrfs_read_mapping_needs_btf(void)
+{
+	struct plan plan;
+
+	ASSERT_EQ(select_on(&k510, MECH_FENTRY, &plan), 0, "plan still succeeds");
+	ASSERT_TRUE(!plan.roles[ROLE_READMAP_BTRFS].served, "not served");
+	ASSERT_EQ(plan.roles[ROLE_READMAP_BTRFS].ntried, 1, "one attempt");
+	ASSERT_STREQ(plan.roles[ROLE_READMAP_BTRFS].tried[0].reason,
+		     "struct extent_map not in kernel or module BTF (read through CO-RE)", "why");
+	ASSERT_EQ(select_on(&k61, MECH_FENTRY, &plan), 0, "6.1 plan");
+	ASSERT_TRUE(plan.roles[ROLE_READMAP_BTRFS].served, "served with module BTF");
+}
+
 static void test_parse_mech(void)
 {
 	enum rw_mech m;
@@ -342,6 +366,7 @@ void suite_plan(void)
 	RUN(test_bad_prototype_rejected);
 	RUN(test_tracefs_missing_fails_with_hint);
 	RUN(test_conversion_without_ext4);
+	RUN(test_btrfs_read_mapping_needs_btf);
 	RUN(test_fentry_attach_failure_falls_back);
 	RUN(test_parse_mech);
 }

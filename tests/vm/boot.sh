@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Boot one guest under qemu (TCG) and wait for it to stop.
-#   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs]...
+#   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs]...
 #           [--outdir DIR] [--append "rw.run=/opt/NAME rw.key=value"]
 #           [--timeout SECONDS] [--tcg multi|single] [--tools DIR]
 # Each --disk is a fresh 512M filesystem, in order vda, vdb... --tools adds a
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs]..." \
+	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs]..." \
 	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" \
 	     "[--tools DIR]" >&2
 	exit 64
@@ -58,6 +58,9 @@ for fs in "${disks[@]}"; do
 	case $fs in
 	ext4) mkfs.ext4 -q -F -O ^orphan_file "$img" ;;
 	xfs) mkfs.xfs -q -f -m bigtime=0,inobtcount=0 -i nrext64=0 "$img" ;;
+	# crc32c checksums, no-holes and the free-space tree: 5.10 knows them
+	# all (block-group-tree, 6.1, is not a default of Debian 12's mkfs).
+	btrfs) mkfs.btrfs -q -f --csum crc32c -O no-holes -R free-space-tree "$img" > /dev/null ;;
 	*) echo "boot.sh: unsupported filesystem '$fs'" >&2; exit 64 ;;
 	esac
 	drives+=(-drive "file=$img,format=raw,if=virtio")

@@ -11,9 +11,10 @@ kdir=$1 out=$2
 shift 2
 kver=$(cat "$kdir/kver")
 mods=$kdir/lib/modules/$kver
-# crc32c_generic is a soft dependency modules.dep does not list; jbd2, ext4
-# and xfs need it loaded first.
-wanted=(crc32c_generic virtio_pci virtio_blk ext4 xfs loop)
+# crc32c_generic is a soft dependency modules.dep does not list; jbd2, ext4,
+# xfs and btrfs need it loaded first. btrfs's other soft dependencies
+# (xxhash64, sha256, blake2b) serve checksums that mkfs does not choose.
+wanted=(crc32c_generic virtio_pci virtio_blk ext4 xfs btrfs loop)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

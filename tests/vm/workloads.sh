@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Load nobody here wrote, in the guests, on ext4 and xfs: stress-ng's file
+# Load nobody here wrote, in the guests, on ext4 and xfs (and btrfs in
+# some cases, see below): stress-ng's file
 # stressors and fio (falloc randtrim punches beside randread jobs on one
 # file), then the same-file contention of tools/contend. racewatch watches
 # with each mechanism the kernel supports (scenarios/workloads.sh). On 6.1
-# and 6.12 (invalidate_lock: no stale page is possible) every race-class
-# window is a false alarm: assert none, no loss, racewatch's counts of
+# and 6.12 (invalidate_lock on ext4 and xfs, the recheck of
+# btrfs_punch_hole_lock_range() on btrfs: no stale page is possible) every
+# race-class window is a false alarm: assert none, no loss, racewatch's counts of
 # fio's punches and contend's calls equal to theirs, and the summary within
 # 1 s of SIGINT, then exit 0. 5.10 races for real and this load has no
 # oracle: assert no loss and the clean exit, and print the window counts.
@@ -30,17 +32,19 @@ pass() { echo "PASS vm/$1${2:+: $2}"; }
 fail() { echo "FAIL vm/$1: $2"; }
 skip() { echo "SKIP vm/$1: $2"; }
 
-# KERNEL ATTACH EXPECT(clean|noracle)
+# KERNEL ATTACH EXPECT(clean|noracle) FSLIST. btrfs runs where its
+# kernel and mechanism have no racegen case of their own (tests/vm/run.sh
+# has 6.1 fentry and kprobe, 6.12 fentry): so every 6.x kernel and
+# mechanism meets btrfs once, and the suite stays near its 30 minutes.
 cases=(
-	"5.10 fentry noracle"
-	"6.1 fentry clean"
-	"6.1 kprobe clean"
-	"6.1 tracepoint clean"
-	"6.12 fentry clean"
-	"6.12 kprobe clean"
-	"6.12 tracepoint clean"
+	"5.10 fentry noracle ext4,xfs"
+	"6.1 fentry clean ext4,xfs"
+	"6.1 kprobe clean ext4,xfs"
+	"6.1 tracepoint clean ext4,xfs,btrfs"
+	"6.12 fentry clean ext4,xfs"
+	"6.12 kprobe clean ext4,xfs,btrfs"
+	"6.12 tracepoint clean ext4,xfs,btrfs"
 )
-fslist=ext4,xfs
 
 # A sysroot with the loads, built once for every guest.
 mkdir -p "$results"
@@ -59,9 +63,9 @@ summary_of() {
 	grep '"type":"summary"' "$1" | tail -1
 }
 
-# judge NAME EXPECT DIR: one verdict line for the case.
+# judge NAME EXPECT DIR FSLIST ATTACH: one verdict line for the case.
 judge() {
-	local name=$1 expect=$2 dir=$3 out=$3/out sum windows bad skipped losses missed ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok
+	local name=$1 expect=$2 dir=$3 fslist=$4 attach=$5 out=$3/out sum windows bad skipped losses missed ms exit_ms fs ino trims ops cpu cino calls cok cops cops_ok unknown
 	local row=""
 	sum=$(summary_of "$out/racewatch.json")
 	if [ "$(cat "$out/racewatch.rc" 2>/dev/null)" != 0 ] || [ -z "$sum" ]; then
@@ -79,6 +83,14 @@ judge() {
 	# The verdicts that may be a race (README "Verdicts"), as the summary
 	# counts them.
 	bad=$(echo "$sum" | jq '.race_class')
+	# btrfs pages whose read racewatch did not see map (README "The btrfs
+	# model"): unknown either way, shown and not counted. 6.1 and 6.12
+	# btrfs cannot race (README: which kernels race), so a race verdict
+	# there is a false alarm of the btrfs model and fails. racewatch runs
+	# without -v: every window record it prints is race-class.
+	unknown=$(jq -s '[.[] | select(.type == "window" and .fs == "btrfs" and .verdict == "unchecked")] | length' \
+		"$out/racewatch.json")
+	bad=$((bad - unknown))
 	# Requests that cannot drop a page open no window in tracepoint mode
 	# and are counted apart (README "Event model").
 	skipped=$(echo "$sum" | jq '.ops_skipped // 0')
@@ -111,7 +123,19 @@ judge() {
 			fail "$name" "contend on $fs made $calls calls ($cok ok), racewatch counted $cops ($cops_ok ok) and $skipped without a window"
 			return
 		fi
-		if [ "$trims" != "$ops" ]; then
+		# Exact on ext4 and xfs, whose punches always drop the range's
+		# pages. A btrfs punch of a range that is already a hole returns
+		# before it touches the page cache (btrfs_punch_hole() ->
+		# find_first_non_hole()), and fio's randtrim soon punches holes
+		# again: with fentry or kprobe (a real invalidation hook) that
+		# call is one of the summary's ops_skipped (6.12 kprobe: 6,461 of
+		# 14,538 punches dropped pages).
+		if [ "$fs" = btrfs ] && [ "$attach" != tracepoint ]; then
+			if [ "$ops" -gt "$trims" ] || [ "$trims" -gt $((ops + skipped)) ]; then
+				fail "$name" "fio on $fs punched $trims times, racewatch counted $ops and $skipped without a window"
+				return
+			fi
+		elif [ "$trims" != "$ops" ]; then
 			fail "$name" "fio on $fs punched $trims times, racewatch counted $ops"
 			return
 		fi
@@ -119,7 +143,7 @@ judge() {
 	# CPU share over racewatch's life, in USER_HZ ticks (100 on Debian).
 	cpu=$(awk 'NR == FNR { up = $1; next } { printf "%.1f", ($14 + $15) / (up * 100 - $22) * 100 }' \
 		"$out/uptime" "$out/racewatch.stat")
-	row+=" windows $windows losses $losses, insert returns missed $missed, cpu ${cpu}% summary ${ms} ms exit ${exit_ms} ms after SIGINT, $(tr -s ' \t' ' ' < "$out/racewatch.hwm")"
+	row+=" windows $windows$([[ ,$fslist, == *,btrfs,* ]] && echo " (btrfs unchecked $unknown, not counted)") losses $losses, insert returns missed $missed, cpu ${cpu}% summary ${ms} ms exit ${exit_ms} ms after SIGINT, $(tr -s ' \t' ' ' < "$out/racewatch.hwm")"
 	if [ "$losses" != "{}" ]; then
 		fail "$name" "racewatch lost data at default settings:$row"
 	elif grep WARNING "$out/racewatch.err" | grep -qv "inserts whose return never fired"; then
@@ -139,7 +163,7 @@ judge() {
 }
 
 run_case() {
-	local series=$1 attach=$2 expect=$3 name=$1/$2/workloads dir kdir rc why fs disks=()
+	local series=$1 attach=$2 expect=$3 fslist=$4 name=$1/$2/workloads dir kdir rc why fs disks=()
 	dir=$results/$series-$attach-workloads
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -160,7 +184,7 @@ run_case() {
 		fail "$name" "the roles served differ from tests/vm/plans/$series-$attach.plan: $why"
 		return
 	fi
-	judge "$name" "$expect" "$dir"
+	judge "$name" "$expect" "$dir" "$fslist" "$attach"
 }
 
 for c in "${cases[@]}"; do

@@ -28,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibp
 	      -idirafter /usr/include/$(shell $(CC) -print-multiarch) \
 	      -Wall -Wno-unused-function -Wno-compare-distinct-pointer-types
 
-TOOLS := $(OUT)/racegen $(OUT)/racematch $(OUT)/contend
+TOOLS := $(OUT)/racegen $(OUT)/racematch $(OUT)/contend $(OUT)/rolegen
 SRCS  := $(wildcard src/*.c)
 OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # Static (except with SANITIZE=1), so that one binary drops into a qemu
@@ -89,6 +89,10 @@ $(OUT)/racematch: tools/racematch.c tools/ndjson.c | $(OUT)
 # Same-file contention load for tests/workloads: counts every call it makes.
 $(OUT)/contend: tools/contend.c | $(OUT)
 	$(CC) $(CFLAGS) $(LDSTATIC) -pthread -o $@ $<
+
+# One task's fixed sequence of every watched operation, for the role matrix.
+$(OUT)/rolegen: tools/rolegen.c | $(OUT)
+	$(CC) $(CFLAGS) $(LDSTATIC) -o $@ $<
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # The pure userspace logic; no libbpf, no root.

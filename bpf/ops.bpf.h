@@ -150,6 +150,7 @@ static __always_inline void op_derive_window(void *ctx, struct rw_op_state *op,
 	if (rw_op_range(op->kind, op->mode, op->offset, op->len, page_shift,
 			&first, &last))
 		return;
+	hook_hit(RW_HIT_INVAL_DERIVED);
 	op_invalidates(ctx, op, inode, first, last, RW_INVAL_DERIVED);
 }
 
@@ -593,6 +594,13 @@ static __always_inline int handle_block_free(void *ctx, struct inode *inode,
 			op_bind_inode(ctx, op, inode, &key);
 		else if (!key_equal(&op->key, &key))
 			return 0;	/* e.g. ext4 freeing another inode's blocks */
+	}
+	/* Not the zero-range conversion, which ends its window here too. */
+	if (op->key_known && !key_filtered_out(&op->key)) {
+		if (fs == RW_FREE_XFS)
+			hook_hit(RW_HIT_FREE_XFS);
+		else if (fs == RW_FREE_EXT4)
+			hook_hit(RW_HIT_FREE_EXT4);
 	}
 	if (!op->window_open)
 		return 0;

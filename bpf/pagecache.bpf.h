@@ -194,6 +194,8 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	__u64 ts;
 	__u32 nr;
 
+	if (count_hooks)
+		hook_hit_on(RW_HIT_INSERT, BPF_CORE_READ(mapping, host));
 	if (windows_idle())
 		return 0;
 	inode = BPF_CORE_READ(mapping, host);
@@ -486,7 +488,8 @@ static __always_inline int handle_insert_entry(struct address_space *mapping,
 	 * return that follows would take the old one. */
 	if (stashed)
 		drop_missed_insert(tid);
-	if (windows_idle())
+	/* Counting every insert needs every return. */
+	if (windows_idle() && !count_hooks)
 		return 0;
 	if (bpf_map_update_elem(&insert_stash, &tid, &st, BPF_ANY)) {
 		struct rw_inode_key key = {};
@@ -529,7 +532,7 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 	struct rw_delete *r;
 	struct inode *inode;
 
-	if (windows_idle())
+	if (windows_idle() && !count_hooks)
 		return 0;
 	mapping = cache_entry_mapping(entry);
 	if (!mapping)
@@ -537,6 +540,8 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 	inode = BPF_CORE_READ(mapping, host);
 	if (!inode_key(inode, &key))
 		return 0;
+	if (count_hooks && !key_filtered_out(&key) && !inode_unwatched(inode))
+		hook_hit(RW_HIT_DELETE);
 
 	if (derive_invalidation) {
 		__u32 tid = current_tid();

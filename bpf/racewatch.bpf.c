@@ -73,7 +73,7 @@ int insert_rawtp(__u64 *ctx)
 {
 	void *entry = (void *)ctx[0];
 
-	if (windows_idle())
+	if (windows_idle() && !count_hooks)
 		return 0;
 	return handle_insert(ctx, cache_entry_mapping(entry), entry,
 			     cache_entry_index(entry));
@@ -94,6 +94,7 @@ static __always_inline int truncate_begin(void *ctx, struct address_space *mappi
 {
 	__u64 first, last;
 
+	hook_hit_on(RW_HIT_INVAL_TRUNCATE, BPF_CORE_READ(mapping, host));
 	if (!truncate_page_range(lstart, lend, &first, &last))
 		return 0;
 	return handle_inval_begin(ctx, mapping, first, last, RW_INVAL_TRUNCATE);
@@ -128,10 +129,17 @@ int inval_kret(struct pt_regs *ctx)
 /* ---- invalidate: invalidate_inode_pages2_range(mapping, start, end),
  *      page indexes, end inclusive ---- */
 
+static __always_inline int pages2_begin(void *ctx, struct address_space *mapping,
+					__u64 start, __u64 end)
+{
+	hook_hit_on(RW_HIT_INVAL_PAGES2, BPF_CORE_READ(mapping, host));
+	return handle_inval_begin(ctx, mapping, start, end, RW_INVAL_PAGES2);
+}
+
 SEC("fentry")
 int inval2_fentry(__u64 *ctx)
 {
-	return handle_inval_begin(ctx, (void *)ctx[0], ctx[1], ctx[2], RW_INVAL_PAGES2);
+	return pages2_begin(ctx, (void *)ctx[0], ctx[1], ctx[2]);
 }
 
 SEC("fexit")
@@ -143,8 +151,8 @@ int inval2_fexit(__u64 *ctx)
 SEC("kprobe")
 int inval2_kprobe(struct pt_regs *ctx)
 {
-	return handle_inval_begin(ctx, (void *)PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),
-				  PT_REGS_PARM3(ctx), RW_INVAL_PAGES2);
+	return pages2_begin(ctx, (void *)PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),
+			    PT_REGS_PARM3(ctx));
 }
 
 /* ---- operation: vfs_fallocate(file, mode, offset, len) ---- */

@@ -21,6 +21,10 @@ const volatile bool watch_shmem = false;
 /* -v prints the windows that cannot be races, so every insert is sent;
  * without it, BPF drops those the lock rule clears (lock_clears()). */
 const volatile bool send_cleared = false;
+/* --count-hooks: count every insert and delete on a watched inode
+ * (hook_hits), which costs an inode lookup per page; off, the idle gate
+ * comes first and they are not counted. */
+const volatile bool count_hooks = false;
 /* Bytes of records waiting in the ring buffer before BPF wakes the consumer
  * (src/attach.c: an eighth of it). */
 const volatile __u64 wake_bytes = 0;
@@ -55,6 +59,8 @@ __u64 ops_skipped = 0;
 /* Inserts into a window that the lock rule cleared at the insert and that
  * BPF therefore did not send (pagecache.bpf.h): "inserts_cleared". */
 __u64 inserts_cleared = 0;
+/* Hook firings per role on watched inodes (enum rw_hook_hit). */
+__u64 hook_hits[RW_HIT_MAX] = {};
 
 /* struct rw_op_state, rw_inval_state and rw_window_state (the values of
  * the ops, invals and inode_windows maps) are in racewatch.h: userspace
@@ -215,6 +221,11 @@ static __always_inline void count(enum rw_counter c)
 	__sync_fetch_and_add(&counters[c], 1);
 }
 
+static __always_inline void hook_hit(enum rw_hook_hit h)
+{
+	__sync_fetch_and_add(&hook_hits[h], 1);
+}
+
 static __always_inline __u32 current_tid(void)
 {
 	return (__u32)bpf_get_current_pid_tgid();
@@ -281,6 +292,16 @@ static __always_inline bool key_filtered_out(const struct rw_inode_key *key)
 {
 	return (filter_dev && key->dev != filter_dev) ||
 	       (filter_ino && key->ino != filter_ino);
+}
+
+/* A role's hook fired on this inode: counted where the inode is watched. */
+static __always_inline void hook_hit_on(enum rw_hook_hit h, struct inode *inode)
+{
+	struct rw_inode_key key = {};
+
+	if (!inode_key(inode, &key) || key_filtered_out(&key) || inode_unwatched(inode))
+		return;
+	hook_hit(h);
 }
 
 /* Unique without fetch atomics: CPU number above a per-CPU sequence. */

@@ -343,6 +343,26 @@ enum rw_counter {
 	RW_CNT_MAX,
 };
 
+/*
+ * Hook firings on watched inodes, per role, read from .bss at exit: what a
+ * hook saw, before racewatch decides whether it matters (a sub-page range,
+ * nothing cached, no window). The roles tests (tests/vm, tests/host) hold
+ * them against the kernel's own count of the same function or tracepoint
+ * (ftrace). Inserts and deletes fire for every page, so they are counted only with
+ * --count-hooks; the others always. Block frees count those inside an
+ * operation on the same inode, the only ones racewatch can use.
+ */
+enum rw_hook_hit {
+	RW_HIT_INSERT,			/* successful page-cache inserts */
+	RW_HIT_DELETE,			/* page-cache deletes */
+	RW_HIT_INVAL_TRUNCATE,		/* truncate_inode_pages_range calls */
+	RW_HIT_INVAL_PAGES2,		/* invalidate_inode_pages2_range calls */
+	RW_HIT_INVAL_DERIVED,		/* tracepoint mode: derived from arguments */
+	RW_HIT_FREE_EXT4,		/* ext4 block frees */
+	RW_HIT_FREE_XFS,		/* xfs extent frees */
+	RW_HIT_MAX,
+};
+
 /* Map sizes; userspace may scale them before load. */
 #define RW_MAX_OPS		4096
 #define RW_MAX_WINDOWS		4096

@@ -94,6 +94,7 @@ int attach__configure(struct racewatch_bpf *skel, const struct plan *plan,
 	skel->rodata->derive_invalidation = plan->derive_invalidation;
 	skel->rodata->watch_shmem = plan->roles[ROLE_SHMEM_INSERT].served;
 	skel->rodata->send_cleared = cfg->verbose > 0;
+	skel->rodata->count_hooks = cfg->count_hooks;
 
 	/* A stack map costs memory up front; keep a token one when unused. */
 	if (!cfg->stacks)

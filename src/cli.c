@@ -43,6 +43,7 @@ enum {
 	OPT_MAX_OP_AGE,
 	OPT_TEST_MAP_SIZE,
 	OPT_RAW_ADDRESSES,
+	OPT_COUNT_HOOKS,
 	OPT_USAGE,
 };
 
@@ -80,6 +81,8 @@ static const struct argp_option options[] = {
 	  "SECONDS, e.g. a missed kretprobe (default 60, 0: never)" },
 	{ "test-map-size", OPT_TEST_MAP_SIZE, "MAP=N", 0, "Testing only: shrink a BPF map to force "
 	  "its loss path (ops, invals, windows, candidates, stash, slots, stacks; ringbuf in bytes)" },
+	{ "count-hooks", OPT_COUNT_HOOKS, NULL, 0, "Also count every page-cache insert and delete "
+	  "on watched inodes in the summary's hook firings (an inode lookup per page)" },
 	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
 	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
@@ -245,6 +248,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RAW_ADDRESSES:
 		cfg->raw_addresses = true;
+		break;
+	case OPT_COUNT_HOOKS:
+		cfg->count_hooks = true;
 		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);

@@ -58,6 +58,7 @@ struct rw_config {
 	bool json;
 	bool stacks;
 	bool raw_addresses;		/* unresolved frames as 0x..., not [unknown] */
+	bool count_hooks;		/* hook_hits counts inserts and deletes too */
 	bool dry_run;
 	bool fail_on_race;
 	int verbose;

@@ -529,6 +529,8 @@ static int run(struct session *s, struct plan *plan)
 	memcpy(losses.unsent, s->skel->bss->unsent, sizeof(losses.unsent));
 	losses.skipped = s->skel->bss->ops_skipped;
 	losses.cleared = s->skel->bss->inserts_cleared;
+	memcpy(losses.hook_hits, s->skel->bss->hook_hits, sizeof(losses.hook_hits));
+	losses.hooks_counted = s->cfg.count_hooks;
 	losses.malformed = s->malformed;
 	losses.released = s->released;
 	losses.unjudged = s->unjudged;

@@ -487,6 +487,48 @@ void report__window(struct report *r, const struct rw_window *w)
 	fflush(r->out);
 }
 
+static const char *const hook_hit_names[RW_HIT_MAX] = {
+	[RW_HIT_INSERT]			= "insert",
+	[RW_HIT_DELETE]			= "delete",
+	[RW_HIT_INVAL_TRUNCATE]		= "truncate_range",
+	[RW_HIT_INVAL_PAGES2]		= "pages2_range",
+	[RW_HIT_INVAL_DERIVED]		= "derived_range",
+	[RW_HIT_FREE_EXT4]		= "ext4_free",
+	[RW_HIT_FREE_XFS]		= "xfs_free",
+};
+
+/* Inserts and deletes are counted only with --count-hooks. */
+static bool hook_counted(const struct report_losses *losses, int h)
+{
+	return losses->hooks_counted || (h != RW_HIT_INSERT && h != RW_HIT_DELETE);
+}
+
+/* "insert":N,...: null for what was not counted. */
+static void json_hook_counts(FILE *out, const struct report_losses *losses,
+			     const __u64 n[RW_HIT_MAX])
+{
+	for (int h = 0; h < RW_HIT_MAX; h++) {
+		fprintf(out, "%s\"%s\":", h ? "," : "", hook_hit_names[h]);
+		if (hook_counted(losses, h))
+			fprintf(out, "%llu", (unsigned long long)n[h]);
+		else
+			fputs("null", out);
+	}
+}
+
+/* " insert N ...\n": - for what was not counted. */
+static void text_hook_counts(FILE *out, const struct report_losses *losses,
+			     const __u64 n[RW_HIT_MAX])
+{
+	for (int h = 0; h < RW_HIT_MAX; h++) {
+		if (hook_counted(losses, h))
+			fprintf(out, " %s %llu", hook_hit_names[h], (unsigned long long)n[h]);
+		else
+			fprintf(out, " %s -", hook_hit_names[h]);
+	}
+	fputc('\n', out);
+}
+
 static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_RINGBUF_FULL]		= "ringbuf_full",
 	[RW_CNT_OPS_FULL]		= "ops_map_full",
@@ -653,6 +695,9 @@ static void summary_json(struct report *r, const struct engine *e,
 	fputc('}', out);
 	json_by_type(out, "sent", losses->sent);
 	json_by_type(out, "unsent", losses->unsent);
+	fputs(",\"hook_hits\":{", out);
+	json_hook_counts(out, losses, losses->hook_hits);
+	fputc('}', out);
 	fputs(",\"plan\":{", out);
 	for (int i = 0; i < ROLE_MAX; i++) {
 		const struct plan_role *pr = &plan->roles[i];
@@ -744,6 +789,8 @@ static void summary_text(struct report *r, const struct engine *e,
 	for (int t = RW_REC_OP_BEGIN; t < RW_REC_MAX; t++)
 		fprintf(out, " %s %llu", events__type_name(t), (unsigned long long)losses->unsent[t]);
 	fputc('\n', out);
+	fputs("  hook firings on watched inodes:", out);
+	text_hook_counts(out, losses, losses->hook_hits);
 	fputs("  page checks of cached pages: read mapping", out);
 	for (int m = 0; m < RW_READ_MAP_MAX; m++)
 		fprintf(out, " %s %llu", read_map_names[m], (unsigned long long)st->page_read_maps[m]);

@@ -40,6 +40,8 @@ struct report_losses {
 					 * cannot drop a page (bpf/ops.bpf.h) */
 	__u64 cleared;			/* inserts the lock rule cleared in BPF,
 					 * not sent (without -v) */
+	__u64 hook_hits[RW_HIT_MAX];	/* BPF .bss: hook firings per role */
+	bool hooks_counted;		/* --count-hooks: inserts and deletes too */
 };
 
 struct report;

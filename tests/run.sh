@@ -85,6 +85,20 @@ for l in $layers; do
 	esac
 done
 
+# The matrices, gathered from the lines above so that one place shows each
+# (README "Tests"): kernel x mechanism x filesystem x role, racewatch's
+# count = the kernel's; and kernel x mechanism x filesystem x operation,
+# racewatch against racegen's oracle.
+if grep -q '/roles/' "$tally"; then
+	echo "role matrix (kernel/mechanism/filesystem: role racewatch=kernel):"
+	grep -E '^(PASS|FAIL|SKIP) [a-z]+/roles/' "$tally" | sed -E 's#^([A-Z]+) [a-z]+/roles/#  \1 #'
+	grep -E '^(PASS|FAIL|SKIP) vm/[^ ]+/roles/' "$tally" | sed -E 's#^([A-Z]+) vm/([^ ]+)/roles/([^ ]+)#  \1 \2/\3#'
+fi
+if grep -q 'precision punch' "$tally"; then
+	echo "operation matrix (case/filesystem: racewatch against racegen's oracle):"
+	grep -E '^(PASS|FAIL) [^ ]+: ops racegen' "$tally" |
+		sed -E 's#^([A-Z]+) ([^ ]+): ops racegen ([0-9]+) racewatch ([0-9]+)#  \1 \2: ops \3/\4#; s# unmatched_windows.*##'
+fi
 passed=$(grep -c '^PASS ' "$tally")
 failed=$(grep -c '^FAIL ' "$tally")
 skipped=$(grep -c '^SKIP ' "$tally")

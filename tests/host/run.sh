@@ -15,10 +15,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
 	skip coexist/ext4 "needs root"
+	skip roles "needs root"
 	exit 0
 fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./plan.sh
+./roles.sh
 ./detect.sh ext4
 ./detect.sh xfs
 ./btrfs-race.sh

@@ -38,6 +38,10 @@ static void test_defaults_and_values(void)
 	argv[1] = "--raw-addresses";
 	ASSERT_EQ(parse(&cfg, 2, argv), RW_EXIT_OK, "--raw-addresses");
 	ASSERT_TRUE(cfg.raw_addresses, "raw addresses asked for");
+	ASSERT_TRUE(!cfg.count_hooks, "inserts and deletes not counted by default");
+	argv[1] = "--count-hooks";
+	ASSERT_EQ(parse(&cfg, 2, argv), RW_EXIT_OK, "--count-hooks");
+	ASSERT_TRUE(cfg.count_hooks, "hook counting asked for");
 	cli_mountinfo = saved;
 }
 

@@ -496,6 +496,10 @@ static struct report_losses summary_losses(void)
 	l.counters[RW_CNT_RINGBUF_FULL] = 3;
 	l.peak_per_s[RW_REC_INSERT] = 4000;
 	l.peak_per_s[RW_REC_DELETE] = 3900;
+	l.hook_hits[RW_HIT_INVAL_TRUNCATE] = 3;
+	l.hook_hits[RW_HIT_FREE_XFS] = 2;
+	/* Counted by BPF without --count-hooks, but not shown as if counted. */
+	l.hook_hits[RW_HIT_INSERT] = 9;
 	return l;
 }
 
@@ -557,6 +561,8 @@ static void test_summary_text(void)
 		"op_end 0 insert 0 delete 0 page 0 followup 0; not sent: op_begin 0 "
 		"inval_begin 0 inval_end 0 block_free 0 op_end 0 insert 0 delete 0 page 0 "
 		"followup 0\n"
+		"  hook firings on watched inodes: insert - delete - truncate_range 3 "
+		"pages2_range 0 derived_range 0 ext4_free 0 xfs_free 2\n"
 		"  page checks of cached pages: read mapping none 0 disk 0 zeros 0 "
 		"pending 0; PG_mappedtodisk 0, of them mapped to disk 0; read without it but "
 		"mapped to disk 0\n"
@@ -608,7 +614,9 @@ static void test_summary_json(void)
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
 		"\"page\":0,\"followup\":0},\"unsent\":{\"op_begin\":0,\"inval_begin\":0,"
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
-		"\"page\":0,\"followup\":0}}\n",
+		"\"page\":0,\"followup\":0},\"hook_hits\":{\"insert\":null,\"delete\":null,"
+		"\"truncate_range\":3,\"pages2_range\":0,\"derived_range\":0,\"ext4_free\":0,"
+		"\"xfs_free\":2}}\n",
 		"json summary");
 	free(got);
 }
@@ -732,6 +740,29 @@ static void test_summary_sent(void)
 	free(buf);
 }
 
+/* --count-hooks: inserts and deletes are counted, and shown as numbers. */
+static void test_summary_hook_hits(void)
+{
+	struct report_losses losses = { .hooks_counted = true };
+	struct plan plan = {};
+	char *buf;
+
+	losses.hook_hits[RW_HIT_INSERT] = 98;
+	losses.hook_hits[RW_HIT_DELETE] = 74;
+	losses.hook_hits[RW_HIT_INVAL_DERIVED] = 10;
+	losses.hook_hits[RW_HIT_FREE_EXT4] = 7;
+	buf = render_summary_sent(true, &losses, &plan);
+	ASSERT_TRUE(strstr(buf, ",\"hook_hits\":{\"insert\":98,\"delete\":74,\"truncate_range\":0,"
+			   "\"pages2_range\":0,\"derived_range\":10,\"ext4_free\":7,"
+			   "\"xfs_free\":0}"), "json hook hits");
+	free(buf);
+	buf = render_summary_sent(false, &losses, &plan);
+	ASSERT_TRUE(strstr(buf, "\n  hook firings on watched inodes: insert 98 delete 74 "
+			   "truncate_range 0 pages2_range 0 derived_range 10 ext4_free 7 "
+			   "xfs_free 0\n"), "text hook hits");
+	free(buf);
+}
+
 void suite_report(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -753,4 +784,5 @@ void suite_report(void)
 	RUN(test_summary_json);
 	RUN(test_summary_verdicts);
 	RUN(test_summary_sent);
+	RUN(test_summary_hook_hits);
 }

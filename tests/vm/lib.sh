@@ -58,3 +58,19 @@ vm_plan_mismatch() {
 	got=$(jq -r -f "$here/../plan-rows.jq" "$3")
 	diff <(echo "$got") "$want" | sed -n 's/^< /got: /p; s/^> /want: /p' | head -6 | tr '\n' ';'
 }
+
+# vm_roles NAME OUT FSLIST: the role matrix's verdict lines, one per
+# filesystem, from what scenarios ran through tests/roles-trace.sh into
+# OUT/roles-FS (tests/roles-judge.sh). Uses the caller's pass and fail.
+vm_roles() {
+	local name=$1 out=$2 fs row
+	for fs in ${3//,/ }; do
+		if [ "$(cat "$out/roles-$fs.rc" 2> /dev/null)" != 0 ]; then
+			fail "$name/roles/$fs" "the sequence did not run: $(head -c 300 "$out/roles-$fs.err" 2> /dev/null)"
+		elif row=$("$repo/tests/roles-judge.sh" "$out/roles-$fs" "$fs" "$fs"); then
+			pass "$name/roles/$fs" "$row"
+		else
+			fail "$name/roles/$fs" "$row"
+		fi
+	done
+}

@@ -133,11 +133,16 @@ run_case() {
 	mkdir -p "$dir"
 	vm_case_kernel "$name" "$series" "$dir" || return
 	"$here/initramfs.sh" "$kdir" "$dir/initrd.gz" "$repo/build/racewatch" \
-		"$repo/build/racegen" "$here/scenarios/detect.sh" "$here/scenarios/guest-lib.sh"
+		"$repo/build/racegen" "$here/scenarios/detect.sh" "$here/scenarios/guest-lib.sh" \
+		"$repo/build/rolegen" "$repo/tests/roles-trace.sh"
+	# The role matrix runs in the workloads cases, which boot every
+	# kernel and mechanism but this one.
+	local roles=0
+	[ "$series/$attach" = 5.10/kprobe ] && [ "$ops" = punch ] && roles=1
 	local disks=()
 	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
 	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" --timeout 900 \
-		--append "rw.run=/opt/detect.sh rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" = race ] && echo "$race_secs rw.until_confirmed=$until_confirmed" || echo "$secs") rw.ops=$ops rw.read_mode=pread${range:+ rw.max_range=$range}"); then
+		--append "rw.run=/opt/detect.sh rw.roles=$roles rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" = race ] && echo "$race_secs rw.until_confirmed=$until_confirmed" || echo "$secs") rw.ops=$ops rw.read_mode=pread${range:+ rw.max_range=$range}"); then
 		fail "$name" "$why"
 		return
 	fi
@@ -164,6 +169,8 @@ run_case() {
 	for fs in ${fslist//,/ }; do
 		judge_fs "$name/$fs" "$expect" "$dir/out/racegen-$fs.json" "$dir/out/racewatch.json" "$ops"
 	done
+	[ "$roles" = 1 ] && vm_roles "$series/$attach" "$dir/out" "$fslist"
+	return 0
 }
 
 for c in "${cases[@]}"; do

@@ -5,13 +5,17 @@
 # output lands in /out for the host to match. Parameters (kernel command
 # line rw.*): RW_ATTACH, RW_FS (comma list), RW_DURATION, RW_OPS, RW_READ_MODE,
 # RW_MAX_RANGE (racegen's --max-range in KiB, its default when unset),
-# RW_UNTIL_CONFIRMED (racegen's --until-confirmed, 0 when unset).
+# RW_UNTIL_CONFIRMED (racegen's --until-confirmed, 0 when unset), RW_ROLES
+# (1: the role matrix first).
 attach=${RW_ATTACH:-auto}
 duration=${RW_DURATION:-20}
 ops=${RW_OPS:-punch}
 mode=${RW_READ_MODE:-mix}
 
 . /opt/guest-lib.sh
+# The role matrix (tests/roles-trace.sh), where the workloads cases do not
+# boot this kernel and mechanism: before, with a racewatch of its own.
+[ "${RW_ROLES:-0}" = 1 ] && run_roles "$attach" "$RW_FS"
 start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json -v || exit 1
 /opt/racewatch --dry-run -v --attach "$attach" > /out/plan.txt 2>&1
 

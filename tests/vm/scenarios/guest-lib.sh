@@ -19,3 +19,16 @@ start_racewatch() {
 		sleep 0.1
 	done
 }
+
+# run_roles ATTACH FSLIST: the role matrix's sequence on each filesystem,
+# each under a racewatch of its own (tests/roles-trace.sh), before the
+# scenario's racewatch starts, so that nothing else mixes into its counts.
+# Leaves /out/roles-FS/ and /out/roles-FS.{rc,err} for the host.
+run_roles() {
+	local fs
+	for fs in $(echo "$2" | tr , ' '); do
+		sh /opt/roles-trace.sh /sys/kernel/tracing "/out/roles-$fs" /opt/racewatch \
+			/opt/rolegen "$fs=/mnt/$fs/roles.dat" --attach "$1" 2> "/out/roles-$fs.err"
+		echo $? > "/out/roles-$fs.rc"
+	done
+}

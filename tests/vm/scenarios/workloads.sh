@@ -33,6 +33,10 @@ for fs in $(echo "$RW_FS" | tr , ' '); do
 	fio_jobs "$fs" --create_only=1 > /dev/null 2>&1
 done
 
+# The role matrix first (tests/roles-trace.sh).
+. /opt/guest-lib.sh
+run_roles "$attach" "$RW_FS"
+
 # Defaults otherwise, as a user would run it: no -v, so BPF leaves out the
 # inserts the lock rule clears.
 . /opt/guest-lib.sh

@@ -194,13 +194,16 @@ static __always_inline int handle_insert(void *ctx, struct address_space *mappin
 	__u64 ts;
 	__u32 nr;
 
-	if (count_hooks)
-		hook_hit_on(RW_HIT_INSERT, BPF_CORE_READ(mapping, host));
-	if (windows_idle())
+	if (windows_idle() && !count_hooks)
 		return 0;
 	inode = BPF_CORE_READ(mapping, host);
 	if (!inode_key(inode, &key))
 		return 0;
+	if (count_hooks) {
+		hook_hit_key(RW_HIT_INSERT, &key, inode);
+		if (windows_idle())
+			return 0;
+	}
 	w = bpf_map_lookup_elem(&inode_windows, &key);
 	if (!w || w->all.refs <= 0)
 		return 0;
@@ -540,8 +543,8 @@ static __always_inline int handle_delete(void *ctx, void *entry)
 	inode = BPF_CORE_READ(mapping, host);
 	if (!inode_key(inode, &key))
 		return 0;
-	if (count_hooks && !key_filtered_out(&key) && !inode_unwatched(inode))
-		hook_hit(RW_HIT_DELETE);
+	if (count_hooks)
+		hook_hit_key(RW_HIT_DELETE, &key, inode);
 
 	if (derive_invalidation) {
 		__u32 tid = current_tid();

@@ -295,13 +295,20 @@ static __always_inline bool key_filtered_out(const struct rw_inode_key *key)
 }
 
 /* A role's hook fired on this inode: counted where the inode is watched. */
+static __always_inline void hook_hit_key(enum rw_hook_hit h, const struct rw_inode_key *key,
+					 struct inode *inode)
+{
+	if (!key_filtered_out(key) && !inode_unwatched(inode))
+		hook_hit(h);
+}
+
+/* The same, for a hook that has not made the inode's key. */
 static __always_inline void hook_hit_on(enum rw_hook_hit h, struct inode *inode)
 {
 	struct rw_inode_key key = {};
 
-	if (!inode_key(inode, &key) || key_filtered_out(&key) || inode_unwatched(inode))
-		return;
-	hook_hit(h);
+	if (inode_key(inode, &key))
+		hook_hit_key(h, &key, inode);
 }
 
 /* Unique without fetch atomics: CPU number above a per-CPU sequence. */

@@ -348,9 +348,9 @@ enum rw_counter {
  * hook saw, before racewatch decides whether it matters (a sub-page range,
  * nothing cached, no window). The roles tests (tests/vm, tests/host) hold
  * them against the kernel's own count of the same function or tracepoint
- * (ftrace). Inserts and deletes fire for every page, so they are counted only with
- * --count-hooks; the others always. Block frees count those inside an
- * operation on the same inode, the only ones racewatch can use.
+ * (ftrace). Inserts and deletes fire for every page, so they are counted
+ * only with --count-hooks; the others always. Block frees count those
+ * inside an operation on the same inode, the only ones racewatch can use.
  */
 enum rw_hook_hit {
 	RW_HIT_INSERT,			/* successful page-cache inserts */

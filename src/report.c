@@ -504,25 +504,23 @@ static bool hook_counted(const struct report_losses *losses, int h)
 }
 
 /* "insert":N,...: null for what was not counted. */
-static void json_hook_counts(FILE *out, const struct report_losses *losses,
-			     const __u64 n[RW_HIT_MAX])
+static void json_hook_counts(FILE *out, const struct report_losses *losses)
 {
 	for (int h = 0; h < RW_HIT_MAX; h++) {
 		fprintf(out, "%s\"%s\":", h ? "," : "", hook_hit_names[h]);
 		if (hook_counted(losses, h))
-			fprintf(out, "%llu", (unsigned long long)n[h]);
+			fprintf(out, "%llu", (unsigned long long)losses->hook_hits[h]);
 		else
 			fputs("null", out);
 	}
 }
 
 /* " insert N ...\n": - for what was not counted. */
-static void text_hook_counts(FILE *out, const struct report_losses *losses,
-			     const __u64 n[RW_HIT_MAX])
+static void text_hook_counts(FILE *out, const struct report_losses *losses)
 {
 	for (int h = 0; h < RW_HIT_MAX; h++) {
 		if (hook_counted(losses, h))
-			fprintf(out, " %s %llu", hook_hit_names[h], (unsigned long long)n[h]);
+			fprintf(out, " %s %llu", hook_hit_names[h], (unsigned long long)losses->hook_hits[h]);
 		else
 			fprintf(out, " %s -", hook_hit_names[h]);
 	}
@@ -696,7 +694,7 @@ static void summary_json(struct report *r, const struct engine *e,
 	json_by_type(out, "sent", losses->sent);
 	json_by_type(out, "unsent", losses->unsent);
 	fputs(",\"hook_hits\":{", out);
-	json_hook_counts(out, losses, losses->hook_hits);
+	json_hook_counts(out, losses);
 	fputc('}', out);
 	fputs(",\"plan\":{", out);
 	for (int i = 0; i < ROLE_MAX; i++) {
@@ -790,7 +788,7 @@ static void summary_text(struct report *r, const struct engine *e,
 		fprintf(out, " %s %llu", events__type_name(t), (unsigned long long)losses->unsent[t]);
 	fputc('\n', out);
 	fputs("  hook firings on watched inodes:", out);
-	text_hook_counts(out, losses, losses->hook_hits);
+	text_hook_counts(out, losses);
 	fputs("  page checks of cached pages: read mapping", out);
 	for (int m = 0; m < RW_READ_MAP_MAX; m++)
 		fprintf(out, " %s %llu", read_map_names[m], (unsigned long long)st->page_read_maps[m]);

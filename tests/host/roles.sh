@@ -29,7 +29,7 @@ for fs in ext4 xfs btrfs; do
 		continue
 	fi
 	if ! sh "$tests/roles-trace.sh" /sys/kernel/tracing "$tmp/out-$fs" "$RW" "$ROLEGEN" \
-		"$fs=$tmp/$fs/mnt/roles.dat" --attach tracepoint 2> "$tmp/trace.err"; then
+		"$fs" "$tmp/$fs/mnt/roles.dat" --attach tracepoint 2> "$tmp/trace.err"; then
 		fail "$name" "$(head -c 300 "$tmp/trace.err")"
 	elif row=$("$tests/roles-judge.sh" "$tmp/out-$fs" "$fs" "$fs"); then
 		pass "$name" "$row"

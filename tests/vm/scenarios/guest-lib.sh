@@ -28,7 +28,7 @@ run_roles() {
 	local fs
 	for fs in $(echo "$2" | tr , ' '); do
 		sh /opt/roles-trace.sh /sys/kernel/tracing "/out/roles-$fs" /opt/racewatch \
-			/opt/rolegen "$fs=/mnt/$fs/roles.dat" --attach "$1" 2> "/out/roles-$fs.err"
+			/opt/rolegen "$fs" "/mnt/$fs/roles.dat" --attach "$1" 2> "/out/roles-$fs.err"
 		echo $? > "/out/roles-$fs.rc"
 	done
 }

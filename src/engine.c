@@ -1026,6 +1026,7 @@ static void judge_op(struct engine *e, struct op *op)
 			.page = verdict__evidence(op->begin.fstype, ps, op->shift_ts, shift_over,
 						  e->opts.page_shift, e->opts.read_maps),
 			.read_maps = e->opts.read_maps,
+			.page_shift = e->opts.page_shift,
 		};
 
 		w.verdict = verdict__judge(&w);

@@ -104,6 +104,7 @@ struct rw_window {
 	enum rw_page_evidence page;
 	const struct rw_page_state *page_state;	/* the PAGE record; NULL: none */
 	unsigned int read_maps;	/* engine_opts.read_maps */
+	unsigned int page_shift;	/* engine_opts.page_shift */
 };
 
 struct inode_stats {

@@ -12,9 +12,10 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd
 # jq: tests/soak.sh, tests/host/overload.sh and tests/vm/overload.sh read
 # JSON; python3: tests/host/escape.sh decodes NDJSON as strict UTF-8;
 # stress-ng, fio, btrfs-progs: tests/workloads runs load nobody here wrote;
+# f2fs-tools: the f2fs disks of the 6.x guests (tests/vm);
 # time: GNU time, the load's rusage there and in bench/load.sh.
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs time)
+	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs f2fs-tools time)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

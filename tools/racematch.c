@@ -46,6 +46,7 @@ static struct env {
 	unsigned int check_kinds;	/* bit per enum op_kind */
 	bool verbose;
 	bool exact_ops;
+	bool by_kind;
 } env = {
 	.min_recall = 95.0,
 	.max_false_ops = -1,
@@ -54,17 +55,6 @@ static struct env {
 
 struct dev {
 	unsigned int major, minor;
-};
-
-/* An oracle iteration with confirmed stale pages. */
-struct truth {
-	uint64_t i;
-	char op[16];
-	struct dev dev;
-	uint64_t ino;
-	uint64_t t0_ns, t1_ns;
-	uint64_t stale_first, stale_last;
-	bool matched;
 };
 
 /* The kinds of operation precision is reported for, as racegen names them. */
@@ -82,6 +72,18 @@ static const char *const kind_names[KIND_MAX] = {
 	"punch", "zero", "collapse", "insert", "truncate", "other",
 };
 
+/* An oracle iteration with confirmed stale pages. */
+struct truth {
+	uint64_t i;
+	char op[16];
+	struct dev dev;
+	uint64_t ino;
+	uint64_t t0_ns, t1_ns;
+	uint64_t stale_first, stale_last;
+	enum op_kind kind;
+	bool matched;
+};
+
 struct window {
 	struct dev dev;
 	uint64_t ino;
@@ -90,6 +92,11 @@ struct window {
 	uint64_t op_id;		/* op.id; op.begin_ns where absent (v1) */
 	enum op_kind kind;
 	bool matched;
+};
+
+/* racegen's iterations, confirmed or not, by kind (--by-kind). */
+struct iters {
+	uint64_t n[KIND_MAX];
 };
 
 /* Operations with at least one race window, by kind. */
@@ -147,7 +154,12 @@ const char argp_program_doc[] =
 "for punch, zero, collapse, insert and truncate (and \"other\" when racewatch\n"
 "raced any other operation on the file): of the R operations on the oracle's\n"
 "file that racewatch judged to have a race window, the C whose racegen\n"
-"iteration found a confirmed stale page (\"n/a\" when R is 0).\n"
+"iteration found a confirmed stale page (\"n/a\" when R is 0). With\n"
+"--by-kind, one more line per kind\n"
+"  cell KIND iterations N confirmed C matched M raced R unconfirmed U\n"
+"gives racegen's N calls of the kind, the C that left confirmed stale\n"
+"pages, the M of those a race window matched, and the R raced operations\n"
+"of which U were not confirmed.\n"
 "\n"
 "Exit status: 0 when recall >= --min-recall or there was nothing to find,\n"
 "2 when recall is below it, 4 with --max-false-ops when some kind's share\n"
@@ -160,6 +172,7 @@ enum {
 	OPT_EXACT_OPS,
 	OPT_MAX_FALSE_OPS,
 	OPT_CHECK_KINDS,
+	OPT_BY_KIND,
 };
 
 static const struct argp_option opts[] = {
@@ -174,6 +187,9 @@ static const struct argp_option opts[] = {
 	  "Print every unmatched confirmed iteration and unconfirmed raced operation", 0 },
 	{ "exact-ops", OPT_EXACT_OPS, NULL, 0,
 	  "Exit 3 unless racewatch counted exactly racegen's successful calls", 0 },
+	{ "by-kind", OPT_BY_KIND, NULL, 0,
+	  "Print a \"cell\" line per kind of operation: racegen's iterations, "
+	  "the confirmed ones, those racewatch matched, raced and unconfirmed operations", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
@@ -191,6 +207,17 @@ static double parse_pct(const char *arg, const char *what, struct argp_state *st
 	return v;
 }
 
+/* The kind named by the n bytes at p; KIND_MAX for none. */
+static enum op_kind kind_named(const char *p, size_t n)
+{
+	int k;
+
+	for (k = 0; k < KIND_MAX; k++)
+		if (strlen(kind_names[k]) == n && !strncmp(p, kind_names[k], n))
+			break;
+	return k;
+}
+
 static unsigned int parse_kinds(const char *arg, struct argp_state *state)
 {
 	unsigned int mask = 0;
@@ -198,11 +225,8 @@ static unsigned int parse_kinds(const char *arg, struct argp_state *state)
 
 	for (;;) {
 		size_t n = strcspn(p, ",");
-		int k;
+		enum op_kind k = kind_named(p, n);
 
-		for (k = 0; k < KIND_MAX; k++)
-			if (strlen(kind_names[k]) == n && !strncmp(p, kind_names[k], n))
-				break;
 		if (k == KIND_MAX)
 			argp_error(state, "invalid check-kinds '%s' (want a comma-separated "
 				   "list of punch, zero, collapse, insert, truncate, other)", arg);
@@ -221,6 +245,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case OPT_BY_KIND:
+		env.by_kind = true;
 		break;
 	case OPT_EXACT_OPS:
 		env.exact_ops = true;
@@ -437,6 +464,22 @@ static int parse_truth(const struct input *in, struct vec *truths)
 	/* Only for -v lines; an odd op name is not worth failing over. */
 	if (ndjson__get_str(in->line, in->len, "op", t->op, sizeof(t->op)))
 		strcpy(t->op, "?");
+	t->kind = kind_named(t->op, strlen(t->op));
+	if (t->kind == KIND_MAX)
+		t->kind = KIND_OTHER;
+	return 0;
+}
+
+/* Counts every iteration by its op, confirmed or not. */
+static int parse_iter_kind(const struct input *in, void *arg)
+{
+	struct iters *it = arg;
+	char op[16];
+	enum op_kind k = KIND_OTHER;
+
+	if (!ndjson__get_str(in->line, in->len, "op", op, sizeof(op)))
+		k = kind_named(op, strlen(op));
+	it->n[k == KIND_MAX ? KIND_OTHER : k]++;
 	return 0;
 }
 
@@ -778,6 +821,32 @@ static void report_precision(const struct precision *p)
 	}
 }
 
+/*
+ * One line per kind, for the read path x operation table:
+ *   cell KIND iterations N confirmed C matched M raced R unconfirmed U
+ * N of racegen's calls of that kind, C with confirmed stale pages, M of
+ * those matched by a race window; R operations of that kind that racewatch
+ * judged to race, U of them with no confirmed stale page.
+ */
+static void report_by_kind(const struct vec *truths, const struct iters *it,
+			   const struct precision *p)
+{
+	uint64_t confirmed[KIND_MAX] = {}, matched[KIND_MAX] = {};
+	const struct truth *t = truths->items;
+
+	for (size_t i = 0; i < truths->n; i++) {
+		confirmed[t[i].kind]++;
+		matched[t[i].kind] += t[i].matched;
+	}
+	for (int k = 0; k < KIND_MAX; k++) {
+		if (k == KIND_OTHER && !it->n[k] && !p->raced[k])
+			continue;
+		printf("cell %s iterations %" PRIu64 " confirmed %" PRIu64 " matched %" PRIu64
+		       " raced %" PRIu64 " unconfirmed %" PRIu64 "\n", kind_names[k], it->n[k],
+		       confirmed[k], matched[k], p->raced[k], p->raced[k] - p->confirmed[k]);
+	}
+}
+
 /* Some kind's unconfirmed share of its raced operations is above the bound. */
 static bool too_many_false_ops(const struct precision *p)
 {
@@ -818,6 +887,7 @@ int main(int argc, char **argv)
 	struct vec truths = { .size = sizeof(struct truth) };
 	struct vec windows = { .size = sizeof(struct window) };
 	struct ops_check ops = {};
+	struct iters iters = {};
 	struct precision prec;
 	size_t found;
 	int err;
@@ -827,6 +897,8 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 
 	err = load(env.oracle, "iter", parse_truth_rec, &truths);
+	if (!err && env.by_kind)
+		err = load(env.oracle, "iter", parse_iter_kind, &iters);
 	if (!err)
 		err = load(env.oracle, "start", parse_start, &ops);
 	if (!err)
@@ -845,6 +917,8 @@ int main(int argc, char **argv)
 	 * does not care about their order. */
 	count_ops(&truths, &windows, &ops, &prec);
 	report_precision(&prec);
+	if (env.by_kind)
+		report_by_kind(&truths, &iters, &prec);
 	report(&truths, &windows, &found);
 	if (fflush(stdout)) {
 		fprintf(stderr, "racematch: failed to write stdout: %s\n",

@@ -8,18 +8,20 @@ set -uo pipefail
 cd "$(dirname "$0")/fixtures/racematch"
 match=${RACEMATCH:-../../../../build/racematch}
 
-# case NAME EXIT [ARGS...]
+# check NAME EXIT [ARGS...]; stdout is held to EXPECTED.expected when the
+# caller sets EXPECTED, else to NAME.expected.
 check() {
-	local name=$1 want=$2 got out
+	local name=$1 want=$2 got out expected
 	shift 2
+	expected=${EXPECTED:-$name}.expected
 	out=$("$match" "$@" "$name.oracle.ndjson" "$name.racewatch.ndjson" 2>/dev/null)
 	got=$?
 	if [ "$got" -ne "$want" ]; then
 		echo "FAIL unit/racematch/$name${*:+ $*}: exit $got, want $want"
 	elif [ "$want" -eq 64 ] && [ -n "$out" ]; then
 		echo "FAIL unit/racematch/$name${*:+ $*}: a usage error printed to stdout: $out"
-	elif [ "$want" -ne 64 ] && [ -f "$name.expected" ] && [ "$out" != "$(cat "$name.expected")" ]; then
-		echo "FAIL unit/racematch/$name${*:+ $*}: stdout differs from $name.expected: $out"
+	elif [ "$want" -ne 64 ] && [ -f "$expected" ] && [ "$out" != "$(cat "$expected")" ]; then
+		echo "FAIL unit/racematch/$name${*:+ $*}: stdout differs from $expected: $out"
 	else
 		echo "PASS unit/racematch/$name${*:+ $*}"
 	fi
@@ -52,5 +54,6 @@ check precision 4 --max-false-ops 50 --exact-ops
 check precision 64 --max-false-ops 100.1
 check precision 64 --check-kinds punch,bogus
 check partial 2 --max-false-ops 0
+EXPECTED=precision.by-kind check precision 0 --by-kind
 check version 0
 check version-future 1

@@ -1187,6 +1187,81 @@ static void test_insert_range_shift_over(void)
 	ASSERT_EQ(cap.w[2].verdict, VERDICT_LATE, "reads the moved extents");
 }
 
+/* A PAGE record: the read mapped zeros (a hole) from lookup "from" at
+ * map_ts, and zero-filled the page (flag clear). */
+static void page_zeros_by(__u64 index, __u64 insert_ts, __u8 from, __u64 map_ts, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.page.op_id = OP;
+	r.page.key = KEY;
+	r.page.index = index;
+	r.page.insert_ts = insert_ts;
+	r.page.present = 1;
+	r.page.blkbits = 12;
+	r.page.uptodate = 1;
+	r.page.read_map = RW_READ_MAP_ZEROS;
+	r.page.read_map_from = from;
+	r.page.read_map_ts = map_ts;
+	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+}
+
+/*
+ * A hole read before the shift is a hole no longer where the shift moves
+ * data under it. Insert range at page 10, 2 pages long, began at 5: the
+ * gap is 10..11, the data moves to 12 on. Page 11 (in the gap) mapped a
+ * hole before the shift at 30: correct zeros, hole. Page 13 (past the gap)
+ * too: the shift then moved page 11's old data there, race. Page 14 mapped
+ * its hole from the extent tree at 35, after the shift: hole. Page 15's
+ * read was still to map at the check: the flag decides, hole.
+ */
+static void test_shift_over_hole_reads(void)
+{
+	union rw_record r = {};
+
+	setup_read_maps(READ_MAPS_EXT4);
+	r.op_begin.op_id = OP;
+	r.op_begin.task.pid = INVALIDATOR;
+	r.op_begin.task.tid = INVALIDATOR;
+	r.op_begin.key = KEY;
+	r.op_begin.kind = RW_OP_FALLOCATE;
+	r.op_begin.mode = RW_FALLOC_INSERT_RANGE;
+	r.op_begin.offset = 10 << 12;
+	r.op_begin.len = 2 << 12;
+	strcpy(r.op_begin.fstype, "ext4");
+	feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), 5);
+	inval_begin(OP, 10, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 10);
+	inval_end(OP, 20);
+	insert(READER, 11, 25);
+	insert(READER, 13, 26);
+	insert(READER, 14, 27);
+	insert(READER, 15, 28);
+	block_free_fs(OP, RW_FREE_EXT4_SHIFT, 0, 30);
+	page_zeros_by(11, 25, RW_READ_MAP_FROM_EXT4_TREE, 28, 40);
+	page_zeros_by(13, 26, RW_READ_MAP_FROM_EXT4_ES, 29, 40);
+	page_zeros_by(14, 27, RW_READ_MAP_FROM_EXT4_TREE, 35, 40);
+	page_state_map(15, 28, true, false, false, 12, RW_READ_MAP_PENDING, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 4, "windows judged");
+	ASSERT_EQ(cap.w[0].page, PAGE_ZERO_FILLED, "page 11: zero-filled");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "page 11: the gap's zeros are right");
+	ASSERT_EQ(cap.w[1].page, PAGE_ZERO_FILLED, "page 13: zero-filled");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_RACE, "page 13: data moved under its zeros");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_HOLE, "page 14: a hole after the shift");
+	ASSERT_EQ(cap.w[3].verdict, VERDICT_HOLE, "page 15: still to map, left to the flag");
+
+	/* A punch's hole read is a hole, whenever it mapped. */
+	setup();
+	punch_510();
+	insert(READER, 11, 25);
+	page_zeros_by(11, 25, RW_READ_MAP_FROM_EXT4_TREE, 28, 40);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 1, "window judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "punch: hole");
+}
+
 /* What an ext4 read by tid mapped of pages [first, last], sent at ts. */
 static void followup(__u32 tid, __u64 first, __u64 last, __u8 kind, __u8 from, __u64 ts)
 {
@@ -1403,6 +1478,7 @@ void suite_engine(void)
 	RUN(test_zero_range_conversion_ends_window);
 	RUN(test_insert_range_shift);
 	RUN(test_insert_range_shift_over);
+	RUN(test_shift_over_hole_reads);
 	RUN(test_followup_decides_pending);
 	RUN(test_followup_by_index);
 	RUN(test_followup_limits);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Boot one guest under qemu (TCG) and wait for it to stop.
-#   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs]...
+#   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs|f2fs]...
 #           [--outdir DIR] [--append "rw.run=/opt/NAME rw.key=value"]
 #           [--timeout SECONDS] [--tcg multi|single] [--tools DIR]
 # Each --disk is a fresh 512M filesystem, in order vda, vdb... --tools adds a
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs]..." \
+	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs|f2fs]..." \
 	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" \
 	     "[--tools DIR]" >&2
 	exit 64
@@ -61,6 +61,8 @@ for fs in "${disks[@]}"; do
 	# crc32c checksums, no-holes and the free-space tree: 5.10 knows them
 	# all (block-group-tree, 6.1, is not a default of Debian 12's mkfs).
 	btrfs) mkfs.btrfs -q -f --csum crc32c -O no-holes -R free-space-tree "$img" > /dev/null ;;
+	# Debian 12's defaults: no compression, no extra attributes.
+	f2fs) mkfs.f2fs -q -f "$img" > /dev/null ;;
 	*) echo "boot.sh: unsupported filesystem '$fs'" >&2; exit 64 ;;
 	esac
 	drives+=(-drive "file=$img,format=raw,if=virtio")
@@ -75,7 +77,9 @@ if [ -n "$tools" ]; then
 	params+=" rw.tools=1"
 fi
 if [ -n "$outdir" ]; then
-	truncate -s 64M "$work/out.img"
+	# Sparse: only what the guest writes takes room. 64M once ran out with
+	# four filesystems' racewatch -v records.
+	truncate -s 512M "$work/out.img"
 	drives+=(-drive "file=$work/out.img,format=raw,if=virtio")
 	params+=" rw.outdisk=1"
 fi

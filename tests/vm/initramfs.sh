@@ -14,7 +14,10 @@ mods=$kdir/lib/modules/$kver
 # crc32c_generic is a soft dependency modules.dep does not list; jbd2, ext4,
 # xfs and btrfs need it loaded first. btrfs's other soft dependencies
 # (xxhash64, sha256, blake2b) serve checksums that mkfs does not choose.
-wanted=(crc32c_generic virtio_pci virtio_blk ext4 xfs btrfs loop)
+# f2fs's compression modules are hard dependencies, in modules.dep; its
+# superblock checksum asks the crypto API for "crc32" (crc32_generic), and
+# without it mount fails with ENOENT.
+wanted=(crc32c_generic crc32_generic virtio_pci virtio_blk ext4 xfs btrfs f2fs loop)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -55,15 +55,27 @@ esac
 repo=$(realpath "$(dirname "$0")/../..")
 cache=${RW_CACHE:-$repo/.cache/vm}
 dir=$(realpath -m "$cache/kernel-$series")
-if [ -s "$dir/vmlinuz" ] && [ -s "$dir/kver" ] &&
-   [ -s "$dir/lib/modules/$(cat "$dir/kver")/modules.dep" ]; then
+prepared() {
+	[ -s "$dir/vmlinuz" ] && [ -s "$dir/kver" ] &&
+		[ -s "$dir/lib/modules/$(cat "$dir/kver")/modules.dep" ]
+}
+if prepared; then
+	echo "$dir"
+	exit 0
+fi
+# The VM layer boots two guests at once (tests/vm/run.sh): one prepares a
+# series while the other waits for it, and then finds it prepared, instead
+# of replacing the directory under a running guest.
+mkdir -p "$cache"
+exec 9> "$cache/.kernel-$series.lock"
+flock 9
+if prepared; then
 	echo "$dir"
 	exit 0
 fi
 
 # Prepare beside the final directory and rename it into place when complete,
 # so an interrupted run never leaves a directory that looks prepared.
-mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/.kernel-$series.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial"

@@ -69,6 +69,10 @@ const char *const read_mode_names[] = {
 	[RM_FADVISE] = "fadvise",
 	[RM_MMAP] = "mmap",
 	[RM_MIX] = "mix",
+	[RM_READAHEAD] = "readahead",
+	[RM_MADVISE] = "madvise",
+	[RM_SPLICE] = "splice",
+	[RM_SENDFILE] = "sendfile",
 };
 
 const char *const drop_names[] = {
@@ -119,7 +123,7 @@ static const struct argp_option opts[] = {
 	{ "size", 's', "MIB", 0, "File size (default 64)", 0 },
 	{ "ops", 'o', "LIST", 0, "Comma list of punch,collapse,zero,insert,truncate (default punch)", 0 },
 	{ "readers", 'r', "N", 0, "Reader threads (default 2)", 0 },
-	{ "read-mode", 'm', "MODE", 0, "pread, fadvise, mmap or mix (default mix)", 0 },
+	{ "read-mode", 'm', "MODE", 0, "pread, fadvise (then pread), mmap, mix (of those three), readahead, madvise, splice or sendfile (default mix)", 0 },
 	{ "max-range", 'R', "KIB", 0, "Longest range a call drops or truncate cuts (default 64)", 0 },
 	{ "drop", 'D', "MODE", 0, "Evict before each call: none, fadvise or caches (default fadvise)", 0 },
 	{ "seed", 'S', "N", 0, "Seed of the op and range choices (default: from the clock)", 0 },
@@ -214,7 +218,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.readers = parse_num(arg, 0, 256, "readers", state);
 		break;
 	case 'm':
-		env.read_mode = parse_choice(arg, read_mode_names, RM_MIX + 1, "read mode", state);
+		env.read_mode = parse_choice(arg, read_mode_names, RM_MAX, "read mode", state);
 		break;
 	case 'R':
 		env.max_range_kib = parse_num(arg, 4, 1 << 20, "max-range", state);

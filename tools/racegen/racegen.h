@@ -32,11 +32,21 @@ enum op {
 extern const char *const op_names[OP_MAX];
 extern const int op_modes[OP_MAX];
 
+/*
+ * How readers bring pages back. mix picks one of the three before it per
+ * read; the modes after it are each their own kernel path into the page
+ * cache, for the read path x operation table (README "Tests", vm).
+ */
 enum read_mode {
 	RM_PREAD,
 	RM_FADVISE,
 	RM_MMAP,
 	RM_MIX,
+	RM_READAHEAD,		/* readahead(2) alone */
+	RM_MADVISE,		/* madvise(MADV_WILLNEED) on the shared mapping */
+	RM_SPLICE,		/* splice(2) into a pipe, drained with read(2) */
+	RM_SENDFILE,		/* sendfile(2) to /dev/null */
+	RM_MAX,
 };
 
 extern const char *const read_mode_names[];
@@ -88,6 +98,8 @@ struct reader {
 	struct gen *g;
 	unsigned short id;
 	int fd;
+	int pipe[2];		/* RM_SPLICE; -1 otherwise */
+	int null_fd;		/* RM_SENDFILE; -1 otherwise */
 	bool started;
 	char *buf;
 	uint64_t rng;

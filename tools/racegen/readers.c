@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reader threads. Each reads the range the main thread publishes, by pread,
- * fadvise(WILLNEED) then pread, or through a shared mapping, so that pages
- * come back into the cache while a call is dropping them.
+ * Reader threads. Each reads the range the main thread publishes, so that
+ * pages come back into the cache while a call is dropping them: by pread,
+ * fadvise(WILLNEED) then pread, through a shared mapping, or by one of the
+ * other paths a kernel fills the page cache from (readahead(2), madvise
+ * WILLNEED, splice, sendfile), which lock differently on some kernels.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include "readers.h"
 
 /* Where a reader's SIGBUS handler jumps to; NULL outside mapped reads. */
@@ -78,6 +82,63 @@ static void pick_piece(uint64_t *rng, uint64_t *off, uint64_t *len)
 	*len = n << PG_SHIFT;
 }
 
+/* One pipe's worth: splice moves at most what the pipe holds. */
+#define SPLICE_CHUNK	(64 * 1024)
+
+/* splice [off, off + len) into the reader's pipe, a chunk at a time, and
+ * drain it. Stops early at EOF or on any error: the file shrinks. */
+static void read_spliced(struct reader *r, uint64_t off, uint64_t len)
+{
+	loff_t pos = off;
+
+	while (len) {
+		ssize_t n = splice(r->fd, &pos, r->pipe[1], NULL,
+				   len < SPLICE_CHUNK ? len : SPLICE_CHUNK, 0);
+
+		if (n <= 0)
+			return;
+		len -= n;
+		while (n > 0) {
+			ssize_t got = read(r->pipe[0], r->buf, n);
+
+			if (got <= 0)
+				return;
+			n -= got;
+		}
+	}
+}
+
+/* Bring [off, off + len) into the page cache by mode (not mix or mmap). */
+static void read_piece(struct reader *r, enum read_mode mode, uint64_t off,
+		       uint64_t len, uint64_t *sink)
+{
+	loff_t pos = off;
+
+	switch (mode) {
+	case RM_READAHEAD:
+		readahead(r->fd, off, len);
+		return;
+	case RM_MADVISE:
+		/* off is page aligned, and the mapping spans the largest file. */
+		madvise((void *)(r->g->map + off), len, MADV_WILLNEED);
+		return;
+	case RM_SPLICE:
+		read_spliced(r, off, len);
+		return;
+	case RM_SENDFILE:
+		sendfile(r->null_fd, r->fd, &pos, len);
+		return;
+	case RM_FADVISE:
+		posix_fadvise(r->fd, off, len, POSIX_FADV_WILLNEED);
+		break;
+	default:
+		break;
+	}
+	/* Short reads and EOF are expected: the file shrinks. */
+	if (pread(r->fd, r->buf, len, off) > 0)
+		*sink += (unsigned char)r->buf[0];
+}
+
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
@@ -115,11 +176,7 @@ static void *reader_main(void *arg)
 		 * on 5.10 ext4 found 2 to 3 times more stale pages.
 		 */
 		pick_piece(&r->rng, &off, &len);
-		if (mode == RM_FADVISE)
-			posix_fadvise(r->fd, off, len, POSIX_FADV_WILLNEED);
-		/* Short reads and EOF are expected: the file shrinks. */
-		if (pread(r->fd, r->buf, len, off) > 0)
-			sink += (unsigned char)r->buf[0];
+		read_piece(r, mode, off, len, &sink);
 		r->reads++;
 	}
 	return (void *)(uintptr_t)(sink & 1);
@@ -147,8 +204,11 @@ int start_readers(struct gen *g)
 	g->readers = calloc(env.readers ? env.readers : 1, sizeof(*g->readers));
 	if (!g->readers)
 		return -ENOMEM;
-	for (i = 0; i < env.readers; i++)
+	for (i = 0; i < env.readers; i++) {
 		g->readers[i].fd = -1;
+		g->readers[i].pipe[0] = g->readers[i].pipe[1] = -1;
+		g->readers[i].null_fd = -1;
+	}
 	/* SIGINT/SIGTERM must land on the main thread, which owns the loop. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -166,6 +226,21 @@ int start_readers(struct gen *g)
 			fprintf(stderr, "racegen: failed to open %s: %s\n",
 				g->path, strerror(errno));
 			goto cleanup;
+		}
+		if (env.read_mode == RM_SPLICE && pipe2(r->pipe, O_CLOEXEC)) {
+			err = -errno;
+			fprintf(stderr, "racegen: failed to create a pipe: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+		if (env.read_mode == RM_SENDFILE) {
+			r->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			if (r->null_fd < 0) {
+				err = -errno;
+				fprintf(stderr, "racegen: failed to open /dev/null: %s\n",
+					strerror(errno));
+				goto cleanup;
+			}
 		}
 		r->buf = malloc(g->max_len + 2 * READ_MARGIN);
 		if (!r->buf) {
@@ -213,6 +288,11 @@ void free_readers(struct gen *g)
 	for (i = 0; i < env.readers; i++) {
 		if (g->readers[i].fd >= 0)
 			close(g->readers[i].fd);
+		for (int e = 0; e < 2; e++)
+			if (g->readers[i].pipe[e] >= 0)
+				close(g->readers[i].pipe[e]);
+		if (g->readers[i].null_fd >= 0)
+			close(g->readers[i].null_fd);
 		free(g->readers[i].buf);
 	}
 	free(g->readers);

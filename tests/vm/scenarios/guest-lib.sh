@@ -9,7 +9,7 @@ start_racewatch() {
 	shift 2
 	/opt/racewatch "$@" > "$out" 2> "$err" &
 	rw=$!
-	until grep -q '^racewatch: watching' "$err"; do
+	until grep -qs '^racewatch: watching' "$err"; do
 		if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
 			echo "scenario: racewatch did not start:"
 			cat "$err"

@@ -72,7 +72,9 @@ static void feed(union rw_record *r, __u16 type, __u16 size, __u64 ts)
 	engine__feed(eng, r);
 }
 
-static void op_begin_fs(__u64 op_id, __u32 kind, __u32 mode, const char *fstype, __u64 ts)
+/* The invalidator's operation, over [offset, offset + len) bytes. */
+static void op_begin_range(__u64 op_id, __u32 kind, __u32 mode, const char *fstype,
+			   __s64 offset, __s64 len, __u64 ts)
 {
 	union rw_record r = {};
 
@@ -82,8 +84,15 @@ static void op_begin_fs(__u64 op_id, __u32 kind, __u32 mode, const char *fstype,
 	r.op_begin.key = KEY;
 	r.op_begin.kind = kind;
 	r.op_begin.mode = mode;
+	r.op_begin.offset = offset;
+	r.op_begin.len = len;
 	strcpy(r.op_begin.fstype, fstype);
 	feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), ts);
+}
+
+static void op_begin_fs(__u64 op_id, __u32 kind, __u32 mode, const char *fstype, __u64 ts)
+{
+	op_begin_range(op_id, kind, mode, fstype, 0, 0, ts);
 }
 
 static void op_begin(__u64 op_id, __u32 kind, __u64 ts)
@@ -1102,9 +1111,10 @@ static void test_zero_range_conversion_ends_window(void)
 	ASSERT_EQ(cap.w[2].phase, PHASE_AFTER_FREE, "phase after the conversion");
 }
 
-/* A PAGE record whose mark came from lookup "from" at map_ts. */
-static void page_mapped_by(__u64 index, __u64 insert_ts, bool mapped, __u8 from,
-			   __u64 map_ts, __u64 ts)
+/* A PAGE record, uptodate, whose mark (read_map) came from lookup "from"
+ * at map_ts. */
+static void page_read_map(__u64 index, __u64 insert_ts, bool mapped, __u8 read_map,
+			  __u8 from, __u64 map_ts, __u64 ts)
 {
 	union rw_record r = {};
 
@@ -1116,10 +1126,17 @@ static void page_mapped_by(__u64 index, __u64 insert_ts, bool mapped, __u8 from,
 	r.page.mapped_to_disk = mapped;
 	r.page.blkbits = 12;
 	r.page.uptodate = 1;
-	r.page.read_map = RW_READ_MAP_DISK;
+	r.page.read_map = read_map;
 	r.page.read_map_from = from;
 	r.page.read_map_ts = map_ts;
 	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+}
+
+/* A PAGE record whose disk mark came from lookup "from" at map_ts. */
+static void page_mapped_by(__u64 index, __u64 insert_ts, bool mapped, __u8 from,
+			   __u64 map_ts, __u64 ts)
+{
+	page_read_map(index, insert_ts, mapped, RW_READ_MAP_DISK, from, map_ts, ts);
 }
 
 /* An ext4 insert range began at 5 and dropped 10..EOF from 10 to 20. */
@@ -1191,19 +1208,7 @@ static void test_insert_range_shift_over(void)
  * map_ts, and zero-filled the page (flag clear). */
 static void page_zeros_by(__u64 index, __u64 insert_ts, __u8 from, __u64 map_ts, __u64 ts)
 {
-	union rw_record r = {};
-
-	r.page.op_id = OP;
-	r.page.key = KEY;
-	r.page.index = index;
-	r.page.insert_ts = insert_ts;
-	r.page.present = 1;
-	r.page.blkbits = 12;
-	r.page.uptodate = 1;
-	r.page.read_map = RW_READ_MAP_ZEROS;
-	r.page.read_map_from = from;
-	r.page.read_map_ts = map_ts;
-	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+	page_read_map(index, insert_ts, false, RW_READ_MAP_ZEROS, from, map_ts, ts);
 }
 
 /*
@@ -1217,19 +1222,8 @@ static void page_zeros_by(__u64 index, __u64 insert_ts, __u8 from, __u64 map_ts,
  */
 static void test_shift_over_hole_reads(void)
 {
-	union rw_record r = {};
-
 	setup_read_maps(READ_MAPS_EXT4);
-	r.op_begin.op_id = OP;
-	r.op_begin.task.pid = INVALIDATOR;
-	r.op_begin.task.tid = INVALIDATOR;
-	r.op_begin.key = KEY;
-	r.op_begin.kind = RW_OP_FALLOCATE;
-	r.op_begin.mode = RW_FALLOC_INSERT_RANGE;
-	r.op_begin.offset = 10 << 12;
-	r.op_begin.len = 2 << 12;
-	strcpy(r.op_begin.fstype, "ext4");
-	feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), 5);
+	op_begin_range(OP, RW_OP_FALLOCATE, RW_FALLOC_INSERT_RANGE, "ext4", 10 << 12, 2 << 12, 5);
 	inval_begin(OP, 10, RW_PAGE_EOF, RW_INVAL_TRUNCATE, 10);
 	inval_end(OP, 20);
 	insert(READER, 11, 25);

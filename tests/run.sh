@@ -95,9 +95,10 @@ if grep -q '/roles/' "$tally"; then
 	grep -E '^(PASS|FAIL|SKIP) vm/[^ ]+/roles/' "$tally" | sed -E 's#^([A-Z]+) vm/([^ ]+)/roles/([^ ]+)#  \1 \2/\3#'
 fi
 if grep -q 'precision punch' "$tally"; then
-	echo "operation matrix (case/filesystem: racewatch against racegen's oracle):"
+	echo "operation matrix (kernel/mechanism/operations/filesystem: ops racegen/racewatch, then per operation racegen's calls:oracle-confirmed:matched by a race window, raced operations/unconfirmed):"
 	grep -E '^(PASS|FAIL) [^ ]+: ops racegen' "$tally" |
-		sed -E 's#^([A-Z]+) ([^ ]+): ops racegen ([0-9]+) racewatch ([0-9]+)#  \1 \2: ops \3/\4#; s# cell .* recall# recall#; s# unmatched_windows ([0-9]+) windows ([0-9]+) *# unmatched windows \1 of \2 #'
+		sed -E 's#^([A-Z]+) ([^ ]+): ops racegen ([0-9]+) racewatch ([0-9]+)#  \1 \2: ops \3/\4#; s# precision [a-z]+ [0-9]+/[0-9]+ \([^)]*\)##g' |
+		sed -E 's#cell ([a-z]+) iterations ([0-9]+) confirmed ([0-9]+) matched ([0-9]+) raced ([0-9]+) unconfirmed ([0-9]+)#\1 \2:\3:\4 \5/\6,#g; s#, recall# | recall#; s# unmatched_windows ([0-9]+) windows ([0-9]+) *# unmatched windows \1 of \2 #'
 fi
 # The read path x operation table: the 5.10 paths case's rows, and pread's
 # from the full-mix case.

@@ -47,10 +47,12 @@ static struct env {
 	bool verbose;
 	bool exact_ops;
 	bool by_kind;
+	const char *verdict;		/* the windows that count as findings */
 } env = {
 	.min_recall = 95.0,
 	.max_false_ops = -1,
 	.check_kinds = ~0U,
+	.verdict = "race",
 };
 
 struct dev {
@@ -173,6 +175,7 @@ enum {
 	OPT_MAX_FALSE_OPS,
 	OPT_CHECK_KINDS,
 	OPT_BY_KIND,
+	OPT_VERDICT,
 };
 
 static const struct argp_option opts[] = {
@@ -190,6 +193,9 @@ static const struct argp_option opts[] = {
 	{ "by-kind", OPT_BY_KIND, NULL, 0,
 	  "Print a \"cell\" line per kind of operation: racegen's iterations, "
 	  "the confirmed ones, those racewatch matched, raced and unconfirmed operations", 0 },
+	{ "verdict", OPT_VERDICT, "NAME", 0,
+	  "Score the windows of verdict NAME instead of race: unmodelled scores what "
+	  "racewatch shows, unjudged, on a filesystem it has no model for", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
@@ -248,6 +254,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BY_KIND:
 		env.by_kind = true;
+		break;
+	case OPT_VERDICT:
+		if (!*arg || strlen(arg) > 15 || strspn(arg, "abcdefghijklmnopqrstuvwxyz-") != strlen(arg))
+			argp_error(state, "invalid verdict '%s' (want a verdict's name, such as race)", arg);
+		env.verdict = arg;
 		break;
 	case OPT_EXACT_OPS:
 		env.exact_ops = true;
@@ -556,7 +567,7 @@ static int parse_window(const struct input *in, struct vec *windows)
 	struct window *w;
 	int err;
 
-	err = type_is(in, "verdict", "race");
+	err = type_is(in, "verdict", env.verdict);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	err = check_version(in);

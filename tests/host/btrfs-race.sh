@@ -28,14 +28,14 @@ if ! echo "$plan" | grep -qE 'btrfs read mapping +-> btrfs:btrfs_get_extent +-> 
 	exit 0
 fi
 watch_racegen "$name" "$tmp" "$dev" -d "$secs" -o punch -R 32 -m pread "$tmp/mnt/racegen.dat" || exit 0
-result=$("$RACEMATCH" --exact-ops --max-false-ops 5 "$tmp/gen.json" "$tmp/rw.json" 2>&1)
+result=$("$RACEMATCH" --exact-ops --by-kind --max-false-ops 5 "$tmp/gen.json" "$tmp/rw.json" 2>&1)
 mrc=$?
 sum=$(grep '"type":"summary"' "$tmp/rw.json")
 lost=$(echo "$sum" | grep -o '"lost":{[^}]*}')
 verdicts=$(echo "$sum" | grep -o '"verdicts":{[^}]*}' | tr -d '"{}' | sed 's/verdicts://; s/,/ /g' |
 	tr ' ' '\n' | grep -v ':0$' | tr '\n' ' ')
 confirmed=$(tail -1 "$tmp/gen.json" | grep -o '"confirmed_pages":[0-9]*' | cut -d: -f2)
-summary="$(echo "$result" | grep -E '^(ops|precision punch|recall)' | tr '\n' ' ')verdicts: ${verdicts:-none}"
+summary="$(echo "$result" | grep -E '^(ops|precision punch|cell punch|recall)' | tr '\n' ' ')verdicts: ${verdicts:-none}"
 if [ "$mrc" -ne 0 ]; then
 	fail "$name" "$summary"
 elif ! echo "$lost" | grep -qE '^"lost":\{("[a-z_]+":0,?)+\}$'; then

@@ -23,7 +23,7 @@ dev=$(mountpoint -d "$tmp/mnt")
 
 watch_racegen "$name" "$tmp" "$dev" -d "$secs" -o punch,collapse,zero,insert,truncate -m mix \
 	"$tmp/mnt/racegen.dat" || exit 0
-result=$("$RACEMATCH" --exact-ops "$tmp/gen.json" "$tmp/rw.json" 2>&1)
+result=$("$RACEMATCH" --exact-ops --by-kind "$tmp/gen.json" "$tmp/rw.json" 2>&1)
 mrc=$?
 lost=$(grep '"type":"summary"' "$tmp/rw.json" | grep -o '"lost":{[^}]*}')
 ino=$(grep -m1 '"type":"start"' "$tmp/gen.json" | grep -o '"ino":[0-9]*')

@@ -34,6 +34,8 @@ check nomatch-range 2
 check nomatch-time 2
 check nomatch-dev 2
 check verdict 2
+EXPECTED=verdict.unmodelled check verdict 0 --verdict unmodelled
+check verdict 64 --verdict 'Race!'
 check nested 0
 check empty 0
 check partial 2

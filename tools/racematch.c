@@ -96,11 +96,6 @@ struct window {
 	bool matched;
 };
 
-/* racegen's iterations, confirmed or not, by kind (--by-kind). */
-struct iters {
-	uint64_t n[KIND_MAX];
-};
-
 /* Operations with at least one race window, by kind. */
 struct precision {
 	uint64_t raced[KIND_MAX];
@@ -132,6 +127,13 @@ struct input {
 struct vec {
 	void *items;
 	size_t n, cap, size;
+};
+
+/* What racegen's iterations say: the confirmed ones, and every
+ * iteration, confirmed or not, by kind (--by-kind). */
+struct oracle {
+	struct vec truths;
+	uint64_t iters[KIND_MAX];
 };
 
 /* ---- options ---- */
@@ -436,22 +438,35 @@ static int check_version(const struct input *in)
 	return -EINVAL;
 }
 
-static int parse_truth(const struct input *in, struct vec *truths)
+static int parse_truth(const struct input *in, struct oracle *o)
 {
 	uint64_t confirmed;
 	int64_t sf, sl;
 	struct truth *t;
+	enum op_kind kind;
+	char op[16];
 	int err;
 
 	err = check_version(in);
 	if (err)
 		return err;
 	err = get_u64(in, "confirmed", &confirmed);
-	if (err || !confirmed)
+	if (err)
 		return err;
-	t = vec_push(truths);
+	/* An odd op name is not worth failing over: "?", of kind other. */
+	if (ndjson__get_str(in->line, in->len, "op", op, sizeof(op)))
+		strcpy(op, "?");
+	kind = kind_named(op, strlen(op));
+	if (kind == KIND_MAX)
+		kind = KIND_OTHER;
+	o->iters[kind]++;
+	if (!confirmed)
+		return 0;
+	t = vec_push(&o->truths);
 	if (!t)
 		return -ENOMEM;
+	strcpy(t->op, op);
+	t->kind = kind;
 	err = get_u64(in, "i", &t->i);
 	if (!err)
 		err = get_dev(in, &t->dev);
@@ -472,25 +487,6 @@ static int parse_truth(const struct input *in, struct vec *truths)
 		return bad_field(in, "stale_last", err ? err : -EINVAL);
 	t->stale_first = sf;
 	t->stale_last = sl;
-	/* Only for -v lines; an odd op name is not worth failing over. */
-	if (ndjson__get_str(in->line, in->len, "op", t->op, sizeof(t->op)))
-		strcpy(t->op, "?");
-	t->kind = kind_named(t->op, strlen(t->op));
-	if (t->kind == KIND_MAX)
-		t->kind = KIND_OTHER;
-	return 0;
-}
-
-/* Counts every iteration by its op, confirmed or not. */
-static int parse_iter_kind(const struct input *in, void *arg)
-{
-	struct iters *it = arg;
-	char op[16];
-	enum op_kind k = KIND_OTHER;
-
-	if (!ndjson__get_str(in->line, in->len, "op", op, sizeof(op)))
-		k = kind_named(op, strlen(op));
-	it->n[k == KIND_MAX ? KIND_OTHER : k]++;
 	return 0;
 }
 
@@ -839,21 +835,20 @@ static void report_precision(const struct precision *p)
  * those matched by a race window; R operations of that kind that racewatch
  * judged to race, U of them with no confirmed stale page.
  */
-static void report_by_kind(const struct vec *truths, const struct iters *it,
-			   const struct precision *p)
+static void report_by_kind(const struct oracle *o, const struct precision *p)
 {
 	uint64_t confirmed[KIND_MAX] = {}, matched[KIND_MAX] = {};
-	const struct truth *t = truths->items;
+	const struct truth *t = o->truths.items;
 
-	for (size_t i = 0; i < truths->n; i++) {
+	for (size_t i = 0; i < o->truths.n; i++) {
 		confirmed[t[i].kind]++;
 		matched[t[i].kind] += t[i].matched;
 	}
 	for (int k = 0; k < KIND_MAX; k++) {
-		if (k == KIND_OTHER && !it->n[k] && !p->raced[k])
+		if (k == KIND_OTHER && !o->iters[k] && !p->raced[k])
 			continue;
 		printf("cell %s iterations %" PRIu64 " confirmed %" PRIu64 " matched %" PRIu64
-		       " raced %" PRIu64 " unconfirmed %" PRIu64 "\n", kind_names[k], it->n[k],
+		       " raced %" PRIu64 " unconfirmed %" PRIu64 "\n", kind_names[k], o->iters[k],
 		       confirmed[k], matched[k], p->raced[k], p->raced[k] - p->confirmed[k]);
 	}
 }
@@ -895,10 +890,10 @@ int main(int argc, char **argv)
 		.args_doc = "ORACLE.ndjson RACEWATCH.ndjson",
 		.doc = argp_program_doc,
 	};
-	struct vec truths = { .size = sizeof(struct truth) };
+	struct oracle oracle = { .truths = { .size = sizeof(struct truth) } };
+	struct vec *truths = &oracle.truths;
 	struct vec windows = { .size = sizeof(struct window) };
 	struct ops_check ops = {};
-	struct iters iters = {};
 	struct precision prec;
 	size_t found;
 	int err;
@@ -907,9 +902,7 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EX_USAGE;
 
-	err = load(env.oracle, "iter", parse_truth_rec, &truths);
-	if (!err && env.by_kind)
-		err = load(env.oracle, "iter", parse_iter_kind, &iters);
+	err = load(env.oracle, "iter", parse_truth_rec, &oracle);
 	if (!err)
 		err = load(env.oracle, "start", parse_start, &ops);
 	if (!err)
@@ -922,15 +915,15 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
-	match(&truths, &windows);
+	match(truths, &windows);
 	report_ops(&ops);
 	/* After match(), which wants the windows by begin time; report()
 	 * does not care about their order. */
-	count_ops(&truths, &windows, &ops, &prec);
+	count_ops(truths, &windows, &ops, &prec);
 	report_precision(&prec);
 	if (env.by_kind)
-		report_by_kind(&truths, &iters, &prec);
-	report(&truths, &windows, &found);
+		report_by_kind(&oracle, &prec);
+	report(truths, &windows, &found);
 	if (fflush(stdout)) {
 		fprintf(stderr, "racematch: failed to write stdout: %s\n",
 			strerror(errno));
@@ -938,14 +931,14 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	err = 0;
-	if (truths.n && 100.0 * found < env.min_recall * truths.n)
+	if (truths->n && 100.0 * found < env.min_recall * truths->n)
 		err = EX_LOW_RECALL;
 	else if (too_many_false_ops(&prec))
 		err = EX_FALSE_OPS;
 	else if (env.exact_ops && !ops_equal(&ops))
 		err = EX_OPS_DIFFER;
 cleanup:
-	free(truths.items);
+	free(truths->items);
 	free(windows.items);
 	return err;
 }

@@ -95,11 +95,12 @@ $(OUT)/rolegen: tools/rolegen.c | $(OUT)
 	$(CC) $(CFLAGS) $(LDSTATIC) -o $@ $<
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-# The pure userspace logic; no libbpf, no root.
+# The pure userspace logic; no BPF, no root. libbpf only for its BTF
+# reader and writer (src/modbtf.c, tests/unit/test_modbtf.c).
 UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe.o $(OUT)/obj/expire.o,$(OBJS))
 
 $(OUT)/unit-tests: $(UNIT_SRCS) $(UNIT_OBJS) $(wildcard tests/unit/*.h)
-	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS)
+	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS) $(LIBS)
 
 # libFuzzer target: always clang with ASan+UBSan, whatever SANITIZE says,
 # so it has a directory of its own.

@@ -132,6 +132,14 @@ struct ext4_inode_info___mmap {
 	struct inode vfs_inode;
 } __attribute__((preserve_access_index));
 
+/*
+ * Without ext4 BTF, where i_mmap_sem and vfs_inode sit in ext4_inode_info,
+ * read by the loader from BTF the user gave (--btf-dir, src/modbtf.c);
+ * 0: not given. Set between open and load (src/attach.c).
+ */
+const volatile __u32 ext4_mmap_sem_off = 0;
+const volatile __u32 ext4_vfs_inode_off = 0;
+
 #define EXT4_SUPER_MAGIC	0xEF53
 
 /*
@@ -209,7 +217,14 @@ static __always_inline void read_locks(struct address_space *mapping,
 
 		ei = (void *)inode - bpf_core_field_offset(struct ext4_inode_info___mmap, vfs_inode);
 		read_rwsem(&ei->i_mmap_sem, &out->i_mmap_sem);
-	} else if (!bpf_core_field_exists(struct address_space___inval, invalidate_lock)) {
+	} else if (bpf_core_field_exists(struct address_space___inval, invalidate_lock)) {
+		return;		/* 5.15+: ext4 has no i_mmap_sem */
+	} else if (ext4_mmap_sem_off) {
+		/* The layout from the user's BTF; the rw_semaphore itself is
+		 * vmlinux's, so read_rwsem() still relocates. */
+		read_rwsem((void *)inode - ext4_vfs_inode_off + ext4_mmap_sem_off,
+			   &out->i_mmap_sem);
+	} else {
 		/* A pre-5.15 ext4 has i_mmap_sem, but without ext4 BTF we
 		 * cannot find it: say so instead of reporting it absent. */
 		out->i_mmap_sem.state = RW_LOCK_UNREADABLE;

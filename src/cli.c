@@ -28,10 +28,11 @@ static const char doc[] =
 "    racewatch --attach kprobe -v    # force kprobes, show every window\n"
 "\n"
 "EXIT STATUS: 0 ok (also Ctrl-C and --duration), 1 failure (also a write\n"
-"error on stdout), 3 races found with --fail-on-race, 64 bad arguments, 69\n"
-"kernel unsupported (no BTF, no hookable insert path, tracefs not mounted),\n"
-"77 insufficient privileges. Died by a signal after detaching or at once, as\n"
-"the shell reports it: 130 a second Ctrl-C (no summary), 141 stdout's reader\n"
+"error on stdout), 3 races found with --fail-on-race, 64 bad arguments (also\n"
+"a --btf-dir file that does not fit the kernel), 69 kernel unsupported (no\n"
+"BTF, no hookable insert path, tracefs not mounted), 77 insufficient\n"
+"privileges. Died by a signal after detaching or at once, as the shell\n"
+"reports it: 130 a second Ctrl-C (no summary), 141 stdout's reader\n"
 "went away (silent), 143 a second SIGTERM.";
 
 enum {
@@ -45,6 +46,7 @@ enum {
 	OPT_RAW_ADDRESSES,
 	OPT_COUNT_HOOKS,
 	OPT_USAGE,
+	OPT_BTF_DIR,
 };
 
 static const char *const test_map_names[TEST_MAP_MAX] = {
@@ -83,6 +85,8 @@ static const struct argp_option options[] = {
 	  "its loss path (ops, invals, windows, candidates, stash, slots, stacks; ringbuf in bytes)" },
 	{ "count-hooks", OPT_COUNT_HOOKS, NULL, 0, "Also count every page-cache insert and delete "
 	  "on watched inodes in the summary's hook firings (an inode lookup per page)" },
+	{ "btf-dir", OPT_BTF_DIR, "DIR", 0, "BTF for modules the kernel has none for: DIR/ext4.btf "
+	  "places ext4's i_mmap_sem before 5.15 (pahole --btf_encode_detached; README \"Locks\")" },
 	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
 	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
@@ -251,6 +255,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_COUNT_HOOKS:
 		cfg->count_hooks = true;
+		break;
+	case OPT_BTF_DIR:
+		if (stat(arg, &st) || !S_ISDIR(st.st_mode))
+			return usage_error("invalid --btf-dir '%s': not a directory", arg);
+		cfg->btf_dir = arg;
 		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);

@@ -49,6 +49,7 @@ struct rw_config {
 					 * (major << 20 | minor), 0: any */
 	__u64 ino;			/* 0: any */
 	const char *path;
+	const char *btf_dir;		/* --btf-dir: BTF for modules without it */
 	/* What the user named the device by: --dev's argument, or stat(2)'s
 	 * st_dev of --path (kernel encoding). On btrfs it is a subvolume's
 	 * anonymous device, not dev (src/devmap.h). */

@@ -4,6 +4,7 @@
  * configure, load, attach, poll, summarise.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "expire.h"
 #include "ksyms.h"
 #include "losses.h"
+#include "modbtf.h"
 #include "probe.h"
 #include "rates.h"
 #include "report.h"
@@ -65,6 +67,7 @@ struct session {
 	__u64 malformed;
 	__u64 released;		/* expired operations whose BPF state we dropped */
 	struct loss_watch losses;
+	struct ext4_mmap_layout ext4_layout;	/* --btf-dir; 0s: not given */
 	__u64 last_warn;
 	struct rates rates;
 	int write_errno;		/* first failed write to stdout */
@@ -316,7 +319,40 @@ static void sample_rates(struct session *s, __u64 now)
 		fprintf(stderr, "racewatch: records/s: %s\n", line);
 }
 
-static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan)
+/*
+ * --btf-dir: where ext4's i_mmap_sem sits, for a pre-5.15 kernel whose own
+ * BTF cannot say (no module BTF). Said on stderr either way; a file that
+ * does not fit this kernel is bad input.
+ */
+static int ext4_layout_for_kernel(const struct probe_ctx *probe, const char *dir,
+				  struct ext4_mmap_layout *out)
+{
+	char why[PATH_MAX + 160];
+
+	if (!dir)
+		return RW_EXIT_OK;
+	if (modbtf__has_member(probe->vmlinux, "address_space", "invalidate_lock")) {
+		fprintf(stderr, "racewatch: --btf-dir not used: ext4 here takes invalidate_lock "
+			"(5.15 and later), which vmlinux BTF places\n");
+		return RW_EXIT_OK;
+	}
+	for (int i = 0; i < probe->nmodules; i++) {
+		if (strcmp(probe->modules[i].name, "ext4"))
+			continue;
+		fprintf(stderr, "racewatch: --btf-dir not used: the kernel has ext4 BTF of its own\n");
+		return RW_EXIT_OK;
+	}
+	if (modbtf__ext4_mmap_sem(dir, probe->vmlinux, out, why, sizeof(why))) {
+		fprintf(stderr, "racewatch: --btf-dir: %s\n", why);
+		return RW_EXIT_USAGE;
+	}
+	fprintf(stderr, "racewatch: ext4 i_mmap_sem: read at offset %u of ext4_inode_info "
+		"(vfs_inode at %u), from %s/ext4.btf\n", out->sem_off, out->inode_off, dir);
+	return RW_EXIT_OK;
+}
+
+static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan,
+			   struct ext4_mmap_layout *layout)
 {
 	struct plan_probes probes;
 	struct probe_ctx probe;
@@ -332,7 +368,10 @@ static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan)
 	}
 	probe__fill(&probe, &probes);
 	plan__select(plan, cfg->attach, &probes);
+	err = ext4_layout_for_kernel(&probe, cfg->btf_dir, layout);
 	probe__fini(&probe);
+	if (err)
+		return err;
 
 	missing = plan__missing_required(plan);
 	if (missing < 0)
@@ -369,6 +408,8 @@ static int open_and_load(struct session *s, const struct plan *plan)
 	err = attach__configure(s->skel, plan, &s->cfg);
 	if (err)
 		return RW_EXIT_FAILURE;
+	s->skel->rodata->ext4_mmap_sem_off = s->ext4_layout.sem_off;
+	s->skel->rodata->ext4_vfs_inode_off = s->ext4_layout.inode_off;
 	err = racewatch_bpf__load(s->skel);
 	if (err == -EPERM || err == -EACCES) {
 		fprintf(stderr, "racewatch: failed to load BPF programs: %s; run as root or "
@@ -582,7 +623,7 @@ int main(int argc, char **argv)
 			"run as root or with CAP_BPF+CAP_PERFMON\n");
 		return RW_EXIT_NOPERM;
 	}
-	err = plan_for_kernel(&s.cfg, &plan);
+	err = plan_for_kernel(&s.cfg, &plan, &s.ext4_layout);
 	if (err)
 		return err;
 	if (s.cfg.dry_run) {

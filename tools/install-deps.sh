@@ -14,8 +14,11 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd
 # stress-ng, fio, btrfs-progs: tests/workloads runs load nobody here wrote;
 # f2fs-tools: the f2fs disks of the 6.x guests (tests/vm);
 # time: GNU time, the load's rusage there and in bench/load.sh.
+# dwarves (pahole), binutils (readelf): ext4 BTF for the 5.10 guests
+# (tests/vm/ext4-btf.sh).
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
-	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs f2fs-tools time)
+	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs f2fs-tools time
+	   dwarves binutils)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -30,6 +30,21 @@ expect errors/bad-duration 64 "^racewatch: invalid --duration 'soon'" "$RW" -d s
 expect errors/bad-attach 64 "^racewatch: invalid --attach 'ebpf'" "$RW" --attach ebpf
 expect errors/unknown-option 64 "^racewatch: unrecognized .*'--frobnicate'" "$RW" --frobnicate
 expect errors/missing-path 64 "cannot stat --path" "$RW" --path /nonexistent/file
+expect errors/btf-dir-missing 64 "^racewatch: invalid --btf-dir '/nonexistent/btf': not a directory" \
+	"$RW" --btf-dir /nonexistent/btf --dry-run
+# On a kernel whose ext4 takes invalidate_lock (this host's), the BTF is
+# not needed: one line says so, and the plan is printed as without it.
+mkdir -p "$tmp/btf"
+"$RW" --btf-dir "$tmp/btf" --dry-run > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ "$rc" -ne 0 ] || ! grep -q "^attach plan" "$tmp/out"; then
+	fail errors/btf-dir-not-needed "exit $rc, want 0 and the plan: $(head -c 300 "$tmp/err")"
+elif grep -q invalidate_lock /sys/kernel/btf/vmlinux 2> /dev/null &&
+	! grep -q "^racewatch: --btf-dir not used: ext4 here takes invalidate_lock" "$tmp/err"; then
+	fail errors/btf-dir-not-needed "no line saying why: $(head -c 300 "$tmp/err")"
+else
+	pass errors/btf-dir-not-needed "$(head -1 "$tmp/err")"
+fi
 
 # racegen is the tests' own tool: argp's usage hint may follow its line.
 "$RACEGEN" -d 0 --until-confirmed 1 "$tmp/gen.dat" > /dev/null 2> "$tmp/err"

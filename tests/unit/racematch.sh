@@ -55,6 +55,13 @@ check precision 4 --max-false-ops 0 --check-kinds truncate
 check precision 4 --max-false-ops 50 --exact-ops
 check precision 64 --max-false-ops 100.1
 check precision 64 --check-kinds punch,bogus
+# The fixture's zero (1 of 2) and truncate (1 of 1) are over 5%: a slack
+# of 2 unconfirmed operations covers both, 1 does not, unless only one of
+# them is checked.
+check precision 0 --max-false-ops 5 --false-ops-slack 2
+check precision 4 --max-false-ops 5 --false-ops-slack 1
+check precision 0 --max-false-ops 5 --false-ops-slack 1 --check-kinds punch,zero
+check precision 64 --max-false-ops 5 --false-ops-slack one
 check partial 2 --max-false-ops 0
 EXPECTED=precision.by-kind check precision 0 --by-kind
 check version 0

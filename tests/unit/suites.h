@@ -16,5 +16,6 @@ void suite_rates(void);
 void suite_losses(void);
 void suite_verdict(void);
 void suite_errname(void);
+void suite_modbtf(void);
 
 #endif

@@ -13,43 +13,6 @@ case $series in
 *) echo "usage: kernel.sh 5.10|6.1|6.12" >&2; exit 64 ;;
 esac
 
-# The machine's own mirrors, read from its apt sources (deb822 or one-line
-# format): the archive is the URI that serves "bookworm", the security
-# archive the one that serves "bookworm-security". Never a host name here.
-# RW_APT_SOURCES overrides the files read (tests).
-mirror_for() {
-	local suite=$1 f
-	for f in ${RW_APT_SOURCES:-/etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list}; do
-		[ -r "$f" ] || continue
-		awk -v want="$suite" '
-			/^[[:space:]]*#/ { next }
-			/^deb[[:space:]]/ {
-				i = 2
-				# Skip "[arch=... signed-by=...]" options.
-				if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-				if ($(i + 1) == want) { print $i; exit }
-				next
-			}
-			/^URIs:/ { uri = $2 }
-			/^Suites:/ { for (j = 2; j <= NF; j++) if ($j == want && uri != "") { print uri; exit } }
-			/^$/ { uri = "" }' "$f"
-	done | head -1
-}
-main=$(mirror_for bookworm)
-security=$(mirror_for bookworm-security)
-if [ -z "$main" ]; then
-	echo "kernel.sh: no apt source serves bookworm; cannot locate a Debian mirror" >&2
-	exit 75
-fi
-# bullseye and bookworm-backports are not in the machine's apt sources, but
-# the archive that serves bookworm serves them too.
-case $series in
-5.10) sources="deb $main bullseye main" ;;
-6.1) sources="deb $main bookworm main${security:+
-deb $security bookworm-security main}" ;;
-6.12) sources="deb $main bookworm-backports main" ;;
-esac
-
 # The tools it needs (apt, dpkg-deb, depmod, xz) come with `make check`
 # (tools/install-deps.sh test).
 repo=$(realpath "$(dirname "$0")/../..")
@@ -78,19 +41,15 @@ fi
 # so an interrupted run never leaves a directory that looks prepared.
 tmp=$(mktemp -d "$cache/.kernel-$series.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial"
-echo "$sources" > "$tmp/apt/sources.list"
-apt=(-qq -o APT::Sandbox::User=root -o Dir::Etc::sourceparts=-
-     -o "Dir::Etc::sourcelist=$tmp/apt/sources.list"
-     -o "Dir::State::Lists=$tmp/apt/lists" -o "Dir::Cache=$tmp/apt/cache")
-apt-get "${apt[@]}" -o APT::Update::Error-Mode=any update >&2 || exit 75
+. "$repo/tests/vm/debian-archive.sh"
+archive_apt "$series" "$tmp" || exit
 
 # Versions move: the newest linux-image-amd64 of the series names the image.
 pkg=$(apt-cache "${apt[@]}" show linux-image-amd64 | awk -v s="$series." '
 	/^Version:/ { ok = index($2, s) == 1; v = $2 }
 	ok && /^Depends:/ { sub(/,$/, "", $2); print v, $2 }' |
 	sort -V | tail -1 | cut -d' ' -f2)
-[ -n "$pkg" ] || { echo "kernel.sh: no linux-image-amd64 $series.* in: $sources" >&2; exit 1; }
+[ -n "$pkg" ] || { echo "kernel.sh: no linux-image-amd64 $series.* in: $(cat "$tmp/apt/sources.list")" >&2; exit 1; }
 echo "kernel.sh: preparing $pkg" >&2
 (cd "$tmp" && apt-get "${apt[@]}" download "$pkg") >&2 || exit 75
 

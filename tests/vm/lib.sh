@@ -11,6 +11,17 @@ vm_kernel() {
 	"$here/kernel.sh" "$1" 2> "$2/kernel.err"
 }
 
+# vm_ext4_btf SERIES KDIR DIR: on 5.10, whose ext4 module has no BTF,
+# prints the ext4.btf (ext4-btf.sh) that the guest's racewatch reads
+# i_mmap_sem's holder with (--btf-dir); nothing for other series. Status as
+# ext4-btf.sh's, its stderr in DIR/ext4-btf.err.
+vm_ext4_btf() {
+	local d
+	[ "$1" = 5.10 ] || return 0
+	d=$("$here/ext4-btf.sh" "$1" "$2" 2> "$3/ext4-btf.err") || return
+	echo "$d/ext4.btf"
+}
+
 # vm_case_kernel NAME SERIES DIR: sets kdir to the kernel directory; else
 # prints the case's SKIP (no download) or FAIL line, with the caller's skip
 # and fail, and returns 1.

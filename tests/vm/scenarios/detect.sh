@@ -16,8 +16,8 @@ mode=${RW_READ_MODE:-mix}
 # The role matrix (tests/roles-trace.sh), where the workloads cases do not
 # boot this kernel and mechanism: before, with a racewatch of its own.
 [ "${RW_ROLES:-0}" = 1 ] && run_roles "$attach" "$RW_FS"
-start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" --json -v || exit 1
-/opt/racewatch --dry-run -v --attach "$attach" > /out/plan.txt 2>&1
+start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" $btf_dir --json -v || exit 1
+/opt/racewatch --dry-run -v --attach "$attach" $btf_dir > /out/plan.txt 2>&1
 
 rc=0
 for fs in $(echo "$RW_FS" | tr , ' '); do

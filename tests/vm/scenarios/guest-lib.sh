@@ -2,6 +2,10 @@
 # Sourced by the guest scenarios (busybox sh): initramfs.sh puts it in /opt
 # beside them.
 
+# ext4 BTF that the host made for a kernel without module BTF
+# (tests/vm/ext4-btf.sh): racewatch reads i_mmap_sem's holder with it.
+[ -s /opt/ext4.btf ] && btf_dir="--btf-dir /opt" || btf_dir=
+
 # start_racewatch OUT ERR ARGS...: racewatch in the background, once it is
 # attached (its "watching" line; 60 s at most, TCG is slow). Sets rw.
 start_racewatch() {

@@ -16,13 +16,13 @@ ops=${RW_OPS:-punch}
 fs=${RW_FS:-ext4}
 
 . /opt/guest-lib.sh
-/opt/racewatch --dry-run -v --attach "$attach" > /out/plan.txt 2>&1
+/opt/racewatch --dry-run -v --attach "$attach" $btf_dir > /out/plan.txt 2>&1
 
 rc=0
 for path in $(echo "$RW_PATHS" | tr , ' '); do
 	out=/out/$path
 	mkdir -p "$out"
-	start_racewatch "$out/racewatch.json" "$out/racewatch.err" --attach "$attach" --json -v || exit 1
+	start_racewatch "$out/racewatch.json" "$out/racewatch.err" --attach "$attach" $btf_dir --json -v || exit 1
 	until=${RW_UNTIL_CONFIRMED:-0}
 	[ "$path" = mmap ] && until=0
 	echo "paths: racegen on $fs: -d $duration --until-confirmed $until -o $ops -m $path"

@@ -653,6 +653,8 @@ static __always_inline int handle_zero_convert(void *ctx, struct inode *inode,
 	if (!op || !op->window_open || op->kind != RW_OP_FALLOCATE ||
 	    !(op->mode & RW_FALLOC_ZERO_RANGE))
 		return 0;
+	if (op->key_known && !key_filtered_out(&op->key))
+		hook_hit(RW_HIT_CONVERT_EXT4);
 	old = bpf_map_lookup_elem(&zero_converted, &tid);
 	if (old && old->op_id == op->op_id) {
 		old->blocks += ret;

@@ -360,6 +360,7 @@ enum rw_hook_hit {
 	RW_HIT_INVAL_DERIVED,		/* tracepoint mode: derived from arguments */
 	RW_HIT_FREE_EXT4,		/* ext4 block frees */
 	RW_HIT_FREE_XFS,		/* xfs extent frees */
+	RW_HIT_CONVERT_EXT4,		/* ext4 zero range's conversions to unwritten */
 	RW_HIT_MAX,
 };
 

@@ -495,6 +495,7 @@ static const char *const hook_hit_names[RW_HIT_MAX] = {
 	[RW_HIT_INVAL_DERIVED]		= "derived_range",
 	[RW_HIT_FREE_EXT4]		= "ext4_free",
 	[RW_HIT_FREE_XFS]		= "xfs_free",
+	[RW_HIT_CONVERT_EXT4]		= "ext4_convert",
 };
 
 /* Inserts and deletes are counted only with --count-hooks. */

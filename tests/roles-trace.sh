@@ -6,8 +6,9 @@
 # its fixed sequence on it and an ftrace instance of the test's own counts
 # the same functions and tracepoints: the invalidation and block-free
 # functions of rolegen's task (function tracer), the block-free
-# tracepoints of that task, and every page-cache insert and delete of the
-# file's inode. roles-judge.sh compares.
+# tracepoints of that task and its ext4 zero-range conversions (block
+# mappings with EXT4_GET_BLOCKS_CONVERT_UNWRITTEN, 0x100, that changed
+# blocks), and every page-cache insert and delete of the file's inode. roles-judge.sh compares.
 # POSIX sh: it runs in the busybox guests and on the host.
 #   roles-trace.sh TRACEFS OUTDIR RACEWATCH ROLEGEN NAME FILE [RACEWATCH ARGS...]
 # Writes OUTDIR/racewatch.{json,err,rc} and OUTDIR/NAME/{rolegen.json,
@@ -18,7 +19,7 @@ T=$1 out=$2 rw=$3 rolegen=$4 name=$5 file=$6
 shift 6
 I=$T/instances/racewatch-roles
 funcs="truncate_inode_pages_range invalidate_inode_pages2_range ext4_free_blocks __xfs_free_extent"
-pid_events="ext4/ext4_free_blocks xfs/xfs_free_extent"
+pid_events="ext4/ext4_free_blocks xfs/xfs_free_extent ext4/ext4_ext_map_blocks_exit"
 ino_events="filemap/mm_filemap_add_to_page_cache filemap/mm_filemap_delete_from_page_cache"
 
 die() {
@@ -78,7 +79,9 @@ NF=$nf PID_EVENTS=$pid_events sh -c '
 	fi
 	for e in $PID_EVENTS; do
 		[ -d "$I/events/$e" ] || continue
-		echo "common_pid == $$" > "$I/events/$e/filter" &&
+		f="common_pid == $$"
+		[ "$e" = ext4/ext4_ext_map_blocks_exit ] && f="$f && flags & 256 && ret > 0"
+		echo "$f" > "$I/events/$e/filter" &&
 			echo 1 > "$I/events/$e/enable" || exit 91
 	done
 	echo 1 > "$I/tracing_on" || exit 92

@@ -94,11 +94,13 @@ if grep -q '/roles/' "$tally"; then
 	grep -E '^(PASS|FAIL|SKIP) [a-z]+/roles/' "$tally" | sed -E 's#^([A-Z]+) [a-z]+/roles/#  \1 #'
 	grep -E '^(PASS|FAIL|SKIP) vm/[^ ]+/roles/' "$tally" | sed -E 's#^([A-Z]+) vm/([^ ]+)/roles/([^ ]+)#  \1 \2/\3#'
 fi
+# racematch's "cell KIND ..." lines as "KIND calls:confirmed:matched raced/unconfirmed,".
+cells='s#cell ([a-z]+) iterations ([0-9]+) confirmed ([0-9]+) matched ([0-9]+) raced ([0-9]+) unconfirmed ([0-9]+)#\1 \2:\3:\4 \5/\6,#g; s#, recall# | recall#'
 if grep -q 'precision punch' "$tally"; then
 	echo "operation matrix (kernel/mechanism/operations/filesystem: ops racegen/racewatch, then per operation racegen's calls:oracle-confirmed:matched by a race window, raced operations/unconfirmed):"
 	grep -E '^(PASS|FAIL) [^ ]+: ops racegen' "$tally" |
 		sed -E 's#^([A-Z]+) ([^ ]+): ops racegen ([0-9]+) racewatch ([0-9]+)#  \1 \2: ops \3/\4#; s# precision [a-z]+ [0-9]+/[0-9]+ \([^)]*\)##g' |
-		sed -E 's#cell ([a-z]+) iterations ([0-9]+) confirmed ([0-9]+) matched ([0-9]+) raced ([0-9]+) unconfirmed ([0-9]+)#\1 \2:\3:\4 \5/\6,#g; s#, recall# | recall#; s# unmatched_windows ([0-9]+) windows ([0-9]+) *# unmatched windows \1 of \2 #'
+		sed -E "$cells"'; s# unmatched_windows ([0-9]+) windows ([0-9]+) *# unmatched windows \1 of \2 #'
 fi
 # The read path x operation table: the 5.10 paths case's rows, and pread's
 # from the full-mix case.
@@ -107,7 +109,7 @@ if grep -qE '^(PASS|FAIL) vm/[^ ]+/paths/[a-z]+: .*cell ' "$tally"; then
 	grep -E '^(PASS|FAIL) vm/5\.10/[a-z]+/(paths/[a-z]+|punch\+collapse\+zero\+insert\+truncate/ext4): .*cell ' "$tally" |
 		sed -E 's#^([A-Z]+) vm/5\.10/([a-z]+)/punch\+collapse\+zero\+insert\+truncate/ext4:#\1 vm/5.10/\2/paths/pread:#' |
 		sed -E 's#^([A-Z]+) vm/5\.10/([a-z]+)/paths/([a-z]+):.*(cell punch.*) recall ([0-9]+/[0-9]+)[^u]*unmatched_windows ([0-9]+) windows ([0-9]+).*#  \1 \3 (\2): \4 recall \5 unmatched windows \6 of \7#' |
-		sed -E 's#cell ([a-z]+) iterations ([0-9]+) confirmed ([0-9]+) matched ([0-9]+) raced ([0-9]+) unconfirmed ([0-9]+)#\1 \2:\3:\4 \5/\6,#g; s#, recall# | recall#'
+		sed -E "$cells"
 fi
 passed=$(grep -c '^PASS ' "$tally")
 failed=$(grep -c '^FAIL ' "$tally")

@@ -373,6 +373,8 @@ static __always_inline int handle_btrfs_read_mapping(void *bi, void *em)
 	struct unread_range *u;
 	__u64 first, last;
 
+	if (count_hooks && bi)
+		hook_hit_on(RW_HIT_READMAP_BTRFS, btrfs_vfs_inode(bi));
 	if (windows_idle() || !(u = current_unread()) || !bi || !em)
 		return 0;
 	btrfs_map_pages(em, page_shift, &first, &last);
@@ -412,6 +414,8 @@ static __always_inline int handle_ext4_map_blocks(struct inode *inode, void *map
 	struct unread_range *u;
 	__u32 len;
 
+	if (count_hooks)
+		hook_hit_on(RW_HIT_READMAP_EXT4, inode);
 	if (reads_idle() || !(u = current_unread()) || ret < 0 || !ext4_page_blocks(inode))
 		return 0;
 	if (bpf_probe_read_kernel(&m, sizeof(m), map))
@@ -432,6 +436,8 @@ static __always_inline int handle_ext4_es_lookup(struct inode *inode, void *es, 
 	struct unread_range *u;
 	__u32 kind;
 
+	if (count_hooks)
+		hook_hit_on(RW_HIT_READMAP_EXT4, inode);
 	if (reads_idle() || !(u = current_unread()) || !found || !ext4_page_blocks(inode))
 		return 0;
 	if (bpf_probe_read_kernel(&e, sizeof(e), es) || !e.es_len)

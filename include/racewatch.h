@@ -348,8 +348,9 @@ enum rw_counter {
  * hook saw, before racewatch decides whether it matters (a sub-page range,
  * nothing cached, no window). The roles tests (tests/vm, tests/host) hold
  * them against the kernel's own count of the same function or tracepoint
- * (ftrace). Inserts and deletes fire for every page, so they are counted
- * only with --count-hooks; the others always. Block frees count those
+ * (ftrace). Inserts, deletes and read mappings fire for every page or
+ * block lookup, so they are counted only with --count-hooks; the others
+ * always. Block frees count those
  * inside an operation on the same inode, the only ones racewatch can use.
  */
 enum rw_hook_hit {
@@ -361,6 +362,8 @@ enum rw_hook_hit {
 	RW_HIT_FREE_EXT4,		/* ext4 block frees */
 	RW_HIT_FREE_XFS,		/* xfs extent frees */
 	RW_HIT_CONVERT_EXT4,		/* ext4 zero range's conversions to unwritten */
+	RW_HIT_READMAP_EXT4,		/* ext4 block mappings and extent-cache lookups */
+	RW_HIT_READMAP_BTRFS,		/* btrfs extent-map lookups */
 	RW_HIT_MAX,
 };
 

@@ -83,8 +83,9 @@ static const struct argp_option options[] = {
 	  "SECONDS, e.g. a missed kretprobe (default 60, 0: never)" },
 	{ "test-map-size", OPT_TEST_MAP_SIZE, "MAP=N", 0, "Testing only: shrink a BPF map to force "
 	  "its loss path (ops, invals, windows, candidates, stash, slots, stacks; ringbuf in bytes)" },
-	{ "count-hooks", OPT_COUNT_HOOKS, NULL, 0, "Also count every page-cache insert and delete "
-	  "on watched inodes in the summary's hook firings (an inode lookup per page)" },
+	{ "count-hooks", OPT_COUNT_HOOKS, NULL, 0, "Also count every page-cache insert and delete, "
+	  "and read mapping, on watched inodes in the summary's hook firings (an inode "
+	  "lookup per page)" },
 	{ "btf-dir", OPT_BTF_DIR, "DIR", 0, "BTF for modules the kernel has none for: DIR/ext4.btf "
 	  "places ext4's i_mmap_sem before 5.15 (pahole --btf_encode_detached; README \"Locks\")" },
 	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,

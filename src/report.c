@@ -496,12 +496,15 @@ static const char *const hook_hit_names[RW_HIT_MAX] = {
 	[RW_HIT_FREE_EXT4]		= "ext4_free",
 	[RW_HIT_FREE_XFS]		= "xfs_free",
 	[RW_HIT_CONVERT_EXT4]		= "ext4_convert",
+	[RW_HIT_READMAP_EXT4]		= "ext4_read_map",
+	[RW_HIT_READMAP_BTRFS]		= "btrfs_read_map",
 };
 
-/* Inserts and deletes are counted only with --count-hooks. */
+/* Inserts, deletes and read mappings are counted only with --count-hooks. */
 static bool hook_counted(const struct report_losses *losses, int h)
 {
-	return losses->hooks_counted || (h != RW_HIT_INSERT && h != RW_HIT_DELETE);
+	return losses->hooks_counted || (h != RW_HIT_INSERT && h != RW_HIT_DELETE &&
+					 h != RW_HIT_READMAP_EXT4 && h != RW_HIT_READMAP_BTRFS);
 }
 
 /* "insert":N,...: null for what was not counted. */

@@ -128,16 +128,37 @@ for r in ext4 xfs; do
 done
 
 # ext4 zero range's conversions to unwritten extents, where its window
-# ends (bpf/ops.bpf.h, handle_zero_convert()): rolegen's 2 zero ranges
-# make some on ext4 and none elsewhere.
+# ends (bpf/ops.bpf.h, handle_zero_convert()): rolegen's block mappings
+# with EXT4_GET_BLOCKS_CONVERT_UNWRITTEN that changed blocks. Its 2 zero
+# ranges make some on ext4, none elsewhere.
 m=$(mech "ext4 zero-range conversion")
 if [ "$m" = none ]; then
 	[ "$fs" = ext4 ] && cells+=("ext4-convert skip ($(why "ext4 zero-range conversion"))")
 else
 	min=0
 	[ "$fs" = ext4 ] && min=1
-	cell ext4-convert "$(hits ext4_convert)" "$(trace_count ': ext4_ext_map_blocks_exit: ' inside)" "$min"
+	cell ext4-convert "$(hits ext4_convert)" \
+		"$(trace_count '^ *rolegen-[0-9]+ .*: ext4_ext_map_blocks_exit: .* flags [A-Z_|]*CONVERT_UNWRITTEN[ |].* ret [1-9][0-9]*$' inside)" "$min"
 fi
+
+# The read mappings: every firing of the roles' tracepoints on the file's
+# inode, by any task (racewatch counts them before it asks whose read it
+# was). Every read of rolegen's maps blocks on its own filesystem.
+for r in ext4 btrfs; do
+	m=$(mech "$r read mapping")
+	if [ "$m" = none ]; then
+		[ "$fs" = "$r" ] && cells+=("$r-read-map skip ($(why "$r read mapping"))")
+		continue
+	fi
+	min=0
+	[ "$fs" = "$r" ] && min=1
+	if [ "$r" = ext4 ]; then
+		want=$(trace_count ': ext4_(ext_map_blocks|es_lookup_extent)_exit: ')
+	else
+		want=$(trace_count ': btrfs_get_extent: ')
+	fi
+	cell "$r-read-map" "$(hits "${r}_read_map")" "$want" "$min"
+done
 
 # Inserts and deletes of the file's inode, whatever the mechanism: the
 # filemap tracepoints fire on every successful one.

@@ -6,9 +6,9 @@
 # its fixed sequence on it and an ftrace instance of the test's own counts
 # the same functions and tracepoints: the invalidation and block-free
 # functions of rolegen's task (function tracer), the block-free
-# tracepoints of that task and its ext4 zero-range conversions (block
-# mappings with EXT4_GET_BLOCKS_CONVERT_UNWRITTEN, 0x100, that changed
-# blocks), and every page-cache insert and delete of the file's inode. roles-judge.sh compares.
+# tracepoints of that task, and every page-cache insert and delete, ext4
+# block mapping and extent-cache lookup and btrfs extent-map lookup of the
+# file's inode (the ext4 zero-range conversions among the mappings). roles-judge.sh compares.
 # POSIX sh: it runs in the busybox guests and on the host.
 #   roles-trace.sh TRACEFS OUTDIR RACEWATCH ROLEGEN NAME FILE [RACEWATCH ARGS...]
 # Writes OUTDIR/racewatch.{json,err,rc} and OUTDIR/NAME/{rolegen.json,
@@ -19,8 +19,10 @@ T=$1 out=$2 rw=$3 rolegen=$4 name=$5 file=$6
 shift 6
 I=$T/instances/racewatch-roles
 funcs="truncate_inode_pages_range invalidate_inode_pages2_range ext4_free_blocks __xfs_free_extent"
-pid_events="ext4/ext4_free_blocks xfs/xfs_free_extent ext4/ext4_ext_map_blocks_exit"
+pid_events="ext4/ext4_free_blocks xfs/xfs_free_extent"
 ino_events="filemap/mm_filemap_add_to_page_cache filemap/mm_filemap_delete_from_page_cache"
+# Where the filesystem's module is loaded: the read-mapping roles' tracepoints.
+map_events="ext4/ext4_ext_map_blocks_exit ext4/ext4_es_lookup_extent_exit btrfs/btrfs_get_extent"
 
 die() {
 	echo "roles-trace: $*" >&2
@@ -71,6 +73,17 @@ for e in $ino_events; do
 	echo "i_ino == $ino" > "$I/events/$e/filter" && echo 1 > "$I/events/$e/enable" ||
 		die "cannot enable $e"
 done
+# ext4's events name the device as the kernel encodes it (MAJOR << 20 |
+# MINOR), stat(2) as glibc's makedev() does; btrfs's name no device.
+sdev=$(stat -c %d "$file")
+kdev=$(( (((sdev >> 8) & 0xfff) << 20) | (sdev & 0xff) | ((sdev >> 12) & 0xfff00) ))
+for e in $map_events; do
+	[ -d "$I/events/$e" ] || continue
+	f="ino == $ino"
+	[ "${e%%/*}" = ext4 ] && f="$f && dev == $kdev"
+	echo "$f" > "$I/events/$e/filter" && echo 1 > "$I/events/$e/enable" ||
+		die "cannot enable $e"
+done
 # rolegen's own pid, filtered before it runs: set here, then exec.
 NF=$nf PID_EVENTS=$pid_events sh -c '
 	I=$1; shift
@@ -79,9 +92,7 @@ NF=$nf PID_EVENTS=$pid_events sh -c '
 	fi
 	for e in $PID_EVENTS; do
 		[ -d "$I/events/$e" ] || continue
-		f="common_pid == $$"
-		[ "$e" = ext4/ext4_ext_map_blocks_exit ] && f="$f && flags & 256 && ret > 0"
-		echo "$f" > "$I/events/$e/filter" &&
+		echo "common_pid == $$" > "$I/events/$e/filter" &&
 			echo 1 > "$I/events/$e/enable" || exit 91
 	done
 	echo 1 > "$I/tracing_on" || exit 92

@@ -562,7 +562,8 @@ static void test_summary_text(void)
 		"inval_begin 0 inval_end 0 block_free 0 op_end 0 insert 0 delete 0 page 0 "
 		"followup 0\n"
 		"  hook firings on watched inodes: insert - delete - truncate_range 3 "
-		"pages2_range 0 derived_range 0 ext4_free 0 xfs_free 2 ext4_convert 0\n"
+		"pages2_range 0 derived_range 0 ext4_free 0 xfs_free 2 ext4_convert 0 "
+		"ext4_read_map - btrfs_read_map -\n"
 		"  page checks of cached pages: read mapping none 0 disk 0 zeros 0 "
 		"pending 0; PG_mappedtodisk 0, of them mapped to disk 0; read without it but "
 		"mapped to disk 0\n"
@@ -616,7 +617,7 @@ static void test_summary_json(void)
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
 		"\"page\":0,\"followup\":0},\"hook_hits\":{\"insert\":null,\"delete\":null,"
 		"\"truncate_range\":3,\"pages2_range\":0,\"derived_range\":0,\"ext4_free\":0,"
-		"\"xfs_free\":2,\"ext4_convert\":0}}\n",
+		"\"xfs_free\":2,\"ext4_convert\":0,\"ext4_read_map\":null,\"btrfs_read_map\":null}}\n",
 		"json summary");
 	free(got);
 }
@@ -754,12 +755,12 @@ static void test_summary_hook_hits(void)
 	buf = render_summary_sent(true, &losses, &plan);
 	ASSERT_TRUE(strstr(buf, ",\"hook_hits\":{\"insert\":98,\"delete\":74,\"truncate_range\":0,"
 			   "\"pages2_range\":0,\"derived_range\":10,\"ext4_free\":7,"
-			   "\"xfs_free\":0,\"ext4_convert\":0}"), "json hook hits");
+			   "\"xfs_free\":0,\"ext4_convert\":0,\"ext4_read_map\":0,\"btrfs_read_map\":0}"), "json hook hits");
 	free(buf);
 	buf = render_summary_sent(false, &losses, &plan);
 	ASSERT_TRUE(strstr(buf, "\n  hook firings on watched inodes: insert 98 delete 74 "
 			   "truncate_range 0 pages2_range 0 derived_range 10 ext4_free 7 "
-			   "xfs_free 0 ext4_convert 0\n"), "text hook hits");
+			   "xfs_free 0 ext4_convert 0 ext4_read_map 0 btrfs_read_map 0\n"), "text hook hits");
 	free(buf);
 }
 

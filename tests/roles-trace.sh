@@ -41,8 +41,8 @@ rwpid=$!
 tries=0
 until grep -q '^racewatch: watching' "$out/racewatch.err" 2> /dev/null; do
 	kill -0 "$rwpid" 2> /dev/null || { wait "$rwpid"; echo $? > "$out/racewatch.rc"; rwpid=; die "racewatch did not start: $(head -c 300 "$out/racewatch.err")"; }
-	# 60 s: loading under TCG is slow.
-	[ "$tries" -ge 600 ] && die "racewatch did not attach in 60 s"
+	# Loading under TCG is slow (tests/vm/scenarios/guest-lib.sh).
+	[ "$tries" -ge 1800 ] && die "racewatch did not attach in 180 s"
 	tries=$((tries + 1))
 	sleep 0.1
 done

@@ -7,15 +7,22 @@
 [ -s /opt/ext4.btf ] && btf_dir="--btf-dir /opt" || btf_dir=
 
 # start_racewatch OUT ERR ARGS...: racewatch in the background, once it is
-# attached (its "watching" line; 60 s at most, TCG is slow). Sets rw.
+# attached (its "watching" line). Sets rw. 180 s at most: a 5.10 kprobe
+# start takes about 30 s under TCG, and a CI run of the 5.10 overload case
+# with a third guest beside the layer's two timed out at 60 s.
 start_racewatch() {
 	local out=$1 err=$2 tries=0
 	shift 2
 	/opt/racewatch "$@" > "$out" 2> "$err" &
 	rw=$!
 	until grep -qs '^racewatch: watching' "$err"; do
-		if ! kill -0 $rw 2>/dev/null || [ $tries -ge 600 ]; then
-			echo "scenario: racewatch did not start:"
+		if ! kill -0 $rw 2>/dev/null; then
+			wait $rw
+			echo "scenario: racewatch did not start (exit $?):"
+			cat "$err"
+			return 1
+		elif [ $tries -ge 1800 ]; then
+			echo "scenario: racewatch did not attach in 180 s:"
 			cat "$err"
 			return 1
 		fi

@@ -285,7 +285,9 @@ run_case() {
 		run_paths_case "$@"
 		return
 	fi
-	dir=$results/$series-$attach-${ops//,/+}${range:+-${range}k}
+	# The filesystems too: the 5.10 f2fs punch case removed the ext4
+	# one's results, which had the same name.
+	dir=$results/$series-$attach-${fslist//,/+}-${ops//,/+}${range:+-${range}k}
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	vm_case_kernel "$name" "$series" "$dir" || return

@@ -66,8 +66,18 @@ for map in $(echo "${RW_MAPS:-stash,invals}" | tr , ' '); do
 	assist= readers=
 	[ "$map" = stash ] && memcg_readers 3
 	[ "$map" = returns ] && memcg_readers 24
+	# The warning of this map's loss, not any: a run of the invals map
+	# stopped after 1 round on a missed kretprobe's, before the map had
+	# filled, and failed (tests/vm/overload.sh names each, src/losses.c
+	# words it).
+	case $map in
+	stash) want='inserts unseen' ;;
+	invals) want='operations untracked' ;;
+	returns) want='inserts whose return never fired' ;;
+	*) want= ;;
+	esac
 	round=0
-	while [ $round -lt "${RW_ROUNDS:-12}" ] && ! grep -q '^racewatch: WARNING!' "/out/$map.err"; do
+	while [ $round -lt "${RW_ROUNDS:-12}" ] && ! grep -q "^racewatch: WARNING!.*$want" "/out/$map.err"; do
 		/opt/racegen -d "$duration" -r 6 -R 1024 -o punch -m pread "/mnt/ext4/a.dat" \
 			> "/out/$map.gen-a.json" 2> "/out/$map.gen-a.err" &
 		a=$!

@@ -135,7 +135,7 @@ struct ext4_inode_info___mmap {
 /*
  * Without ext4 BTF, where i_mmap_sem and vfs_inode sit in ext4_inode_info,
  * read by the loader from BTF the user gave (--btf-dir, src/modbtf.c);
- * 0: not given. Set between open and load (src/attach.c).
+ * 0: not given. Set between open and load (src/main.c, open_and_load()).
  */
 const volatile __u32 ext4_mmap_sem_off = 0;
 const volatile __u32 ext4_vfs_inode_off = 0;

@@ -333,7 +333,8 @@ static void sample_rates(struct session *s, __u64 now)
  * BTF cannot say (no module BTF). Said on stderr either way; a file that
  * does not fit this kernel is bad input.
  */
-static int ext4_layout_for_kernel(const struct probe_ctx *probe, const char *dir,
+static int ext4_layout_for_kernel(const struct probe_ctx *probe,
+				  const struct plan_probes *probes, const char *dir,
 				  struct ext4_mmap_layout *out)
 {
 	char why[PATH_MAX + 160];
@@ -345,9 +346,8 @@ static int ext4_layout_for_kernel(const struct probe_ctx *probe, const char *dir
 			"(5.15 and later), which vmlinux BTF places\n");
 		return RW_EXIT_OK;
 	}
-	for (int i = 0; i < probe->nmodules; i++) {
-		if (strcmp(probe->modules[i].name, "ext4"))
-			continue;
+	/* What CO-RE relocates i_mmap_sem by (compat.bpf.h, read_locks()). */
+	if (probes->btf_struct_exists(probes->ctx, "ext4_inode_info")) {
 		fprintf(stderr, "racewatch: --btf-dir not used: the kernel has ext4 BTF of its own\n");
 		return RW_EXIT_OK;
 	}
@@ -377,7 +377,7 @@ static int plan_for_kernel(const struct rw_config *cfg, struct plan *plan,
 	}
 	probe__fill(&probe, &probes);
 	plan__select(plan, cfg->attach, &probes);
-	err = ext4_layout_for_kernel(&probe, cfg->btf_dir, layout);
+	err = ext4_layout_for_kernel(&probe, &probes, cfg->btf_dir, layout);
 	probe__fini(&probe);
 	if (err)
 		return err;

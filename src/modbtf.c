@@ -14,38 +14,38 @@ static __s64 struct_size(const struct btf *btf, const char *name)
 	return id > 0 ? btf__resolve_size(btf, id) : -ENOENT;
 }
 
+/* Index of struct T's member NAME, or -1. */
+static int member_index(const struct btf *btf, const struct btf_type *t, const char *name)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), name))
+			return i;
+	return -1;
+}
+
 /* Byte offset of member NAME, whose type must be struct TYPE, or -ENOENT. */
 static long member_off(const struct btf *btf, const struct btf_type *t,
 		       const char *name, const char *type)
 {
-	const struct btf_member *m = btf_members(t);
+	int i = member_index(btf, t, name);
+	const struct btf_type *mt;
 
-	for (int i = 0; i < btf_vlen(t); i++, m++) {
-		const struct btf_type *mt;
-
-		if (strcmp(btf__name_by_offset(btf, m->name_off), name))
-			continue;
-		mt = btf__type_by_id(btf, btf__resolve_type(btf, m->type));
-		if (!mt || !btf_is_struct(mt) || strcmp(btf__name_by_offset(btf, mt->name_off), type))
-			return -ENOENT;
-		return btf_member_bit_offset(t, i) / 8;
-	}
-	return -ENOENT;
+	if (i < 0)
+		return -ENOENT;
+	mt = btf__type_by_id(btf, btf__resolve_type(btf, btf_members(t)[i].type));
+	if (!mt || !btf_is_struct(mt) || strcmp(btf__name_by_offset(btf, mt->name_off), type))
+		return -ENOENT;
+	return btf_member_bit_offset(t, i) / 8;
 }
 
 bool modbtf__has_member(const struct btf *btf, const char *sname, const char *member)
 {
 	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
 	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
-	const struct btf_member *m;
 
-	if (!t)
-		return false;
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return true;
-	return false;
+	return t && member_index(btf, t, member) >= 0;
 }
 
 /* The sizes that must agree for offsets from FILE to mean anything here. */

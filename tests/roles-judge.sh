@@ -115,15 +115,23 @@ else
 	cell direct-io "$(hits pages2_range)" "$(kernel_count "$m" "$(sym "direct-I/O invalidation")")" "$min"
 fi
 
-for r in ext4 xfs; do
-	m=$(mech "$r block free")
-	if [ "$m" = none ]; then
-		[ "$fs" = "$r" ] && cells+=("$r-free skip ($(why "$r block free"))")
-		continue
-	fi
-	# Punches of written blocks free some on their own filesystem.
+# own_role ROLE OWNER CELL: whether a role of filesystem OWNER's is
+# served; where it is not, OWNER's own row gets a skip cell, other rows
+# none. Sets m to its mechanism, and min to 1 on OWNER's row, where
+# rolegen's sequence makes some, else 0.
+own_role() {
+	m=$(mech "$1")
 	min=0
-	[ "$fs" = "$r" ] && min=1
+	[ "$fs" = "$2" ] && min=1
+	if [ "$m" = none ]; then
+		[ "$fs" = "$2" ] && cells+=("$3 skip ($(why "$1"))")
+		return 1
+	fi
+}
+
+for r in ext4 xfs; do
+	# Punches of written blocks free some on their own filesystem.
+	own_role "$r block free" "$r" "$r-free" || continue
 	cell "$r-free" "$(hits "${r}_free")" "$(kernel_count "$m" "$(sym "$r block free")" inside)" "$min"
 done
 
@@ -131,12 +139,7 @@ done
 # ends (bpf/ops.bpf.h, handle_zero_convert()): rolegen's block mappings
 # with EXT4_GET_BLOCKS_CONVERT_UNWRITTEN that changed blocks. Its 2 zero
 # ranges make some on ext4, none elsewhere.
-m=$(mech "ext4 zero-range conversion")
-if [ "$m" = none ]; then
-	[ "$fs" = ext4 ] && cells+=("ext4-convert skip ($(why "ext4 zero-range conversion"))")
-else
-	min=0
-	[ "$fs" = ext4 ] && min=1
+if own_role "ext4 zero-range conversion" ext4 ext4-convert; then
 	cell ext4-convert "$(hits ext4_convert)" \
 		"$(trace_count '^ *rolegen-[0-9]+ .*: ext4_ext_map_blocks_exit: .* flags [A-Z_|]*CONVERT_UNWRITTEN[ |].* ret [1-9][0-9]*$' inside)" "$min"
 fi
@@ -145,13 +148,7 @@ fi
 # inode, by any task (racewatch counts them before it asks whose read it
 # was). Every read of rolegen's maps blocks on its own filesystem.
 for r in ext4 btrfs; do
-	m=$(mech "$r read mapping")
-	if [ "$m" = none ]; then
-		[ "$fs" = "$r" ] && cells+=("$r-read-map skip ($(why "$r read mapping"))")
-		continue
-	fi
-	min=0
-	[ "$fs" = "$r" ] && min=1
+	own_role "$r read mapping" "$r" "$r-read-map" || continue
 	if [ "$r" = ext4 ]; then
 		want=$(trace_count ': ext4_(ext_map_blocks|es_lookup_extent)_exit: ')
 	else

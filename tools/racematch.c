@@ -170,9 +170,9 @@ const char argp_program_doc[] =
 "\n"
 "Exit status: 0 when recall >= --min-recall or there was nothing to find,\n"
 "2 when recall is below it, 4 with --max-false-ops when some kind's share\n"
-"of unconfirmed raced operations is above it (beyond --false-ops-slack), 3 with --exact-ops when the\n"
-"operation counts differ (checked in that order), 1 on unreadable or\n"
-"malformed input, 64 on a usage error.\n";
+"of unconfirmed raced operations is above it (beyond --false-ops-slack), 3\n"
+"with --exact-ops when the operation counts differ (checked in that order),\n"
+"1 on unreadable or malformed input, 64 on a usage error.\n";
 
 enum {
 	OPT_MIN_RECALL = 256,

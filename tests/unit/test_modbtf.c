@@ -67,19 +67,27 @@ static struct btf *vmlinux_like(int inode_size)
 	return v;
 }
 
-static void test_detached(void)
+/* DIR/ext4.btf as pahole --btf_encode_detached writes it: 5.10's sizes. */
+static void write_detached(bool with_sem)
 {
-	struct btf *v = vmlinux_like(INODE_SIZE), *m = btf__new_empty();
-	struct ext4_mmap_layout out = {};
-	char why[256] = "";
+	struct btf *m = btf__new_empty();
 	int rwsem, inode = add_shared(m, INODE_SIZE, &rwsem);
 
-	add_ext4(m, inode, rwsem, true);
+	add_ext4(m, inode, rwsem, with_sem);
 	write_btf(m);
+	btf__free(m);
+}
+
+static void test_detached(void)
+{
+	struct btf *v = vmlinux_like(INODE_SIZE);
+	struct ext4_mmap_layout out = {};
+	char why[256] = "";
+
+	write_detached(true);
 	ASSERT_EQ(modbtf__ext4_mmap_sem(dir, v, &out, why, sizeof(why)), 0, why);
 	ASSERT_EQ(out.sem_off, 280, "i_mmap_sem offset");
 	ASSERT_EQ(out.inode_off, 320, "vfs_inode offset");
-	btf__free(m);
 	btf__free(v);
 }
 
@@ -102,32 +110,26 @@ static void test_split(void)
 
 static void test_other_kernel(void)
 {
-	struct btf *v = vmlinux_like(608), *m = btf__new_empty();
+	struct btf *v = vmlinux_like(608);
 	struct ext4_mmap_layout out = {};
 	char why[256] = "";
-	int rwsem, inode = add_shared(m, INODE_SIZE, &rwsem);
 
-	add_ext4(m, inode, rwsem, true);
-	write_btf(m);
+	write_detached(true);
 	ASSERT_EQ(modbtf__ext4_mmap_sem(dir, v, &out, why, sizeof(why)), -EINVAL, "refused");
 	ASSERT_TRUE(strstr(why, "not made for this kernel: struct inode is 600 bytes there, "
 			    "608 here") != NULL, why);
-	btf__free(m);
 	btf__free(v);
 }
 
 static void test_no_sem(void)
 {
-	struct btf *v = vmlinux_like(INODE_SIZE), *m = btf__new_empty();
+	struct btf *v = vmlinux_like(INODE_SIZE);
 	struct ext4_mmap_layout out = {};
 	char why[256] = "";
-	int rwsem, inode = add_shared(m, INODE_SIZE, &rwsem);
 
-	add_ext4(m, inode, rwsem, false);
-	write_btf(m);
+	write_detached(false);
 	ASSERT_EQ(modbtf__ext4_mmap_sem(dir, v, &out, why, sizeof(why)), -ENOENT, "refused");
 	ASSERT_TRUE(strstr(why, "has no rw_semaphore i_mmap_sem") != NULL, why);
-	btf__free(m);
 	btf__free(v);
 }
 

@@ -22,18 +22,35 @@ vm_ext4_btf() {
 	echo "$d/ext4.btf"
 }
 
-# vm_case_kernel NAME SERIES DIR: sets kdir to the kernel directory; else
-# prints the case's SKIP (no download) or FAIL line, with the caller's skip
-# and fail, and returns 1.
-vm_case_kernel() {
-	local name=$1 series=$2 dir=$3 rc=0
-	kdir=$(vm_kernel "$series" "$dir") || rc=$?
+# vm_step_said NAME RC WHAT STEP ERR: a download step's status RC as the
+# case's line, with the caller's skip and fail: 75 a SKIP (WHAT could not be
+# downloaded), other non-zero a FAIL of STEP, each with ERR's last line.
+# Returns 0 only for 0.
+vm_step_said() {
+	local name=$1 rc=$2 what=$3 step=$4 err=$5
 	if [ "$rc" -eq 75 ]; then
-		skip "$name" "cannot download Debian's $series kernel (network?): $(tail -1 "$dir/kernel.err")"
+		skip "$name" "cannot download Debian's $what (network?): $(tail -1 "$err")"
 	elif [ "$rc" -ne 0 ]; then
-		fail "$name" "kernel.sh $series: $(tail -1 "$dir/kernel.err")"
+		fail "$name" "$step: $(tail -1 "$err")"
 	fi
 	[ "$rc" -eq 0 ]
+}
+
+# vm_case_kernel NAME SERIES DIR: sets kdir to the kernel directory; else
+# prints the case's SKIP or FAIL line (vm_step_said) and returns 1.
+vm_case_kernel() {
+	local rc=0
+	kdir=$(vm_kernel "$2" "$3") || rc=$?
+	vm_step_said "$1" "$rc" "$2 kernel" "kernel.sh $2" "$3/kernel.err"
+}
+
+# vm_case_btf NAME SERIES DIR: after vm_case_kernel, sets btf to the
+# ext4.btf to give the guest (vm_ext4_btf), empty where none is needed;
+# else prints the case's SKIP or FAIL line and returns 1.
+vm_case_btf() {
+	local rc=0
+	btf=$(vm_ext4_btf "$2" "$kdir" "$3") || rc=$?
+	vm_step_said "$1" "$rc" "$2 debug package" "ext4-btf.sh $2" "$3/ext4-btf.err"
 }
 
 # vm_boot DIR KDIR BOOT.SH-ARGS...: boots a guest with its console in

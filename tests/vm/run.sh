@@ -236,20 +236,6 @@ racewatch_sound() {
 # (exact counts, recall, precision per kind), except mmap: ext4's faults
 # take i_mmap_sem, which every 5.10 operation holds for writing over its
 # whole window, so there the oracle and racewatch must both find nothing.
-# vm_case_btf NAME SERIES DIR: sets btf to the ext4.btf to give the guest
-# (vm_ext4_btf), empty where none is needed; else prints the case's SKIP
-# (no download) or FAIL line and returns 1.
-vm_case_btf() {
-	local name=$1 series=$2 dir=$3 rc=0
-	btf=$(vm_ext4_btf "$series" "$kdir" "$dir") || rc=$?
-	if [ "$rc" -eq 75 ]; then
-		skip "$name" "cannot download Debian's $series debug package (network?): $(tail -1 "$dir/ext4-btf.err")"
-	elif [ "$rc" -ne 0 ]; then
-		fail "$name" "ext4-btf.sh $series: $(tail -1 "$dir/ext4-btf.err")"
-	fi
-	[ "$rc" -eq 0 ]
-}
-
 run_paths_case() {
 	local series=$1 attach=$2 fs=$3 ops=$5 name dir path why btf
 	name=$series/$attach/paths

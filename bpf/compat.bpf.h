@@ -96,6 +96,32 @@ static __always_inline __u32 cache_entry_nr_pages(void *entry)
 	return nr ? nr : 1;
 }
 
+/* ---- tasks: which write system call a direct-I/O invalidation is in ---- */
+
+/*
+ * task->ioac.syscw counts the task's write system calls, bumped as each
+ * one ends (inc_syscw() in vfs_write() and the vector writes, 5.10 to
+ * 6.18), so the two invalidations of one synchronous direct-I/O write see
+ * the same count and the next write's see another. It exists with
+ * CONFIG_TASK_XACCT (Debian's kernels have it); without it the count reads
+ * 0 and the invalidations are paired as they come, two by two.
+ */
+static __always_inline __u64 task_write_calls(struct task_struct *task)
+{
+	if (!bpf_core_field_exists(task->ioac))
+		return 0;
+	return BPF_CORE_READ(task, ioac.syscw);
+}
+
+/* PF_WQ_WORKER (include/linux/sched.h, the same bit 5.10 to 6.18): an
+ * asynchronous direct write completes on the filesystem's workqueue. */
+#define RW_PF_WQ_WORKER		0x00000020
+
+static __always_inline bool task_is_wq_worker(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, flags) & RW_PF_WQ_WORKER;
+}
+
 /* ---- address_space ---- */
 
 enum mapping_flags {

@@ -113,11 +113,17 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+struct task_io_accounting {
+	__u64 syscw;
+};
+
 struct task_struct {
+	unsigned int flags;
 	pid_t pid;
 	pid_t tgid;
 	char comm[16];
 	struct files_struct *files;
+	struct task_io_accounting ioac;
 };
 
 struct page {

@@ -47,6 +47,7 @@ static __always_inline void emit_inval_begin(void *ctx, struct rw_op_state *op,
 	r->first = first;
 	r->last = last;
 	r->fn = fn;
+	r->flags = op->inval_flags;
 	r->stack_id = stack_id(ctx);
 	read_locks(BPF_CORE_READ(inode, i_mapping), inode, &r->locks);
 	submit_record(r);
@@ -196,6 +197,29 @@ static __always_inline void page_slots_span(const struct rw_inode_key *key)
 	pe->own_last = r->last;
 }
 
+/* What a PAGE record says of the candidate in slot cp (a copy: CO-RE reads
+ * must only see kernel types, never a path through our own struct). */
+static __always_inline void fill_page_state(struct rw_page_state *r, const struct page_slot *cp)
+{
+	struct address_space *mapping = cp->mapping;
+	struct inode *inode;
+
+	r->index = cp->index;
+	r->insert_ts = cp->insert_ts;
+	r->present = cache_entry_mapping(cp->entry) == mapping &&
+		     cache_entry_index(cp->entry) == cp->index;
+	r->mapped_to_disk = cache_entry_flag(cp->entry,
+					     bpf_core_enum_value(enum pageflags, PG_mappedtodisk));
+	r->read_map = cp->read_map;
+	r->read_map_from = cp->read_map_from;
+	r->read_map_ts = cp->read_map_ts;
+	r->uptodate = cache_entry_flag(cp->entry, bpf_core_enum_value(enum pageflags, PG_uptodate));
+	if (!r->read_map && r->present && !r->uptodate)
+		r->read_map = RW_READ_MAP_PENDING;
+	inode = BPF_CORE_READ(mapping, host);
+	r->blkbits = BPF_CORE_READ(inode, i_blkbits);
+}
+
 /*
  * Send the PAGE record of one slot: SLOT_FOUND if there was one, and
  * SLOT_LOST too if its record could not be sent. A global
@@ -210,14 +234,11 @@ static __always_inline void page_slots_span(const struct rw_inode_key *key)
 
 __noinline int emit_page_slot(__u32 slot)
 {
-	unsigned int mapped_bit = bpf_core_enum_value(enum pageflags, PG_mappedtodisk);
-	struct address_space *mapping;
 	struct page_slot_key sk = {};
 	struct rw_page_state *r;
 	struct page_emit *pe;
 	struct page_slot *ps;
 	struct page_slot cp;
-	struct inode *inode;
 	__u32 zero = 0;
 
 	pe = bpf_map_lookup_elem(&page_emits, &zero);
@@ -257,24 +278,11 @@ __noinline int emit_page_slot(__u32 slot)
 	/* Copies: BPF_CORE_READ() must only see kernel types, never an
 	 * access path through our own struct. */
 	cp = *ps;
-	mapping = cp.mapping;
 	if (pe->last_closer)
 		slot_delete(&sk);
 	r->op_id = pe->op_id;
 	r->key = pe->key;
-	r->index = cp.index;
-	r->insert_ts = cp.insert_ts;
-	r->present = cache_entry_mapping(cp.entry) == mapping &&
-		     cache_entry_index(cp.entry) == cp.index;
-	r->mapped_to_disk = cache_entry_flag(cp.entry, mapped_bit);
-	r->read_map = cp.read_map;
-	r->read_map_from = cp.read_map_from;
-	r->read_map_ts = cp.read_map_ts;
-	r->uptodate = cache_entry_flag(cp.entry, bpf_core_enum_value(enum pageflags, PG_uptodate));
-	if (!r->read_map && r->present && !r->uptodate)
-		r->read_map = RW_READ_MAP_PENDING;
-	inode = BPF_CORE_READ(mapping, host);
-	r->blkbits = BPF_CORE_READ(inode, i_blkbits);
+	fill_page_state(r, &cp);
 	submit_record(r);
 	return SLOT_FOUND;
 }
@@ -495,6 +503,39 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
 		emit_op_end(iv->op_id, 0, now, flags, lost);
 }
 
+/*
+ * Is this invalidate_inode_pages2_range(), with no operation around it, a
+ * direct-I/O write's second, made once the write is on disk? A write
+ * invalidates its range before it writes and again after (README "Direct
+ * I/O"): the task's second of the inode within one write system call is,
+ * and so is a workqueue worker's, an asynchronous write's completion. The
+ * task's last first invalidation is kept by tid (dio_firsts). Out of line,
+ * a frame of its own: inlined, handle_inval_begin()'s stack and
+ * emit_page_slot()'s came to 544 bytes, over the 512 that 5.10 allows.
+ */
+static __noinline bool dio_after_write(const struct rw_inode_key *key, __u64 first)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct dio_first cur = { .key = *key, .first = first };
+	__u32 tid = current_tid();
+	struct dio_first *last;
+
+	if (task_is_wq_worker(task))
+		return true;
+	cur.write_calls = task_write_calls(task);
+	last = bpf_map_lookup_elem(&dio_firsts, &tid);
+	/* Both cover the write's pages from its first: an asynchronous
+	 * writer's writes elsewhere in the file (no write system call
+	 * counted) are not taken for this one's second. */
+	if (last && key_equal(&last->key, key) && last->first == first &&
+	    last->write_calls == cur.write_calls) {
+		bpf_map_delete_elem(&dio_firsts, &tid);
+		return true;
+	}
+	bpf_map_update_elem(&dio_firsts, &tid, &cur, BPF_ANY);
+	return false;
+}
+
 static __always_inline int handle_inval_begin(void *ctx, struct address_space *mapping,
 					      __u64 first, __u64 last, __u32 fn)
 {
@@ -534,6 +575,10 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 	} else {
 		struct rw_op_state bare = {};
 
+		/* Before the check below: a first invalidation with nothing
+		 * cached still names its write's second. */
+		if (fn == RW_INVAL_PAGES2 && dio_after_write(&key, first))
+			bare.inval_flags = RW_INVAL_AFTER_WRITE;
 		/* Direct I/O invalidates on every write; with nothing cached
 		 * there is nothing to drop and no window worth a record. */
 		if (!BPF_CORE_READ(mapping, nrpages))

@@ -195,6 +195,22 @@ struct {
 	__type(value, struct zero_pending);
 } zero_converted SEC(".maps");
 
+/* A task's last direct-I/O first invalidation (ops.bpf.h, dio_after_write()):
+ * the inode, its first page and the task's write system calls then. By
+ * tid; LRU: a task that stops writing leaves its entry to age out. */
+struct dio_first {
+	struct rw_inode_key key;
+	__u64 first;
+	__u64 write_calls;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RW_MAX_OPS);
+	__type(key, __u32);
+	__type(value, struct dio_first);
+} dio_firsts SEC(".maps");
+
 /* By tid. LRU: a task that stops reading leaves its entry to age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

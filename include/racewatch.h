@@ -178,8 +178,18 @@ struct rw_inval_begin {
 	__u64 last;			/* RW_PAGE_EOF: to end of file */
 	__u32 fn;			/* enum rw_inval_fn */
 	__s32 stack_id;			/* -1: not collected */
+	__u32 flags;			/* RW_INVAL_* */
+	__u32 pad;
 	struct rw_locks locks;		/* what the invalidator holds now */
 };
+
+/*
+ * A direct-I/O write's second invalidation, once the write is on disk: the
+ * task's second invalidate_inode_pages2_range() of the inode in one write
+ * system call, or a workqueue worker's (an asynchronous write completing).
+ * What it finds cached was read after the write (README "Direct I/O").
+ */
+#define RW_INVAL_AFTER_WRITE	(1U << 0)
 
 struct rw_inval_end {
 	struct rw_hdr hdr;
@@ -404,6 +414,8 @@ struct rw_op_state {
 	__u64 free_blocks;	/* all of them */
 	__u64 shift_ts;		/* ext4 collapse/insert range: when it
 				 * began to shift extents (RW_FREE_EXT4_SHIFT) */
+	__u32 inval_flags;	/* RW_INVAL_* of its invalidations */
+	__u32 pad;
 };
 
 /* The invalidation a task is inside, so its exit knows what to close. */

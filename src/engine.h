@@ -101,6 +101,10 @@ struct rw_window {
 	bool deleted;
 	__u64 delete_ts;
 	__u32 delete_tid;
+	/* A direct-I/O write's first invalidation: when the second one, once
+	 * the write was on disk, ended, and its task; 0: none seen. */
+	__u64 second_inval_end_ts;
+	__u32 second_inval_tid;
 	enum rw_page_evidence page;
 	const struct rw_page_state *page_state;	/* the PAGE record; NULL: none */
 	unsigned int read_maps;	/* engine_opts.read_maps */
@@ -148,6 +152,15 @@ struct engine_stats {
 	__u64 pages_flagged;
 	__u64 pages_flagged_mapped;
 	__u64 pages_mapped_unflagged;
+	/* PAGE records an insert sent itself, its window closed before its
+	 * slot was written (remember_page() in bpf/pagecache.bpf.h), and how
+	 * many candidates they gave evidence that no walk had sent. */
+	__u64 pages_late;
+	__u64 pages_late_used;
+	/* Direct-I/O invalidations left with cached candidates, by whether
+	 * the write's second invalidation was seen (engine.c, dio_settle()). */
+	__u64 dio_second_seen;
+	__u64 dio_second_missing;
 	/* Pending pages of followed reads (ext4, one block per page): their
 	 * FOLLOWUP records by what the read mapped (disk, zeros); of those,
 	 * how many the rule left to PG_mappedtodisk (a disk mapping from the

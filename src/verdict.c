@@ -361,6 +361,10 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 
 	if (ins->task.tid == invalidator)
 		return VERDICT_SELF;
+	/* Read once a direct-I/O write was on disk: what the write put there
+	 * (engine.c, "Direct I/O"). */
+	if (w->inval->flags & RW_INVAL_AFTER_WRITE)
+		return VERDICT_LATE;
 	/* The old blocks are gone: the page reads what replaced them. */
 	if (w->nfree && ins->hdr.ts > w->last_free_ts)
 		return VERDICT_LATE;
@@ -370,6 +374,10 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 		return VERDICT_REJECTED;
 	if (w->deleted && (!w->op_ended || w->delete_ts <= w->op_end_ts))
 		return w->delete_tid == invalidator ? VERDICT_TRANSIENT : VERDICT_EVICTED;
+	/* A direct-I/O write's second invalidation dropped what was read
+	 * before the write landed (engine.c, dio_settle()). */
+	if (w->deleted && w->second_inval_end_ts && w->delete_ts <= w->second_inval_end_ts)
+		return w->delete_tid == w->second_inval_tid ? VERDICT_TRANSIENT : VERDICT_EVICTED;
 	if (!w->op_ended)
 		return w->op_expired ? VERDICT_EXPIRED : VERDICT_UNFINISHED;
 	switch (w->page) {

@@ -69,12 +69,15 @@ enum op_kind {
 	KIND_COLLAPSE,
 	KIND_INSERT,
 	KIND_TRUNCATE,
-	KIND_OTHER,		/* bare invalidations, other modes, unknown */
+	/* racegen's direct-I/O writes; racewatch's invalidations with no
+	 * operation around them, which on racegen's file only they make. */
+	KIND_DIO_WRITE,
+	KIND_OTHER,		/* other modes, unknown */
 	KIND_MAX,
 };
 
 static const char *const kind_names[KIND_MAX] = {
-	"punch", "zero", "collapse", "insert", "truncate", "other",
+	"punch", "zero", "collapse", "insert", "truncate", "dio_write", "other",
 };
 
 /* An oracle iteration with confirmed stale pages. */
@@ -563,6 +566,10 @@ static int get_op(const struct input *in, struct window *w)
 		w->kind = KIND_TRUNCATE;
 		return 0;
 	}
+	if (!strcmp(kind, "invalidate")) {
+		w->kind = KIND_DIO_WRITE;
+		return 0;
+	}
 	if (strcmp(kind, "fallocate") ||
 	    ndjson__get_str(in->line, in->len, "op.mode", mode, sizeof(mode)))
 		return 0;
@@ -618,10 +625,19 @@ static int parse_start(const struct input *in, void *arg)
 static int parse_oracle_summary(const struct input *in, void *arg)
 {
 	struct ops_check *ops = arg;
+	uint64_t dio = 0;
 	int err = get_u64(in, "calls_ok", &ops->calls_ok);
 
 	ops->have_calls = !err;
-	return err;
+	if (err)
+		return err;
+	/* racewatch counts fallocate and truncate operations: a direct-I/O
+	 * write is an invalidation with no operation around it. */
+	err = ndjson__get_u64(in->line, in->len, "ops.dio_write", &dio);
+	if (err && err != -ENOENT)
+		return bad_field(in, "ops.dio_write", err);
+	ops->calls_ok -= dio < ops->calls_ok ? dio : ops->calls_ok;
+	return 0;
 }
 
 /* racewatch prints one "inode" record per inode it saw, at exit. */
@@ -826,12 +842,19 @@ static void count_ops(const struct vec *truths, struct vec *windows,
 	}
 }
 
+/* Kinds shown only where a run has them: most runs make no direct-I/O
+ * write, and other kinds are what racegen does not make. */
+static bool kind_optional(int k)
+{
+	return k == KIND_DIO_WRITE || k == KIND_OTHER;
+}
+
 static void report_precision(const struct precision *p)
 {
 	for (int k = 0; k < KIND_MAX; k++) {
 		uint64_t tenths;
 
-		if (k == KIND_OTHER && !p->raced[k])
+		if (kind_optional(k) && !p->raced[k])
 			continue;
 		if (!p->raced[k]) {
 			printf("precision %s 0/0 (n/a)\n", kind_names[k]);
@@ -861,7 +884,7 @@ static void report_by_kind(const struct oracle *o, const struct precision *p)
 		matched[t[i].kind] += t[i].matched;
 	}
 	for (int k = 0; k < KIND_MAX; k++) {
-		if (k == KIND_OTHER && !o->iters[k] && !p->raced[k])
+		if (kind_optional(k) && !o->iters[k] && !p->raced[k])
 			continue;
 		printf("cell %s iterations %" PRIu64 " confirmed %" PRIu64 " matched %" PRIu64
 		       " raced %" PRIu64 " unconfirmed %" PRIu64 "\n", kind_names[k], o->iters[k],

@@ -100,7 +100,8 @@ static void op_begin(__u64 op_id, __u32 kind, __u64 ts)
 	op_begin_fs(op_id, kind, RW_FALLOC_PUNCH_HOLE | RW_FALLOC_KEEP_SIZE, "ext4", ts);
 }
 
-static void inval_begin(__u64 op_id, __u64 first, __u64 last, __u32 fn, __u64 ts)
+static void inval_begin_flags(__u64 op_id, __u64 first, __u64 last, __u32 fn, __u32 flags,
+			      __u64 ts)
 {
 	union rw_record r = {};
 
@@ -109,7 +110,13 @@ static void inval_begin(__u64 op_id, __u64 first, __u64 last, __u32 fn, __u64 ts
 	r.inval_begin.first = first;
 	r.inval_begin.last = last;
 	r.inval_begin.fn = fn;
+	r.inval_begin.flags = flags;
 	feed(&r, RW_REC_INVAL_BEGIN, sizeof(r.inval_begin), ts);
+}
+
+static void inval_begin(__u64 op_id, __u64 first, __u64 last, __u32 fn, __u64 ts)
+{
+	inval_begin_flags(op_id, first, last, fn, 0, ts);
 }
 
 static void inval_end(__u64 op_id, __u64 ts)
@@ -194,13 +201,14 @@ static void delete(__u32 tid, __u64 index, __u64 ts)
 	feed(&r, RW_REC_DELETE, sizeof(r.del), ts);
 }
 
-/* What BPF saw of page index, inserted at insert_ts, at the op's end. */
-static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapped,
-			   bool uptodate, __u8 blkbits, __u8 read_map, __u64 ts)
+/* What BPF saw of page index, inserted at insert_ts, at op_id's end (0: the
+ * insert's own record, its window closed before its slot was written). */
+static void page_state_of(__u64 op_id, __u64 index, __u64 insert_ts, bool present, bool mapped,
+			  bool uptodate, __u8 blkbits, __u8 read_map, __u64 ts)
 {
 	union rw_record r = {};
 
-	r.page.op_id = OP;
+	r.page.op_id = op_id;
 	r.page.key = KEY;
 	r.page.index = index;
 	r.page.insert_ts = insert_ts;
@@ -210,6 +218,21 @@ static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapp
 	r.page.uptodate = uptodate;
 	r.page.read_map = read_map;
 	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+}
+
+static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapped,
+			   bool uptodate, __u8 blkbits, __u8 read_map, __u64 ts)
+{
+	page_state_of(OP, index, insert_ts, present, mapped, uptodate, blkbits, read_map, ts);
+}
+
+/* The PAGE record an insert sends itself once its window has closed: no
+ * operation, 4 KiB blocks, pending while not uptodate (fill_page_state()). */
+static void late_page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
+			    bool uptodate, __u64 ts)
+{
+	page_state_of(0, index, insert_ts, present, mapped, uptodate, 12,
+		      present && !uptodate ? RW_READ_MAP_PENDING : RW_READ_MAP_NONE, ts);
 }
 
 static void page_state(__u64 index, __u64 insert_ts, bool present, bool mapped,
@@ -361,6 +384,16 @@ static void test_page_evidence(void)
 	ASSERT_EQ(engine__stats(eng)->pages_flagged_mapped, 0, "and no mapping seen");
 }
 
+/* punch_510() with one insert, of page 14 at 24, between the drop and the
+ * free: what the page check then says decides. */
+static void punch_one_insert(void)
+{
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	block_free(OP, 30);
+}
+
 /*
  * The 5.10 miss: the reader had mapped the old blocks and not yet set
  * PG_mappedtodisk. With the ext4 read-mapping role its mark decides; the
@@ -397,10 +430,7 @@ static void test_page_mapped_before_flag(void)
 	 * a disk mark on it is wrong, and counted. Judged by the mark still:
 	 * the count is what the tests hold to 0. */
 	setup_read_maps(READ_MAPS_EXT4);
-	punch_510();
-	inval_end(OP, 20);
-	insert(READER, 14, 24);
-	block_free(OP, 30);
+	punch_one_insert();
 	page_state_map(14, 24, true, false, true, 12, RW_READ_MAP_DISK, 40);
 	op_end(OP, 0, 40);
 	engine__tick(eng, 1000);
@@ -408,10 +438,7 @@ static void test_page_mapped_before_flag(void)
 
 	/* Without the role the same record is the flag alone: hole. */
 	setup();
-	punch_510();
-	inval_end(OP, 20);
-	insert(READER, 14, 24);
-	block_free(OP, 30);
+	punch_one_insert();
 	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_DISK, 40);
 	op_end(OP, 0, 40);
 	engine__tick(eng, 1000);
@@ -437,6 +464,86 @@ static void test_page_evidence_limits(void)
 	ASSERT_EQ(cap.w[1].verdict, VERDICT_EVICTED, "gone at the end");
 	ASSERT_EQ(cap.w[2].verdict, VERDICT_UNCHECKED, "mismatched insert time: never a race");
 	ASSERT_EQ(cap.w[2].page, PAGE_UNCHECKED, "unchecked");
+}
+
+/* One invalidation of a direct-I/O write over pages 10-20, as op_id, by
+ * the invalidator: the first (flags 0) or the second
+ * (RW_INVAL_AFTER_WRITE), from ts to ts + 10. */
+static void dio_inval_begin(__u64 op_id, __u32 flags, __u64 ts)
+{
+	op_begin_fs(op_id, RW_OP_INVALIDATE, 0, "ext4", ts);
+	inval_begin_flags(op_id, 10, 20, RW_INVAL_PAGES2, flags, ts);
+}
+
+static void dio_inval_end(__u64 op_id, __u64 ts)
+{
+	inval_end(op_id, ts);
+	op_end(op_id, 0, ts);
+}
+
+/*
+ * Direct I/O: a page read during the write's first invalidation holds the
+ * data from before the write, and the second drops it once the write is on
+ * disk. The first is judged once the second ended: dropped by it, the
+ * page is transient; left cached by it, stale (race). One read during the
+ * second read the write's data (late). With no second within its wait,
+ * the first's pages are judged as they stand, and counted.
+ */
+static void test_dio_write(void)
+{
+	const struct engine_stats *st;
+
+	setup();
+	dio_inval_begin(OP, 0, 10);
+	insert(READER, 14, 12);
+	insert(READER, 15, 13);
+	checked(14, 12);
+	checked(15, 13);
+	dio_inval_end(OP, 20);
+	engine__tick(eng, 20 + 5 + 100);
+	ASSERT_EQ(cap.n, 0, "the first waits for its second");
+	dio_inval_begin(OP + 1, RW_INVAL_AFTER_WRITE, 200);
+	delete(INVALIDATOR, 14, 203);
+	insert(READER, 16, 204);
+	checked(16, 204);
+	dio_inval_end(OP + 1, 210);
+	engine__tick(eng, 210 + 4);
+	ASSERT_EQ(cap.n, 0, "both once the grace after the second passed");
+	engine__tick(eng, 210 + 5);
+	ASSERT_EQ(cap.n, 3, "windows judged, the newest operation first");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_LATE, "read once the write was on disk");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_TRANSIENT, "dropped by the second");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "left cached by the second: stale");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->dio_second_seen, 1, "one first settled by its second");
+	ASSERT_EQ(st->dio_second_missing, 0, "none waited out");
+
+	/* Another task's invalidation is not this write's second. */
+	setup();
+	dio_inval_begin(OP, 0, 10);
+	insert(READER, 14, 12);
+	checked(14, 12);
+	dio_inval_end(OP, 20);
+	{
+		union rw_record r = {};
+
+		r.op_begin.op_id = OP + 2;
+		r.op_begin.task.pid = r.op_begin.task.tid = OTHER;
+		strcpy(r.op_begin.task.comm, "writer2");
+		r.op_begin.key = KEY;
+		r.op_begin.kind = RW_OP_INVALIDATE;
+		strcpy(r.op_begin.fstype, "ext4");
+		feed(&r, RW_REC_OP_BEGIN, sizeof(r.op_begin), 300);
+	}
+	inval_begin_flags(OP + 2, 10, 20, RW_INVAL_PAGES2, RW_INVAL_AFTER_WRITE, 300);
+	dio_inval_end(OP + 2, 310);
+	engine__tick(eng, 400);
+	ASSERT_EQ(cap.n, 0, "still waiting for its own second");
+	engine__tick(eng, 20 + 5 + 1000000000ULL);
+	ASSERT_EQ(cap.n, 1, "waited out");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "judged as it stands");
+	ASSERT_EQ(engine__stats(eng)->dio_second_missing, 1, "counted");
+	ASSERT_EQ(engine__stats(eng)->dio_second_seen, 0, "no second of its own");
 }
 
 static void test_page_evidence_needs_mpage_fs(void)
@@ -1287,6 +1394,56 @@ static void punch_pending(bool mapped)
 }
 
 /*
+ * The insert saw the window open, and the operation's walk ran before the
+ * insert's slot was written: the insert sends the PAGE record itself, with
+ * no operation, after OP_END (remember_page()). It is the evidence of the
+ * ended operation that took the INSERT, never of another insert, and never
+ * in place of the walk's own record.
+ */
+static void test_late_page(void)
+{
+	const struct engine_stats *st;
+
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	insert(READER, 15, 25);
+	insert(READER, 16, 26);
+	block_free(OP, 30);
+	checked(16, 26);		/* the walk saw this one */
+	op_end(OP, 0, 40);
+	late_page_state(14, 24, true, true, true, 41);
+	late_page_state(16, 26, true, false, true, 41);	/* the walk's stands */
+	late_page_state(15, 99, true, true, true, 41);	/* another insert's */
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "late evidence: read from disk");
+	ASSERT_EQ(cap.w[0].page, PAGE_FROM_DISK, "evidence from the late record");
+	ASSERT_EQ(cap.w[1].page, PAGE_UNCHECKED, "another insert's record is not its own");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_UNCHECKED, "and never a race");
+	ASSERT_EQ(cap.w[2].page, PAGE_FROM_DISK, "the walk's record kept");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->pages_late, 3, "late records");
+	ASSERT_EQ(st->pages_late_used, 1, "one gave evidence");
+	ASSERT_EQ(st->orphans, 0, "none orphaned");
+
+	/* Its read still to come on ext4 with the read mappings followed: it
+	 * waits for the follow-up like a page pending at the walk. */
+	setup_read_maps(READ_MAPS_EXT4);
+	punch_one_insert();
+	op_end(OP, 0, 40);
+	late_page_state(14, 24, true, false, false, 41);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 0, "waits for its follow-up");
+	followup(READER, 14, 14, RW_READ_MAP_ZEROS, RW_READ_MAP_FROM_EXT4_TREE, 2000);
+	engine__tick(eng, 40 + 5 + RW_FOLLOW_WAIT_NS);
+	ASSERT_EQ(cap.n, 1, "window judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "its read found the hole");
+	ASSERT_EQ(cap.w[0].page, PAGE_ZERO_FILLED, "evidence: zero-filled");
+}
+
+/*
  * A page still to be read at its operation's end is judged by what its
  * read mapped afterwards: the engine waits RW_FOLLOW_WAIT_NS past the
  * grace for the follow-up. Zeros: hole. Disk from the extent-status tree:
@@ -1415,10 +1572,7 @@ static void test_followup_limits(void)
 
 	/* Without the ext4 role nothing waits: judged at the grace. */
 	setup();
-	punch_510();
-	inval_end(OP, 20);
-	insert(READER, 14, 24);
-	block_free(OP, 30);
+	punch_one_insert();
 	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_PENDING, 40);
 	op_end(OP, 0, 40);
 	engine__tick(eng, 45);
@@ -1437,6 +1591,8 @@ void suite_engine(void)
 	RUN(test_page_evidence);
 	RUN(test_page_mapped_before_flag);
 	RUN(test_page_evidence_limits);
+	RUN(test_late_page);
+	RUN(test_dio_write);
 	RUN(test_page_evidence_needs_mpage_fs);
 	RUN(test_self_insert);
 	RUN(test_evicted_by_other_task);

@@ -6,7 +6,7 @@
 # stressors and fio, plus tools/contend.c's same-file contention, on ext4,
 # xfs, btrfs (1 GiB loop images) and a tmpfs of our own. Each case prints
 # one PASS/FAIL line and one INFO table row (also in $RW_WL_OUT/table.md).
-# RW_WL_SECONDS: load per case (default 15; the layer takes about 5 min).
+# RW_WL_SECONDS: load per case (default 7; the layer takes about 2 min).
 # RW_WL_FS: the filesystems (default "ext4 xfs btrfs tmpfs").
 set -uo pipefail
 cd "$(dirname "$0")"

@@ -52,7 +52,7 @@ static void set_pages(struct gen *g, struct iter_rec *it)
 	uint64_t last_page = (g->m.size - 1) >> PG_SHIFT;
 
 	it->first = it->offset >> PG_SHIFT;
-	if (it->op == OP_PUNCH || it->op == OP_ZERO)
+	if (it->op == OP_PUNCH || it->op == OP_ZERO || it->op == OP_DIO_WRITE)
 		it->last = (it->offset + it->len - 1) >> PG_SHIFT;
 	else
 		it->last = last_page;
@@ -70,10 +70,25 @@ static void evict(struct gen *g, const struct iter_rec *it)
 	}
 }
 
-static long do_call(struct gen *g, const struct iter_rec *it)
+/* A short direct write is a failure: the model cannot say which pages it
+ * wrote (call_failed() restamps the range). */
+static long dio_write(struct gen *g, struct iter_rec *it)
+{
+	ssize_t n;
+
+	it->stamp0 = stamp_buffer(g, g->dio_buf, it->len);
+	n = pwrite(g->dfd, g->dio_buf, it->len, it->offset);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)it->len ? 0 : -EIO;
+}
+
+static long do_call(struct gen *g, struct iter_rec *it)
 {
 	int ret;
 
+	if (it->op == OP_DIO_WRITE)
+		return dio_write(g, it);
 	if (it->op == OP_TRUNCATE)
 		ret = ftruncate(g->fd, it->offset);
 	else

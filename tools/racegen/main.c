@@ -54,6 +54,7 @@ const char *const op_names[OP_MAX] = {
 	[OP_ZERO] = "zero",
 	[OP_INSERT] = "insert",
 	[OP_TRUNCATE] = "truncate",
+	[OP_DIO_WRITE] = "dio_write",
 };
 
 const int op_modes[OP_MAX] = {
@@ -62,6 +63,7 @@ const int op_modes[OP_MAX] = {
 	[OP_ZERO] = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
 	[OP_INSERT] = FALLOC_FL_INSERT_RANGE,
 	[OP_TRUNCATE] = 0,
+	[OP_DIO_WRITE] = 0,
 };
 
 const char *const read_mode_names[] = {
@@ -121,7 +123,7 @@ static const struct argp_option opts[] = {
 	{ "duration", 'd', "SEC", 0, "Run for SEC seconds, 0 = no limit (default 10)", 0 },
 	{ "iterations", 'n', "N", 0, "Stop after N invalidating calls, 0 = no limit (default 0)", 0 },
 	{ "size", 's', "MIB", 0, "File size (default 64)", 0 },
-	{ "ops", 'o', "LIST", 0, "Comma list of punch,collapse,zero,insert,truncate (default punch)", 0 },
+	{ "ops", 'o', "LIST", 0, "Comma list of punch,collapse,zero,insert,truncate,dio_write (default punch)", 0 },
 	{ "readers", 'r', "N", 0, "Reader threads (default 2)", 0 },
 	{ "read-mode", 'm', "MODE", 0, "pread, fadvise (then pread), mmap, mix (of those three), readahead, madvise, splice or sendfile (default mix)", 0 },
 	{ "max-range", 'R', "KIB", 0, "Longest range a call drops or truncate cuts (default 64)", 0 },

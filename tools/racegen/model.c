@@ -52,6 +52,17 @@ bool page_matches(const char *p, size_t n, uint64_t stamp)
 	return true;
 }
 
+/* Fill len bytes (whole pages) of buf with fresh stamps, not yet in the
+ * model; returns the first. */
+uint64_t stamp_buffer(struct gen *g, char *buf, uint64_t len)
+{
+	uint64_t first = g->m.next_stamp;
+
+	for (uint64_t i = 0; i < len; i += PG)
+		stamp_page(buf + i, g->m.next_stamp++);
+	return first;
+}
+
 /*
  * Write fresh stamps over [off, off + len), both page aligned, and record
  * them in the model. Restore writes are plain pwrite, never an invalidating
@@ -104,6 +115,10 @@ void model_apply(struct model *m, const struct iter_rec *it)
 			(np - p0) * sizeof(*m->stamp));
 		memset(&m->stamp[p0], 0, k * sizeof(*m->stamp));
 		m->size += it->len;
+		break;
+	case OP_DIO_WRITE:
+		for (uint64_t i = 0; i < k; i++)
+			m->stamp[p0 + i] = it->stamp0 + i;
 		break;
 	default:
 		/* Truncate: the cut pages are gone; re-extended, they are holes. */

@@ -14,6 +14,10 @@
 /* n bytes of a page read back; n < PG means the read came up short. */
 bool page_matches(const char *p, size_t n, uint64_t stamp);
 
+/* Fill len bytes (whole pages) of buf with fresh stamps, not yet in the
+ * model; returns the first. */
+uint64_t stamp_buffer(struct gen *g, char *buf, uint64_t len);
+
 /*
  * Write fresh stamps over [off, off + len), both page aligned, and record
  * them in the model. Returns 0 or -errno.

@@ -101,7 +101,7 @@ int oracle(struct gen *g, struct iter_rec *it)
 		end = (g->size >> PG_SHIFT) - 1;
 	} else if (it->op == OP_TRUNCATE) {
 		return 0;
-	} else if (it->op == OP_PUNCH || it->op == OP_ZERO) {
+	} else if (it->op == OP_PUNCH || it->op == OP_ZERO || it->op == OP_DIO_WRITE) {
 		end = (it->offset + it->len) >> PG_SHIFT;
 	} else {
 		end = g->m.size >> PG_SHIFT;

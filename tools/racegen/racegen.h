@@ -26,6 +26,9 @@ enum op {
 	OP_ZERO,
 	OP_INSERT,
 	OP_TRUNCATE,
+	/* A direct-I/O write of fresh stamps over cached pages: the caller
+	 * invalidates the range before its write and again after it. */
+	OP_DIO_WRITE,
 	OP_MAX,
 };
 
@@ -112,6 +115,7 @@ struct iter_rec {
 	long ret;
 	uint64_t t0_ns, t1_ns;
 	uint64_t offset, len;
+	uint64_t stamp0;		/* OP_DIO_WRITE: the first stamp written */
 	uint64_t first, last;
 	uint64_t stale, confirmed;
 	int64_t stale_first, stale_last;
@@ -132,6 +136,7 @@ struct gen {
 	struct model m;
 	char *iobuf;			/* IO_CHUNK, buffered oracle reads */
 	char *dbuf;			/* PG, aligned for O_DIRECT */
+	char *dio_buf;			/* max_len, aligned: OP_DIO_WRITE's data */
 	uint64_t *stale;		/* page indexes found stale this call */
 	uint64_t nstale;
 	char *map;			/* shared read-only mapping for readers */

@@ -80,7 +80,8 @@ static int create_file(struct gen *g)
 			(long)st.st_blksize);
 		return -EINVAL;
 	}
-	g->dfd = open(env.path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	/* Read and write: the direct-I/O write op writes through it too. */
+	g->dfd = open(env.path, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (g->dfd < 0) {
 		err = -errno;
 		fprintf(stderr, "racegen: failed to open %s with O_DIRECT: %s\n",
@@ -132,7 +133,8 @@ int setup(struct gen *g)
 	g->stale = calloc(g->m.cap, sizeof(*g->stale));
 	g->iobuf = malloc(IO_CHUNK);
 	if (!g->m.stamp || !g->stale || !g->iobuf ||
-	    posix_memalign((void **)&g->dbuf, PG, PG)) {
+	    posix_memalign((void **)&g->dbuf, PG, PG) ||
+	    posix_memalign((void **)&g->dio_buf, PG, max_len)) {
 		fprintf(stderr, "racegen: failed to allocate the model: %s\n",
 			strerror(ENOMEM));
 		return -ENOMEM;
@@ -173,5 +175,6 @@ void teardown(struct gen *g)
 	free(g->stale);
 	free(g->iobuf);
 	free(g->dbuf);
+	free(g->dio_buf);
 	free(g->path);
 }

@@ -479,7 +479,8 @@ static __always_inline bool truncate_page_range(__s64 lstart, __s64 lend,
  * An invalidation returns. One with no operation around it is its own
  * operation: it closes its window, checks its pages and ends.
  */
-static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
+/* ret: the invalidation's return, where it has one (iv->pages2). */
+static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags, __s64 ret)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 lost = iv->lost;
@@ -499,8 +500,10 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags)
 		lost += emit_page_states(iv->op_id, &iv->key, iv->start_ts, now);
 	if (iv->window_failed)
 		flags |= RW_OP_END_UNWATCHED;
+	/* A direct-I/O write whose first invalidation failed (-EBUSY) falls
+	 * back to buffered I/O (README "Direct I/O"): userspace needs it. */
 	if (iv->op_id)
-		emit_op_end(iv->op_id, 0, now, flags, lost);
+		emit_op_end(iv->op_id, iv->pages2 ? ret : 0, now, flags, lost);
 }
 
 /*
@@ -556,7 +559,7 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 	stale = bpf_map_lookup_elem(&invals, &tid);
 	if (stale) {
 		count(RW_CNT_RETURN_MISSED);
-		inval_finish(stale, RW_OP_END_NO_RETURN);
+		inval_finish(stale, RW_OP_END_NO_RETURN, 0);
 		bpf_map_delete_elem(&invals, &tid);
 	}
 
@@ -595,6 +598,7 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 		iv.lost_base = bare.lost_base;
 		iv.lost = bare.lost;
 		iv.start_ts = bare.start_ts;
+		iv.pages2 = fn == RW_INVAL_PAGES2;
 	}
 	iv.key = key;
 	if (bpf_map_update_elem(&invals, &tid, &iv, BPF_ANY)) {
@@ -603,19 +607,21 @@ static __always_inline int handle_inval_begin(void *ctx, struct address_space *m
 		if (op)
 			op->lost++;
 		iv.lost++;
-		inval_finish(&iv, 0);
+		inval_finish(&iv, 0, 0);
 	}
 	return 0;
 }
 
-static __always_inline int handle_inval_end(void *ctx)
+/* ret: the function's return (0 for truncate_inode_pages_range(), which
+ * has none). */
+static __always_inline int handle_inval_end(void *ctx, __s64 ret)
 {
 	__u32 tid = current_tid();
 	struct rw_inval_state *iv = bpf_map_lookup_elem(&invals, &tid);
 
 	if (!iv)
 		return 0;
-	inval_finish(iv, 0);
+	inval_finish(iv, 0, ret);
 	bpf_map_delete_elem(&invals, &tid);
 	return 0;
 }

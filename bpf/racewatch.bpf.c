@@ -109,7 +109,7 @@ int inval_fentry(__u64 *ctx)
 SEC("fexit")
 int inval_fexit(__u64 *ctx)
 {
-	return handle_inval_end(ctx);
+	return handle_inval_end(ctx, 0);
 }
 
 SEC("kprobe")
@@ -119,11 +119,12 @@ int inval_kprobe(struct pt_regs *ctx)
 			      PT_REGS_PARM3(ctx));
 }
 
-/* Shared by both invalidation functions' returns. */
+/* Shared by both invalidation functions' returns: the register holds one
+ * only for invalidate_inode_pages2_range(), and only its is used. */
 SEC("kretprobe")
 int inval_kret(struct pt_regs *ctx)
 {
-	return handle_inval_end(ctx);
+	return handle_inval_end(ctx, (int)PT_REGS_RC(ctx));
 }
 
 /* ---- invalidate: invalidate_inode_pages2_range(mapping, start, end),
@@ -142,10 +143,11 @@ int inval2_fentry(__u64 *ctx)
 	return pages2_begin(ctx, (void *)ctx[0], ctx[1], ctx[2]);
 }
 
+/* ctx[3]: its int return, after the three arguments. */
 SEC("fexit")
 int inval2_fexit(__u64 *ctx)
 {
-	return handle_inval_end(ctx);
+	return handle_inval_end(ctx, (int)ctx[3]);
 }
 
 SEC("kprobe")

@@ -426,7 +426,8 @@ struct rw_inval_state {
 	__u8 standalone;	/* the invalidation is its own operation */
 	__u8 window_open;
 	__u8 window_failed;
-	__u8 pad;
+	__u8 pages2;		/* invalidate_inode_pages2_range(): a
+				 * standalone one's return is its OP_END's */
 	__u32 lost;		/* a standalone one's own records not sent */
 	__u64 start_ts;		/* a standalone one's: no candidate is older */
 };

@@ -105,6 +105,9 @@ struct rw_window {
 	 * the write was on disk, ended, and its task; 0: none seen. */
 	__u64 second_inval_end_ts;
 	__u32 second_inval_tid;
+	/* ... none came within the wait: the write fell back to buffered
+	 * I/O, through these very pages, or failed (engine.c, "Direct I/O"). */
+	bool dio_unpaired;
 	enum rw_page_evidence page;
 	const struct rw_page_state *page_state;	/* the PAGE record; NULL: none */
 	unsigned int read_maps;	/* engine_opts.read_maps */
@@ -158,9 +161,11 @@ struct engine_stats {
 	__u64 pages_late;
 	__u64 pages_late_used;
 	/* Direct-I/O invalidations left with cached candidates, by whether
-	 * the write's second invalidation was seen (engine.c, dio_settle()). */
+	 * the write's second invalidation was seen (engine.c, dio_settle());
+	 * of those without, the ones that had failed themselves (-EBUSY). */
 	__u64 dio_second_seen;
 	__u64 dio_second_missing;
+	__u64 dio_buffered;
 	/* Pending pages of followed reads (ext4, one block per page): their
 	 * FOLLOWUP records by what the read mapped (disk, zeros); of those,
 	 * how many the rule left to PG_mappedtodisk (a disk mapping from the

@@ -683,8 +683,9 @@ static void summary_json(struct report *r, const struct engine *e,
 		(unsigned long long)st->page_followups[RW_READ_MAP_ZEROS],
 		(unsigned long long)st->followups_left_to_flag,
 		(unsigned long long)st->followups_missing);
-	fprintf(out, "},\"dio_seconds\":{\"seen\":%llu,\"missing\":%llu",
-		(unsigned long long)st->dio_second_seen, (unsigned long long)st->dio_second_missing);
+	fprintf(out, "},\"dio_seconds\":{\"seen\":%llu,\"missing\":%llu,\"buffered\":%llu",
+		(unsigned long long)st->dio_second_seen, (unsigned long long)st->dio_second_missing,
+		(unsigned long long)st->dio_buffered);
 	fputs("},\"incomplete\":{", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)
@@ -812,8 +813,10 @@ static void summary_text(struct report *r, const struct engine *e,
 		(unsigned long long)st->followups_left_to_flag,
 		(unsigned long long)st->followups_missing);
 	fprintf(out, "  direct-I/O writes whose first invalidation left pages cached: second "
-		"invalidation seen %llu, none within 1 s %llu\n",
-		(unsigned long long)st->dio_second_seen, (unsigned long long)st->dio_second_missing);
+		"invalidation seen %llu, none within 1 s %llu (buffered or failed writes), of "
+		"them after a failed first %llu\n",
+		(unsigned long long)st->dio_second_seen, (unsigned long long)st->dio_second_missing,
+		(unsigned long long)st->dio_buffered);
 	fputs("  incomplete:", out);
 	n_inc = incomplete_counts(st, losses, inc);
 	for (int i = 0; i < n_inc; i++)

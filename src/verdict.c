@@ -365,6 +365,10 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 	 * (engine.c, "Direct I/O"). */
 	if (w->inval->flags & RW_INVAL_AFTER_WRITE)
 		return VERDICT_LATE;
+	/* A direct write that never invalidated again went through the page
+	 * cache instead, or failed: the page holds what the file does. */
+	if (w->dio_unpaired)
+		return VERDICT_LATE;
 	/* The old blocks are gone: the page reads what replaced them. */
 	if (w->nfree && ins->hdr.ts > w->last_free_ts)
 		return VERDICT_LATE;

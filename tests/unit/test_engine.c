@@ -486,8 +486,8 @@ static void dio_inval_end(__u64 op_id, __u64 ts)
  * data from before the write, and the second drops it once the write is on
  * disk. The first is judged once the second ended: dropped by it, the
  * page is transient; left cached by it, stale (race). One read during the
- * second read the write's data (late). With no second within its wait,
- * the first's pages are judged as they stand, and counted.
+ * second read the write's data (late). With no second within its wait the
+ * write went through the page cache, or failed: late, and counted.
  */
 static void test_dio_write(void)
 {
@@ -541,9 +541,23 @@ static void test_dio_write(void)
 	ASSERT_EQ(cap.n, 0, "still waiting for its own second");
 	engine__tick(eng, 20 + 5 + 1000000000ULL);
 	ASSERT_EQ(cap.n, 1, "waited out");
-	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "judged as it stands");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_LATE, "no second: a buffered or failed write");
 	ASSERT_EQ(engine__stats(eng)->dio_second_missing, 1, "counted");
 	ASSERT_EQ(engine__stats(eng)->dio_second_seen, 0, "no second of its own");
+	ASSERT_EQ(engine__stats(eng)->dio_buffered, 0, "its first did not fail");
+
+	/* The first failed (-EBUSY) and no second came: the write fell back
+	 * to buffered I/O, through the cached page; counted apart. */
+	setup();
+	dio_inval_begin(OP, 0, 10);
+	insert(READER, 14, 12);
+	checked(14, 12);
+	inval_end(OP, 20);
+	op_end(OP, -16, 20);
+	engine__tick(eng, 20 + 5 + 1000000000ULL);
+	ASSERT_EQ(cap.n, 1, "waited out");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_LATE, "the buffered write's data");
+	ASSERT_EQ(engine__stats(eng)->dio_buffered, 1, "counted");
 }
 
 static void test_page_evidence_needs_mpage_fs(void)

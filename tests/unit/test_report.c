@@ -570,7 +570,8 @@ static void test_summary_text(void)
 		"  follow-ups of ext4 reads pending at the end of their operation: disk 0 "
 		"zeros 0; left to the flag 0; none by the judgement 0\n"
 		"  direct-I/O writes whose first invalidation left pages cached: second "
-		"invalidation seen 0, none within 1 s 0\n"
+		"invalidation seen 0, none within 1 s 0 (buffered or failed writes), of them after "
+		"a failed first 0\n"
 		"  incomplete: ops_lossy 0 ops_unwatched 0 ops_no_return 0 ops_expired "
 		"0 ops_released 1 ops_open 0 ops_dropped 0 cands_dropped 0 "
 		"invals_dropped 0 inodes_dropped 1 records_unjudged 5\n", "text summary");
@@ -602,7 +603,7 @@ static void test_summary_json(void)
 		"\"page_checks\":{\"read_map\":{\"none\":0,\"disk\":0,\"zeros\":0,\"pending\":0},"
 		"\"flagged\":0,\"flagged_mapped\":0,\"mapped_unflagged\":0,\"late\":0,\"late_used\":0},"
 		"\"page_followups\":{\"disk\":0,\"zeros\":0,\"left_to_flag\":0,\"missing\":0},"
-		"\"dio_seconds\":{\"seen\":0,\"missing\":0},"
+		"\"dio_seconds\":{\"seen\":0,\"missing\":0,\"buffered\":0},"
 		"\"incomplete\":{\"ops_lossy\":0,\"ops_unwatched\":0,\"ops_no_return\":0,"
 		"\"ops_expired\":0,\"ops_released\":1,\"ops_open\":0,\"ops_dropped\":0,"
 		"\"cands_dropped\":0,\"invals_dropped\":0,\"inodes_dropped\":1,"

@@ -112,6 +112,13 @@ inode_facts() {
 		"$2" | head -1
 }
 
+# No operation in OPS reaches past its range (collapse, insert and truncate
+# run to EOF): every candidate of its windows has a page slot of its own
+# (512, README "Verdicts"), so none may be judged unchecked.
+narrow_ops() {
+	[[ ",$1," != *,collapse,* && ",$1," != *,insert,* && ",$1," != *,truncate,* ]]
+}
+
 # Reads the oracle/racewatch pair of one filesystem and prints one verdict.
 judge_fs() {
 	local name=$1 expect=$2 gen=$3 rw=$4 ops=$5 out rc recall windows confirmed facts
@@ -140,6 +147,8 @@ judge_fs() {
 		fail "$name" "$out"
 	elif [ "$expect" = race ] && [ "${confirmed:-0}" -eq 0 ]; then
 		fail "$name" "the racy fixture did not race (no oracle-confirmed stale page): $out"
+	elif [ "$expect" = race ] && narrow_ops "$ops" && ! [[ "$facts" == *" unchecked 0 "* ]]; then
+		fail "$name" "windows of operations within their ranges had no page evidence (unchecked): $out"
 	elif [ "$expect" = clean ] && { [ "${confirmed:-0}" -ne 0 ] || [ "${windows:-1}" -ne 0 ]; }; then
 		fail "$name" "a fixed kernel showed stale pages or race windows: $out"
 	elif [ "$expect" = clean ] && ! [[ "$facts" =~ ^fs\ (btrfs\ race_class\ 0\ |[a-z0-9]+\ race_class\ 0\ unchecked\ 0\ ) ]]; then
@@ -291,10 +300,16 @@ run_case() {
 	# kernel and mechanism but this one.
 	local roles=0
 	[ "$series/$attach" = 5.10/kprobe ] && [ "$ops" = punch ] && roles=1
+	# Debian's 6.1 btrfs loses direct writes' invalidations to buffered
+	# readers: the kernel warned "Page cache invalidation failure on direct
+	# I/O" and racegen's read back then failed with EIO (README "Direct
+	# I/O"), so racegen there does not write directly.
+	local no_dio=
+	[ "$series" = 6.1 ] && no_dio=btrfs
 	local disks=()
 	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
 	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" --timeout 900 \
-		--append "rw.run=/opt/detect.sh rw.roles=$roles rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" != clean ] && echo "$race_secs rw.until_confirmed=$until_confirmed" || echo "$secs") rw.ops=$ops rw.read_mode=pread${range:+ rw.max_range=$range}"); then
+		--append "rw.run=/opt/detect.sh rw.roles=$roles rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" != clean ] && echo "$race_secs rw.until_confirmed=$until_confirmed" || echo "$secs") rw.ops=$ops rw.read_mode=pread${range:+ rw.max_range=$range}${no_dio:+ rw.no_dio_fs=$no_dio}"); then
 		fail "$name" "$why"
 		return
 	fi

@@ -6,7 +6,8 @@
 # line rw.*): RW_ATTACH, RW_FS (comma list), RW_DURATION, RW_OPS, RW_READ_MODE,
 # RW_MAX_RANGE (racegen's --max-range in KiB, its default when unset),
 # RW_UNTIL_CONFIRMED (racegen's --until-confirmed, 0 when unset), RW_ROLES
-# (1: the role matrix first).
+# (1: the role matrix first), RW_NO_DIO_FS (comma list: filesystems whose
+# racegen leaves dio_write out of RW_OPS).
 attach=${RW_ATTACH:-auto}
 duration=${RW_DURATION:-20}
 ops=${RW_OPS:-punch}
@@ -21,8 +22,12 @@ start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" $btf_d
 
 rc=0
 for fs in $(echo "$RW_FS" | tr , ' '); do
-	echo "detect: racegen on $fs: -d $duration --until-confirmed ${RW_UNTIL_CONFIRMED:-0} -o $ops -m $mode"
-	/opt/racegen -d "$duration" --until-confirmed "${RW_UNTIL_CONFIRMED:-0}" -o "$ops" -m "$mode" \
+	fs_ops=$ops
+	case ",${RW_NO_DIO_FS:-}," in
+	*,"$fs",*) fs_ops=$(echo ",$ops," | sed -e 's/,dio_write,/,/' -e 's/^,//' -e 's/,$//') ;;
+	esac
+	echo "detect: racegen on $fs: -d $duration --until-confirmed ${RW_UNTIL_CONFIRMED:-0} -o $fs_ops -m $mode"
+	/opt/racegen -d "$duration" --until-confirmed "${RW_UNTIL_CONFIRMED:-0}" -o "$fs_ops" -m "$mode" \
 		${RW_MAX_RANGE:+-R "$RW_MAX_RANGE"} \
 		"/mnt/$fs/racegen.dat" \
 		> "/out/racegen-$fs.json" 2> "/out/racegen-$fs.err" || rc=1

@@ -501,7 +501,7 @@ static __always_inline void inval_finish(struct rw_inval_state *iv, __u32 flags,
 	if (iv->window_failed)
 		flags |= RW_OP_END_UNWATCHED;
 	/* A direct-I/O write whose first invalidation failed (-EBUSY) falls
-	 * back to buffered I/O (README "Direct I/O"): userspace needs it. */
+	 * back to buffered I/O (README "Direct I/O"): userspace counts it. */
 	if (iv->op_id)
 		emit_op_end(iv->op_id, iv->pages2 ? ret : 0, now, flags, lost);
 }

@@ -597,8 +597,8 @@ static void on_block_free(struct engine *e, const struct rw_block_free *r)
 /*
  * How long a direct-I/O write's first invalidation waits for its second.
  * The second comes once the write is on disk (a synchronous write's own
- * task waits for that), so a second late by more than this belongs to a
- * write that is stuck or failed, and its pages are judged as they stand.
+ * task waits for that); none by then is taken for a write that went
+ * through the page cache or failed ("Direct I/O" below).
  */
 #define DIO_SECOND_WAIT_NS	1000000000ULL
 

@@ -66,6 +66,26 @@ int insert_kret(struct pt_regs *ctx)
 	return handle_insert_return(ctx, PT_REGS_RC(ctx));
 }
 
+/* ---- tmpfs/shmem insert: shmem_add_to_page_cache(folio, mapping, index,
+ *      expected, gfp[, charge_mm]), a struct page before 5.19's "mm/shmem:
+ *      convert shmem_add_to_page_cache to take a folio"; charge_mm went in
+ *      6.7's 054a9f7ccd0a ("shmem: move memcg charge out of
+ *      shmem_add_to_page_cache()"). Programs of their own: a fexit program
+ *      has one target, and the page-cache insert role may use
+ *      insert_p5_fexit. The kprobe pair is the page-cache insert's. ---- */
+
+SEC("fexit")
+int shmem6_fexit(__u64 *ctx)
+{
+	return (long)ctx[6] ? 0 : handle_insert(ctx, (void *)ctx[1], (void *)ctx[0], ctx[2]);
+}
+
+SEC("fexit")
+int shmem5_fexit(__u64 *ctx)
+{
+	return (long)ctx[5] ? 0 : handle_insert(ctx, (void *)ctx[1], (void *)ctx[0], ctx[2]);
+}
+
 /* filemap:mm_filemap_add_to_page_cache fires only after a successful
  * insert, with a struct page on 5.10 and a struct folio on 6.x. */
 SEC("raw_tp")
@@ -155,6 +175,45 @@ int inval2_kprobe(struct pt_regs *ctx)
 {
 	return pages2_begin(ctx, (void *)PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),
 			    PT_REGS_PARM3(ctx));
+}
+
+/* ---- tmpfs invalidation: shmem_undo_range(inode, lstart, lend, unfalloc),
+ *      bytes, lend inclusive or -1, the same in 5.10, 6.1 and 6.12. shmem
+ *      punches and truncates through it, never through
+ *      truncate_inode_pages_range. Not its caller shmem_truncate_range:
+ *      Debian's 6.12 inlines that into shmem_fallocate() and
+ *      shmem_setattr(), so a hook on it saw none of their 1,948 calls in a
+ *      3 s punch and truncate run (ftrace's function tracer). ---- */
+
+static __always_inline int shmem_undo_begin(void *ctx, struct inode *inode,
+						__s64 lstart, __s64 lend)
+{
+	__u64 first, last;
+
+	hook_hit_on(RW_HIT_INVAL_SHMEM, inode);
+	if (!truncate_page_range(lstart, lend, &first, &last))
+		return 0;
+	return handle_inval_begin(ctx, BPF_CORE_READ(inode, i_mapping), first, last,
+				  RW_INVAL_SHMEM);
+}
+
+SEC("fentry")
+int shmem_undo_fentry(__u64 *ctx)
+{
+	return shmem_undo_begin(ctx, (void *)ctx[0], ctx[1], ctx[2]);
+}
+
+SEC("fexit")
+int shmem_undo_fexit(__u64 *ctx)
+{
+	return handle_inval_end(ctx, 0);
+}
+
+SEC("kprobe")
+int shmem_undo_kprobe(struct pt_regs *ctx)
+{
+	return shmem_undo_begin(ctx, (void *)PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),
+				    PT_REGS_PARM3(ctx));
 }
 
 /* ---- operation: vfs_fallocate(file, mode, offset, len) ---- */

@@ -280,8 +280,9 @@ static __always_inline bool key_equal(const struct rw_inode_key *a,
 /*
  * shmem (tmpfs, memfd, SysV shm) adds pages with
  * shmem_add_to_page_cache(), which neither fires the insert tracepoint nor
- * calls the filemap insert functions: no insert into its windows would be
- * seen, so its operations would only fill the ring buffer.
+ * calls the filemap insert functions: unless the plan hooks it (fentry or
+ * kprobe), no insert into its windows would be seen, so its operations
+ * would only fill the ring buffer.
  */
 static __always_inline bool inode_unwatched(struct inode *inode)
 {

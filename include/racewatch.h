@@ -70,6 +70,9 @@ enum rw_inval_fn {
 	 * so the dropped range is derived from the operation's arguments and
 	 * the window opens when the operation starts. */
 	RW_INVAL_DERIVED,
+	/* shmem_undo_range: tmpfs drops its pages (and swap entries)
+	 * itself, never through truncate_inode_pages_range. */
+	RW_INVAL_SHMEM,
 };
 
 enum rw_free_fs {
@@ -374,6 +377,7 @@ enum rw_hook_hit {
 	RW_HIT_CONVERT_EXT4,		/* ext4 zero range's conversions to unwritten */
 	RW_HIT_READMAP_EXT4,		/* ext4 block mappings and extent-cache lookups */
 	RW_HIT_READMAP_BTRFS,		/* btrfs extent-map lookups */
+	RW_HIT_INVAL_SHMEM,		/* shmem_undo_range calls */
 	RW_HIT_MAX,
 };
 

@@ -39,6 +39,7 @@ enum rw_verdict {
 	VERDICT_LATE,		/* after the operation's last block free or return */
 	VERDICT_UNLOCKED,	/* outside the invalidator's exclusive invalidate_lock */
 	VERDICT_HOLE,		/* its read found no block: ext4 zero-filled it */
+	VERDICT_NO_BLOCKS,	/* tmpfs: no blocks under the page cache to go stale */
 	VERDICT_MAX,
 };
 

@@ -180,6 +180,29 @@ static const struct candidate readmap_btrfs_cands[] = {
 	  .btf_structs = { "extent_map", "btrfs_inode" } },
 };
 
+/*
+ * shmem (tmpfs, memfd, SysV shm) adds pages with shmem_add_to_page_cache(),
+ * which neither fires the insert tracepoint nor calls the filemap insert
+ * functions, and drops them with shmem_undo_range(), which does not call
+ * truncate_inode_pages_range(). Both are hooked by function only: no
+ * tracepoint is in either. Both are static, so BTF or kallsyms must show
+ * they were not inlined (neither was in Debian's 5.10, 6.1 or 6.12, where
+ * 6.12 inlined their caller shmem_truncate_range()). Their layouts:
+ * bpf/racewatch.bpf.c.
+ */
+static const struct candidate shmem_invalidate_cands[] = {
+	{ MECH_FENTRY, "shmem_undo_range", 4, .hooks =
+		FENTRY_PAIR("shmem_undo_fentry", "shmem_undo_fexit", "shmem_undo_range") },
+	{ MECH_KPROBE, "shmem_undo_range", .hooks =
+		KPROBE_PAIR("shmem_undo_kprobe", "inval_kret", "shmem_undo_range") },
+};
+
+static const struct candidate shmem_insert_cands[] = {
+	INSERT_FEXIT("shmem_add_to_page_cache", 6, "shmem6_fexit", false),
+	INSERT_FEXIT("shmem_add_to_page_cache", 5, "shmem5_fexit", false),
+	INSERT_KPROBE("shmem_add_to_page_cache", "insert_p_kprobe", false),
+};
+
 #define ROLE(n, req, c) { n, req, c, sizeof(c) / sizeof(c[0]) }
 
 static const struct role_def roles[ROLE_MAX] = {
@@ -194,7 +217,8 @@ static const struct role_def roles[ROLE_MAX] = {
 	[ROLE_CONVERT_EXT4]	= ROLE("ext4 zero-range conversion", false, convert_ext4_cands),
 	[ROLE_READMAP_EXT4]	= ROLE("ext4 read mapping", false, readmap_ext4_cands),
 	[ROLE_READMAP_BTRFS]	= ROLE("btrfs read mapping", false, readmap_btrfs_cands),
-	[ROLE_SHMEM_INSERT]	= { "tmpfs/shmem insert", false, NULL, 0 },
+	[ROLE_SHMEM_INVALIDATE]	= ROLE("tmpfs invalidation", false, shmem_invalidate_cands),
+	[ROLE_SHMEM_INSERT]	= ROLE("tmpfs/shmem insert", false, shmem_insert_cands),
 };
 
 const char *plan__role_name(enum rw_role role)
@@ -313,6 +337,23 @@ static const char *candidate_unusable(const struct candidate *c,
 	return why;
 }
 
+/* Appends to a role's tried list, as far as it goes; once only where two
+ * layouts of one symbol fail for one reason. */
+static void plan_tried(struct plan_role *r, enum rw_mech mech, const char *symbol,
+		       const char *reason)
+{
+	struct plan_attempt *a = r->ntried ? &r->tried[r->ntried - 1] : NULL;
+
+	if (a && a->mech == mech && !strcmp(a->symbol, symbol) && !strcmp(a->reason, reason))
+		return;
+	if (r->ntried >= PLAN_MAX_TRIED)
+		return;
+	a = &r->tried[r->ntried++];
+	a->mech = mech;
+	a->symbol = symbol;
+	snprintf(a->reason, sizeof(a->reason), "%s", reason);
+}
+
 static bool try_mech(struct plan *plan, enum rw_role role, enum rw_mech mech,
 		     const struct plan_probes *p)
 {
@@ -328,13 +369,7 @@ static bool try_mech(struct plan *plan, enum rw_role role, enum rw_mech mech,
 			continue;
 		why = candidate_unusable(c, p, plan, buf, sizeof(buf));
 		if (why) {
-			if (r->ntried < PLAN_MAX_TRIED) {
-				struct plan_attempt *a = &r->tried[r->ntried++];
-
-				a->mech = mech;
-				a->symbol = c->symbol;
-				snprintf(a->reason, sizeof(a->reason), "%s", why);
-			}
+			plan_tried(r, mech, c->symbol, why);
 			continue;
 		}
 		r->served = true;
@@ -388,29 +423,29 @@ static const enum rw_role order[ROLE_MAX] = {
 	ROLE_INSERT, ROLE_DELETE, ROLE_FALLOCATE, ROLE_TRUNCATE,
 	ROLE_INVALIDATE, ROLE_INVALIDATE2, ROLE_FREE_EXT4, ROLE_FREE_XFS,
 	ROLE_CONVERT_EXT4, ROLE_READMAP_EXT4, ROLE_READMAP_BTRFS,
-	ROLE_SHMEM_INSERT,
+	ROLE_SHMEM_INVALIDATE, ROLE_SHMEM_INSERT,
 };
 
 /*
- * shmem (tmpfs, memfd, SysV shm) adds pages with shmem_add_to_page_cache(),
- * which neither fires the insert tracepoint nor calls the filemap insert
- * functions, so no plan sees its inserts and BPF skips its inodes
- * (bpf/state.bpf.h, inode_unwatched()). Hooking the function itself takes
- * fentry or kprobes, and one fexit layout per release: see README.
+ * tmpfs is watched only when its inserts are seen and its windows open:
+ * by shmem_undo_range(), or derived from the operation in tracepoint
+ * mode. Otherwise BPF skips its inodes (bpf/state.bpf.h,
+ * inode_unwatched()), and the insert row says why.
  */
-static void plan_shmem(struct plan *plan)
+static void plan_shmem(struct plan *plan, const struct plan_probes *p)
 {
 	struct plan_role *r = &plan->roles[ROLE_SHMEM_INSERT];
-	enum rw_mech mech = plan->roles[ROLE_INSERT].served ?
-			    plan->roles[ROLE_INSERT].mech : plan->requested;
 
-	r->ntried = 1;
-	r->tried[0].mech = mech;
-	r->tried[0].symbol = "shmem_add_to_page_cache";
-	snprintf(r->tried[0].reason, sizeof(r->tried[0].reason), "%s",
-		 mech == MECH_TRACEPOINT ?
-		 "fires no filemap:mm_filemap_add_to_page_cache; tmpfs is not watched" :
-		 "not hooked by racewatch yet; tmpfs is not watched");
+	select_role(plan, ROLE_SHMEM_INSERT, p);
+	if (r->served && !plan->roles[ROLE_SHMEM_INVALIDATE].served &&
+	    !plan->derive_invalidation) {
+		r->served = false;
+		plan_tried(r, r->mech, r->symbol,
+			   "tmpfs invalidation not served, so no tmpfs window opens");
+	}
+	if (!r->served)
+		plan_tried(r, MECH_TRACEPOINT, "shmem_add_to_page_cache",
+			   "fires no filemap:mm_filemap_add_to_page_cache; tmpfs is not watched");
 }
 
 int plan__select(struct plan *plan, enum rw_mech requested,
@@ -422,18 +457,16 @@ int plan__select(struct plan *plan, enum rw_mech requested,
 		enum rw_role role = order[i];
 
 		/* Derived windows already cover what a second hook would. */
-		if (role == ROLE_INVALIDATE2 && plan->derive_invalidation) {
-			struct plan_role *r = &plan->roles[role];
-
-			r->ntried = 1;
-			r->tried[0].mech = MECH_TRACEPOINT;
-			r->tried[0].symbol = "invalidate_inode_pages2_range";
-			snprintf(r->tried[0].reason, sizeof(r->tried[0].reason),
-				 "no tracepoint; tracepoint mode derives windows from operations");
+		if ((role == ROLE_INVALIDATE2 || role == ROLE_SHMEM_INVALIDATE) &&
+		    plan->derive_invalidation) {
+			plan_tried(&plan->roles[role], MECH_TRACEPOINT,
+				   role == ROLE_INVALIDATE2 ? "invalidate_inode_pages2_range" :
+				   "shmem_undo_range",
+				   "no tracepoint; tracepoint mode derives windows from operations");
 			continue;
 		}
 		if (role == ROLE_SHMEM_INSERT) {
-			plan_shmem(plan);
+			plan_shmem(plan, probes);
 			continue;
 		}
 		select_role(plan, role, probes);

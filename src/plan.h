@@ -30,8 +30,9 @@ enum rw_role {
 	ROLE_CONVERT_EXT4,	/* ext4 zero range: extents made unwritten */
 	ROLE_READMAP_EXT4,	/* ext4 reads: which blocks a new page read */
 	ROLE_READMAP_BTRFS,	/* btrfs reads: which extent a new page read */
-	/* shmem_add_to_page_cache: no mechanism serves it yet; the row says
-	 * why tmpfs goes unwatched (plan__select()). */
+	ROLE_SHMEM_INVALIDATE,	/* shmem_undo_range */
+	/* shmem_add_to_page_cache: fentry or kprobe only; without it tmpfs
+	 * goes unwatched and the row says why (plan__select()). */
 	ROLE_SHMEM_INSERT,
 	ROLE_MAX,
 };

@@ -150,6 +150,7 @@ static const char *inval_fn_name(__u32 fn)
 	case RW_INVAL_TRUNCATE:	return "truncate_inode_pages_range";
 	case RW_INVAL_PAGES2:	return "invalidate_inode_pages2_range";
 	case RW_INVAL_DERIVED:	return "derived";
+	case RW_INVAL_SHMEM:	return "shmem_undo_range";
 	}
 	return "?";
 }
@@ -498,6 +499,7 @@ static const char *const hook_hit_names[RW_HIT_MAX] = {
 	[RW_HIT_CONVERT_EXT4]		= "ext4_convert",
 	[RW_HIT_READMAP_EXT4]		= "ext4_read_map",
 	[RW_HIT_READMAP_BTRFS]		= "btrfs_read_map",
+	[RW_HIT_INVAL_SHMEM]		= "shmem_range",
 };
 
 /* Inserts, deletes and read mappings are counted only with --count-hooks. */

@@ -25,6 +25,7 @@ static const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_LATE]		= "late",
 	[VERDICT_UNLOCKED]	= "unlocked",
 	[VERDICT_HOLE]		= "hole",
+	[VERDICT_NO_BLOCKS]	= "no-blocks",
 };
 
 static const char *const evidence_names[PAGE_EVIDENCE_MAX] = {
@@ -137,8 +138,19 @@ bool verdict__modelled(const char *fstype)
  * "Verdicts". So on btrfs what the inserter's read mapped decides, and
  * invalidate_lock, held shared by every reader, says nothing.
  */
+/*
+ * tmpfs (shmem) keeps a file's data in the page cache and swap alone: its
+ * punch and truncate drop the pages and swap entries (shmem_undo_range())
+ * and free nothing else. A page added into the range after the drop is a
+ * new zeroed one, or a swap-in, which shmem_add_to_page_cache() refuses
+ * once the punch has removed the swap entry it expects. No block is there
+ * to hold old data, so none of its inserts is judged by lock or timing:
+ * the window ends with nothing to end it, and each insert is no-blocks.
+ */
 enum rw_fs_model verdict__model(const char *fstype, unsigned int read_maps)
 {
+	if (!strncmp(fstype, "tmpfs", RW_FSTYPE_LEN))
+		return FS_MODEL_SHMEM;
 	if (verdict__modelled(fstype))
 		return FS_MODEL_INVALIDATE_LOCK;
 	if ((read_maps & READ_MAPS_BTRFS) && !strncmp(fstype, "btrfs", RW_FSTYPE_LEN))
@@ -382,6 +394,10 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 	 * before the write landed (engine.c, dio_settle()). */
 	if (w->deleted && w->second_inval_end_ts && w->delete_ts <= w->second_inval_end_ts)
 		return w->delete_tid == w->second_inval_tid ? VERDICT_TRANSIENT : VERDICT_EVICTED;
+	/* Whatever else was seen or lost, tmpfs has no blocks to go stale. */
+	model = verdict__model(w->op->fstype, w->read_maps);
+	if (model == FS_MODEL_SHMEM)
+		return VERDICT_NO_BLOCKS;
 	if (!w->op_ended)
 		return w->op_expired ? VERDICT_EXPIRED : VERDICT_UNFINISHED;
 	switch (w->page) {
@@ -413,7 +429,6 @@ enum rw_verdict verdict__judge(const struct rw_window *w)
 	if (w->op_flags & RW_OP_END_NO_RETURN)
 		return VERDICT_NO_RETURN;
 	/* Neither a race nor a clearance without a model of its locks. */
-	model = verdict__model(w->op->fstype, w->read_maps);
 	if (model == FS_MODEL_NONE)
 		return VERDICT_UNMODELLED;
 	/*

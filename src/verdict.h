@@ -33,6 +33,7 @@ enum rw_fs_model {
 	FS_MODEL_NONE,			/* unmodelled */
 	FS_MODEL_INVALIDATE_LOCK,	/* ext4, xfs: the exclusive section */
 	FS_MODEL_BTRFS,			/* extent locks: what the read mapped */
+	FS_MODEL_SHMEM,			/* tmpfs: no blocks, nothing goes stale */
 };
 
 /* read_maps: enum rw_read_maps. Without READ_MAPS_BTRFS btrfs has no

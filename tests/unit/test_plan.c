@@ -106,25 +106,26 @@ static const char *const btf_61[] = {
 	"__filemap_add_folio/5", "filemap_add_folio/4", "add_to_page_cache_lru/4",
 	"truncate_inode_pages_range/3", "invalidate_inode_pages2_range/3",
 	"vfs_fallocate/4", "do_truncate/5", "ext4_free_blocks/6",
-	"__xfs_free_extent/7", NULL,
+	"__xfs_free_extent/7", "shmem_add_to_page_cache/6", "shmem_undo_range/4", NULL,
 };
 static const char *const syms_61[] = {
 	"__filemap_add_folio", "filemap_add_folio", "add_to_page_cache_lru",
 	"truncate_inode_pages_range", "invalidate_inode_pages2_range", "vfs_fallocate",
 	"do_truncate", "ext4_free_blocks", 
-	"__xfs_free_extent", NULL,
+	"__xfs_free_extent", "shmem_add_to_page_cache", "shmem_undo_range", NULL,
 };
 /* 5.10: no module BTF, so ext4/xfs functions are only in kallsyms. */
 static const char *const btf_510[] = {
 	"__add_to_page_cache_locked/5", "add_to_page_cache_lru/4",
 	"truncate_inode_pages_range/3", "invalidate_inode_pages2_range/3",
-	"vfs_fallocate/4", "do_truncate/4", NULL,
+	"vfs_fallocate/4", "do_truncate/4", "shmem_add_to_page_cache/6",
+	"shmem_undo_range/4", NULL,
 };
 static const char *const syms_510[] = {
 	"__add_to_page_cache_locked", "add_to_page_cache_lru",
 	"truncate_inode_pages_range", "invalidate_inode_pages2_range", "vfs_fallocate",
 	"do_truncate", "ext4_free_blocks", 
-	"__xfs_free_extent", NULL,
+	"__xfs_free_extent", "shmem_add_to_page_cache", "shmem_undo_range", NULL,
 };
 
 static const struct fake_kernel k61 = { .folios = true, .tracefs = true,
@@ -144,7 +145,7 @@ static void test_61_auto_is_all_fentry(void)
 
 	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan");
 	for (int r = 0; r < ROLE_MAX; r++)
-		if (r != ROLE_DELETE && r != ROLE_SHMEM_INSERT && r != ROLE_CONVERT_EXT4 &&
+		if (r != ROLE_DELETE && r != ROLE_CONVERT_EXT4 &&
 		    r != ROLE_READMAP_EXT4 && r != ROLE_READMAP_BTRFS)
 			ASSERT_EQ(plan.roles[r].mech, MECH_FENTRY, plan__role_name(r));
 	ASSERT_EQ(plan.roles[ROLE_DELETE].mech, MECH_TRACEPOINT, "delete");
@@ -226,27 +227,69 @@ static void test_host_tracepoint_mode(void)
 	ASSERT_EQ(plan.roles[ROLE_CONVERT_EXT4].mech, MECH_TRACEPOINT, "zero-range conversion");
 }
 
-/* tmpfs inserts reach no hook in any mode: the plan says so, with why. */
-static void test_shmem_uncovered(void)
+/* tmpfs is watched by function hooks only (fentry, kprobe): the plan
+ * says which layout serves, and why not where none does. */
+static void test_shmem_plan(void)
 {
+	static const char *const btf_612[] = {
+		"__filemap_add_folio/5", "truncate_inode_pages_range/3", "vfs_fallocate/4",
+		"shmem_add_to_page_cache/5", "shmem_undo_range/4", NULL,
+	};
+	struct fake_kernel k612 = k61, no_inval = k61;
 	const struct plan_role *r;
 	struct plan plan;
-	char tried[512];
+	char tried[1024];
 
 	ASSERT_EQ(select_on(&host618, MECH_AUTO, &plan), 0, "plan");
 	r = &plan.roles[ROLE_SHMEM_INSERT];
 	ASSERT_TRUE(!r->served && !r->required, "optional, not served");
+	ASSERT_TRUE(!plan.roles[ROLE_SHMEM_INVALIDATE].served, "no tmpfs invalidation");
 	plan__format_tried(r, tried, sizeof(tried));
-	ASSERT_STREQ(tried, "tracepoint shmem_add_to_page_cache (fires no "
-		     "filemap:mm_filemap_add_to_page_cache; tmpfs is not watched)",
-		     "tracepoint mode's reason");
+	ASSERT_TRUE(strstr(tried, "kprobe shmem_add_to_page_cache (kernel has no kprobes)") != NULL,
+		    "kprobe tried");
+	ASSERT_TRUE(strstr(tried, "; tracepoint shmem_add_to_page_cache (fires no "
+			   "filemap:mm_filemap_add_to_page_cache; tmpfs is not watched)") != NULL,
+		    "tracepoint mode's reason");
 
+	/* 5.10 and 6.1: charge_mm last, so the return is ctx[6]. */
 	ASSERT_EQ(select_on(&k61, MECH_AUTO, &plan), 0, "plan on 6.1");
 	r = &plan.roles[ROLE_SHMEM_INSERT];
-	ASSERT_TRUE(!r->served, "not served with fentry either");
-	ASSERT_EQ(r->ntried, 1, "one attempt");
-	ASSERT_EQ(r->tried[0].mech, MECH_FENTRY, "named by the insert's mechanism");
-	ASSERT_TRUE(strstr(r->tried[0].reason, "not hooked"), "fentry mode's reason");
+	ASSERT_TRUE(r->served && r->mech == MECH_FENTRY, "fentry on 6.1");
+	ASSERT_STREQ(r->hooks[0].prog, "shmem6_fexit", "six parameters");
+	ASSERT_STREQ(plan.roles[ROLE_SHMEM_INVALIDATE].hooks[0].prog, "shmem_undo_fentry",
+		     "tmpfs invalidation");
+	ASSERT_EQ(select_on(&k510, MECH_KPROBE, &plan), 0, "plan on 5.10, kprobe");
+	r = &plan.roles[ROLE_SHMEM_INSERT];
+	ASSERT_STREQ(r->hooks[0].prog, "insert_p_kprobe", "(page, mapping, index)");
+	ASSERT_STREQ(r->hooks[1].prog, "insert_kret", "the insert's return");
+	ASSERT_STREQ(plan.roles[ROLE_SHMEM_INVALIDATE].hooks[1].prog, "inval_kret",
+		     "the invalidation's return");
+
+	/* 6.7 moved the memcg charge out: five parameters. */
+	k612.btf = btf_612;
+	ASSERT_EQ(select_on(&k612, MECH_FENTRY, &plan), 0, "plan on 6.12");
+	ASSERT_STREQ(plan.roles[ROLE_SHMEM_INSERT].hooks[0].prog, "shmem5_fexit",
+		     "five parameters");
+
+	/* Inserts without windows would watch nothing. */
+	no_inval.no_fentry_attach = "shmem_undo_range";
+	no_inval.kallsyms = syms_510;
+	ASSERT_EQ(select_on(&no_inval, MECH_FENTRY, &plan), 0, "plan");
+	ASSERT_TRUE(plan.roles[ROLE_SHMEM_INVALIDATE].served, "kprobe fallback");
+	no_inval.kprobe_why = "kernel has no kprobes";
+	ASSERT_EQ(select_on(&no_inval, MECH_FENTRY, &plan), 0, "plan");
+	r = &plan.roles[ROLE_SHMEM_INSERT];
+	ASSERT_TRUE(!r->served, "no tmpfs window: not served");
+	plan__format_tried(r, tried, sizeof(tried));
+	ASSERT_TRUE(strstr(tried, "fentry shmem_add_to_page_cache (tmpfs invalidation not served") != NULL,
+		    "says why");
+
+	/* Tracepoint mode derives tmpfs windows too; its inserts still need
+	 * a function hook, which the chain falls back to. */
+	ASSERT_EQ(select_on(&k61, MECH_TRACEPOINT, &plan), 0, "plan in tracepoint mode");
+	ASSERT_TRUE(!plan.roles[ROLE_SHMEM_INVALIDATE].served, "derived instead");
+	ASSERT_TRUE(plan.roles[ROLE_SHMEM_INSERT].served, "inserts by fentry");
+	ASSERT_EQ(plan.roles[ROLE_SHMEM_INSERT].mech, MECH_FENTRY, "fallback");
 }
 
 static void test_forced_mechanism_missing(void)
@@ -361,7 +404,7 @@ void suite_plan(void)
 	RUN(test_510_kprobe);
 	RUN(test_folio_kernel_rejects_compat_wrapper);
 	RUN(test_host_tracepoint_mode);
-	RUN(test_shmem_uncovered);
+	RUN(test_shmem_plan);
 	RUN(test_forced_mechanism_missing);
 	RUN(test_bad_prototype_rejected);
 	RUN(test_tracefs_missing_fails_with_hint);

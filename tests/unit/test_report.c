@@ -221,7 +221,7 @@ static void test_default_verdicts(void)
 	};
 	static const enum rw_verdict hidden[] = {
 		VERDICT_REJECTED, VERDICT_TRANSIENT, VERDICT_EVICTED, VERDICT_SELF,
-		VERDICT_LATE, VERDICT_UNLOCKED, VERDICT_HOLE,
+		VERDICT_LATE, VERDICT_UNLOCKED, VERDICT_HOLE, VERDICT_NO_BLOCKS,
 	};
 	struct report_opts opts = { .realtime_offset = OFFSET };
 	struct rw_window w = sample_window();
@@ -537,15 +537,15 @@ static void test_summary_text(void)
 		"  inode                  fs          ops     ok   bare   drops "
 		"inserts       race  unchecked unmodelled straddling       lost  "
 		"untracked unfinished  no-return    expired   rejected  transient    "
-		"evicted       self       late   unlocked       hole\n"
+		"evicted       self       late   unlocked       hole  no-blocks\n"
 		"  254:1/12               ext4          1      1      0       1       "
 		"1          0          1          0          0          0          0   "
 		"       0          0          0          0          0          0       "
-		"   0          0          0          0\n"
+		"   0          0          0          0          0\n"
 		"  other (1 inodes)       -             1      1      0       1       "
 		"1          0          1          0          0          0          0   "
 		"       0          0          0          0          0          0       "
-		"   0          0          0          0\n"
+		"   0          0          0          0          0\n"
 		"  stale-page windows (races): 0\n"
 		"  race-class windows (may be races): 2\n"
 		"  records: 2 malformed, 0 orphaned, 0 unattributed inserts\n"
@@ -563,7 +563,7 @@ static void test_summary_text(void)
 		"followup 0\n"
 		"  hook firings on watched inodes: insert - delete - truncate_range 3 "
 		"pages2_range 0 derived_range 0 ext4_free 0 xfs_free 2 ext4_convert 0 "
-		"ext4_read_map - btrfs_read_map -\n"
+		"ext4_read_map - btrfs_read_map - shmem_range 0\n"
 		"  page checks of cached pages: read mapping none 0 disk 0 zeros 0 "
 		"pending 0; PG_mappedtodisk 0, of them mapped to disk 0; read without it but "
 		"mapped to disk 0; sent by the insert after its window closed 0, used 0\n"
@@ -589,12 +589,12 @@ static void test_summary_json(void)
 		"\"inserts\":1,\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,"
 		"\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,"
 		"\"expired\":0,\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,"
-		"\"unlocked\":0,\"hole\":0}}\n"
+		"\"unlocked\":0,\"hole\":0,\"no-blocks\":0}}\n"
 		"{\"type\":\"summary\",\"v\":5,\"elapsed_s\":1.500,\"inodes\":1,"
 		"\"verdicts\":{\"race\":0,\"unchecked\":2,\"unmodelled\":0,\"straddling\":0,"
 		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
 		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
-		"\"hole\":0},\"race_class\":2,\"ops_skipped\":0,\"inserts_cleared\":0,\"records\":{\"malformed\":2,\"orphans\":0,"
+		"\"hole\":0,\"no-blocks\":0},\"race_class\":2,\"ops_skipped\":0,\"inserts_cleared\":0,\"records\":{\"malformed\":2,\"orphans\":0,"
 		"\"unattributed\":0,\"received\":{\"op_begin\":2,\"inval_begin\":2,"
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":2,\"insert\":2,\"delete\":0,"
 		"\"page\":0,\"followup\":0},\"peak_per_s\":{\"op_begin\":0,\"inval_begin\":0,"
@@ -612,7 +612,7 @@ static void test_summary_json(void)
 		"\"verdicts\":{\"race\":0,\"unchecked\":1,\"unmodelled\":0,\"straddling\":0,"
 		"\"lost\":0,\"untracked\":0,\"unfinished\":0,\"no-return\":0,\"expired\":0,"
 		"\"rejected\":0,\"transient\":0,\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,"
-		"\"hole\":0}},\"lost\":{\"ringbuf_full\":3,\"ops_map_full\":0,"
+		"\"hole\":0,\"no-blocks\":0}},\"lost\":{\"ringbuf_full\":3,\"ops_map_full\":0,"
 		"\"windows_map_full\":0,\"candidates_map_full\":0,\"stash_map_full\":0,"
 		"\"stack_failures\":0,\"windows_lost\":0,\"slots_map_full\":0,"
 		"\"returns_missed\":0,\"insert_returns_missed\":0},\"sent\":{\"op_begin\":0,\"inval_begin\":0,"
@@ -621,7 +621,8 @@ static void test_summary_json(void)
 		"\"inval_end\":0,\"block_free\":0,\"op_end\":0,\"insert\":0,\"delete\":0,"
 		"\"page\":0,\"followup\":0},\"hook_hits\":{\"insert\":null,\"delete\":null,"
 		"\"truncate_range\":3,\"pages2_range\":0,\"derived_range\":0,\"ext4_free\":0,"
-		"\"xfs_free\":2,\"ext4_convert\":0,\"ext4_read_map\":null,\"btrfs_read_map\":null}}\n",
+		"\"xfs_free\":2,\"ext4_convert\":0,\"ext4_read_map\":null,\"btrfs_read_map\":null,"
+		"\"shmem_range\":0}}\n",
 		"json summary");
 	free(got);
 }
@@ -709,7 +710,8 @@ static void test_summary_verdicts(void)
 	ASSERT_TRUE(strstr(got, "\"verdicts\":{\"race\":0,\"unchecked\":0,\"unmodelled\":0,"
 			       "\"straddling\":0,\"lost\":0,\"untracked\":0,\"unfinished\":0,"
 			       "\"no-return\":0,\"expired\":0,\"rejected\":2,\"transient\":0,"
-			       "\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0},"
+			       "\"evicted\":0,\"self\":0,\"late\":0,\"unlocked\":0,\"hole\":0,"
+			       "\"no-blocks\":0},"
 			       "\"race_class\":0,\"ops_skipped\":0,\"inserts_cleared\":0,\"records\":") != NULL, "json summary");
 	free(got);
 	got = render_summary_of(false, e);
@@ -759,12 +761,14 @@ static void test_summary_hook_hits(void)
 	buf = render_summary_sent(true, &losses, &plan);
 	ASSERT_TRUE(strstr(buf, ",\"hook_hits\":{\"insert\":98,\"delete\":74,\"truncate_range\":0,"
 			   "\"pages2_range\":0,\"derived_range\":10,\"ext4_free\":7,"
-			   "\"xfs_free\":0,\"ext4_convert\":0,\"ext4_read_map\":0,\"btrfs_read_map\":0}"), "json hook hits");
+			   "\"xfs_free\":0,\"ext4_convert\":0,\"ext4_read_map\":0,\"btrfs_read_map\":0,"
+			   "\"shmem_range\":0}"), "json hook hits");
 	free(buf);
 	buf = render_summary_sent(false, &losses, &plan);
 	ASSERT_TRUE(strstr(buf, "\n  hook firings on watched inodes: insert 98 delete 74 "
 			   "truncate_range 0 pages2_range 0 derived_range 10 ext4_free 7 "
-			   "xfs_free 0 ext4_convert 0 ext4_read_map 0 btrfs_read_map 0\n"), "text hook hits");
+			   "xfs_free 0 ext4_convert 0 ext4_read_map 0 btrfs_read_map 0 shmem_range 0\n"),
+		    "text hook hits");
 	free(buf);
 }
 

@@ -340,7 +340,7 @@ static void test_unchecked(void)
 
 static void test_unmodelled(void)
 {
-	static const char *const others[] = { "btrfs", "tmpfs", "f2fs", "nfs4", "gfs2", "" };
+	static const char *const others[] = { "btrfs", "f2fs", "nfs4", "gfs2", "" };
 	static const char *const modelled[] = { "ext4", "ext3", "ext2", "xfs" };
 	struct rw_window w;
 
@@ -359,6 +359,38 @@ static void test_unmodelled(void)
 	for (size_t i = 0; i < sizeof(modelled) / sizeof(modelled[0]); i++)
 		ASSERT_TRUE(verdict__modelled(modelled[i]), "modelled");
 	ASSERT_TRUE(!verdict__modelled("ext4x"), "a longer name is another filesystem");
+}
+
+/* ---- the shmem model: tmpfs has no blocks to go stale ---- */
+
+static void test_shmem_model(void)
+{
+	struct rw_window w;
+
+	w = race_window();
+	strcpy(op.fstype, "tmpfs");
+	inval.fn = RW_INVAL_SHMEM;
+	w.nfree = 0;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_NO_BLOCKS, "read from disk says nothing on tmpfs");
+	w.page = PAGE_UNCHECKED;
+	w.op_lost = true;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_NO_BLOCKS, "nor lost evidence");
+	w.op_ended = false;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_NO_BLOCKS, "nor an unfinished operation");
+	ASSERT_TRUE(!verdict__race_class(VERDICT_NO_BLOCKS), "not race-class");
+	/* The facts before the model still stand. */
+	w = race_window();
+	strcpy(op.fstype, "tmpfs");
+	w.nfree = 0;
+	w.deleted = true;
+	w.delete_ts = 30;
+	w.delete_tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_TRANSIENT, "dropped again by the punch");
+	w = race_window();
+	strcpy(op.fstype, "tmpfs");
+	ins.task.tid = INVALIDATOR;
+	ASSERT_EQ(verdict__judge(&w), VERDICT_SELF, "its own insert");
+	ASSERT_TRUE(!verdict__modelled("tmpfs"), "no invalidate_lock model");
 }
 
 /* ---- the btrfs model: what the inserter's read mapped decides ---- */
@@ -383,7 +415,7 @@ static void test_btrfs_model(void)
 	ASSERT_EQ(verdict__model("btrfs", READ_MAPS_BTRFS), FS_MODEL_BTRFS, "served");
 	ASSERT_EQ(verdict__model("btrfs", READ_MAPS_EXT4), FS_MODEL_NONE, "no read-mapping role");
 	ASSERT_EQ(verdict__model("ext4", READ_MAPS_EXT4 | READ_MAPS_BTRFS), FS_MODEL_INVALIDATE_LOCK, "ext4");
-	ASSERT_EQ(verdict__model("tmpfs", READ_MAPS_EXT4 | READ_MAPS_BTRFS), FS_MODEL_NONE, "tmpfs");
+	ASSERT_EQ(verdict__model("tmpfs", READ_MAPS_EXT4 | READ_MAPS_BTRFS), FS_MODEL_SHMEM, "tmpfs");
 
 	/* invalidate_lock held shared clears nothing on btrfs: the 6.18 race. */
 	w = btrfs_window(PAGE_FROM_DISK);
@@ -708,6 +740,7 @@ void suite_verdict(void)
 	RUN(test_unchecked);
 	RUN(test_unmodelled);
 	RUN(test_btrfs_model);
+	RUN(test_shmem_model);
 	RUN(test_page_evidence_by_fs);
 	RUN(test_ext4_mapped_disk_is_race);
 	RUN(test_page_evidence_after_shift);

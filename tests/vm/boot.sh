@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Boot one guest under qemu (TCG) and wait for it to stop.
-#   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs|f2fs]...
+#   boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs|f2fs|tmpfs]...
 #           [--outdir DIR] [--append "rw.run=/opt/NAME rw.key=value"]
 #           [--timeout SECONDS] [--tcg multi|single] [--tools DIR]
-# Each --disk is a fresh 512M filesystem, in order vda, vdb... --tools adds a
+# Each --disk is a fresh 512M filesystem, in order vda, vdb..., but tmpfs,
+# which takes no disk: the guest mounts a 512M one (rw.tmpfs=1). --tools adds a
 # read-only ext4 disk holding DIR (sysroot.sh), which the guest mounts on
 # /tools. --outdir adds an output disk and extracts the guest's /out into DIR.
 # --tcg picks qemu's TCG threading (default: $RW_TCG, else single). Single:
@@ -17,19 +18,19 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs|f2fs]..." \
+	echo "usage: boot.sh --kernel KDIR --initrd IMG --log FILE [--disk ext4|xfs|btrfs|f2fs|tmpfs]..." \
 	     "[--outdir DIR] [--append PARAMS] [--timeout SECONDS] [--tcg multi|single]" \
 	     "[--tools DIR]" >&2
 	exit 64
 }
-kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-single} tools=''
+kdir='' initrd='' log='' outdir='' append='' timeout=300 tcg=${RW_TCG:-single} tools='' tmpfs=0
 disks=()
 while [ $# -ge 2 ]; do
 	case $1 in
 	--kernel) kdir=$2 ;;
 	--initrd) initrd=$2 ;;
 	--log) log=$2 ;;
-	--disk) disks+=("$2") ;;
+	--disk) if [ "$2" = tmpfs ]; then tmpfs=1; else disks+=("$2"); fi ;;
 	--outdir) outdir=$2 ;;
 	--append) append=$2 ;;
 	--timeout) timeout=$2 ;;
@@ -68,6 +69,7 @@ for fs in "${disks[@]}"; do
 	drives+=(-drive "file=$img,format=raw,if=virtio")
 done
 [ ${#disks[@]} -eq 0 ] || params+=" rw.disks=$(IFS=,; echo "${disks[*]}")"
+[ "$tmpfs" = 0 ] || params+=" rw.tmpfs=1"
 if [ -n "$tools" ]; then
 	# Room for the files plus ext4's metadata; -d copies DIR in at mkfs time.
 	mb=$(( $(du -sm "$tools" | cut -f1) * 5 / 4 + 32 ))

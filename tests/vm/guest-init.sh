@@ -5,6 +5,7 @@
 # rw.disks=ext4,xfs: the i-th entry is the i-th virtio disk (vda, vdb...),
 # mounted at /mnt/FSTYPE, or /mnt/FSTYPE2... for a second disk of one type.
 # rw.run=/opt/NAME: the scenario, run with its output on the console.
+# rw.tmpfs=1: a 512M tmpfs on /mnt/tmpfs.
 # rw.tools=1: the disk after those is a sysroot (sysroot.sh), mounted on
 # /tools, its programs on PATH and its libraries where the loader looks.
 # rw.outdisk=1: the last virtio disk receives /out as a tar.
@@ -56,6 +57,11 @@ for fs in $(echo "${RW_DISKS:-}" | tr , ' '); do
 		finish 99 "mount $dev as $fs on $mnt"
 	i=$((i + 1))
 done
+
+if [ "${RW_TMPFS:-}" = 1 ]; then
+	mkdir -p /mnt/tmpfs && mount -t tmpfs -o size=512M tmpfs /mnt/tmpfs ||
+		finish 99 "mount a tmpfs on /mnt/tmpfs"
+fi
 
 if [ "${RW_TOOLS:-}" = 1 ]; then
 	dev=/dev/vd$(echo abcdefghijklmnopqrstuvwxyz | cut -c$((i + 1)))

@@ -9,7 +9,8 @@
 #        have left no oracle-confirmed stale page, beyond one such operation
 #        a run (RW_FALSE_OPS_SLACK).
 #   6.1 and 6.12 (fixed): no race window and no stale page, on ext4, xfs
-#        and btrfs (README "The btrfs model": which kernels race).
+#        and btrfs (README "The btrfs model": which kernels race), and on
+#        6.12's tmpfs, whose inserts must be seen and judged no-blocks.
 # Everywhere racewatch must count exactly racegen's calls and lose nothing.
 # Kernels are downloaded into .cache/vm at test time (kernel.sh).
 set -uo pipefail
@@ -84,7 +85,8 @@ cases=(
 	"5.10 fentry f2fs unmodelled punch"
 	"6.1 fentry ext4,xfs,btrfs,f2fs clean $all_ops"
 	"6.1 kprobe ext4,xfs,btrfs clean $all_ops"
-	"6.12 fentry ext4,xfs,btrfs,f2fs clean $all_ops"
+	"6.12 fentry ext4,xfs,btrfs,f2fs,tmpfs clean $all_ops"
+	"6.12 kprobe tmpfs clean $all_ops"
 )
 
 for tool in qemu-system-x86_64 cpio busybox mkfs.xfs mkfs.ext4 mkfs.btrfs mkfs.f2fs depmod; do
@@ -99,16 +101,17 @@ for tool in qemu-system-x86_64 cpio busybox mkfs.xfs mkfs.ext4 mkfs.btrfs mkfs.f
 done
 
 # inode_facts ORACLE RACEWATCH: what racewatch's inode record for racegen's
-# file says: "fs F race_class N unchecked U unmodelled M", where N counts
+# file says: "fs F race_class N unchecked U unmodelled M no_blocks B", where N counts
 # the race-class windows (README "Verdicts") but unchecked ones, which
 # btrfs may show where its read mapping was not seen, and unmodelled ones,
-# which a filesystem without a model (f2fs) shows instead of judging.
+# which a filesystem without a model (f2fs) shows instead of judging, and
+# no_blocks, tmpfs's inserts into its windows.
 inode_facts() {
 	local dev ino
 	read -r dev ino < <(jq -r 'select(.type == "start") | "\(.dev) \(.ino)"' "$1")
 	jq -r --arg dev "$dev" --argjson ino "${ino:-0}" '
 		select(.type == "inode" and .dev == $dev and .ino == $ino) | .fs as $fs | .verdicts |
-		"fs \($fs) race_class \(.race + .straddling + .lost + .untracked + .unfinished + ."no-return" + .expired) unchecked \(.unchecked) unmodelled \(.unmodelled)"' \
+		"fs \($fs) race_class \(.race + .straddling + .lost + .untracked + .unfinished + ."no-return" + .expired) unchecked \(.unchecked) unmodelled \(.unmodelled) no_blocks \(."no-blocks")"' \
 		"$2" | head -1
 }
 
@@ -153,6 +156,8 @@ judge_fs() {
 		fail "$name" "a fixed kernel showed stale pages or race windows: $out"
 	elif [ "$expect" = clean ] && ! [[ "$facts" =~ ^fs\ (btrfs\ race_class\ 0\ |[a-z0-9]+\ race_class\ 0\ unchecked\ 0\ ) ]]; then
 		fail "$name" "a fixed kernel showed race-class windows on the file (or racewatch saw no inode record): $out"
+	elif [ "$expect" = clean ] && [ "${name##*/}" = tmpfs ] && [[ "$facts" =~ \ no_blocks\ (0|null)?$ ]]; then
+		fail "$name" "no fault into a tmpfs window was judged no-blocks: shmem's inserts or its invalidations went unseen: $out"
 	elif [ "$expect" = unmodelled ] && ! [[ "$facts" =~ ^fs\ [a-z0-9]+\ race_class\ 0\ unchecked\ 0\  ]]; then
 		fail "$name" "a window on a filesystem without a model was judged race-class but unmodelled: $out"
 	elif [ "$expect" = unmodelled ] && [ "${confirmed:-0}" -eq 0 ]; then

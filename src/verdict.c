@@ -137,8 +137,7 @@ bool verdict__modelled(const char *fstype)
  * (check_range_has_page() skips a folio that ends at its end), README
  * "Verdicts". So on btrfs what the inserter's read mapped decides, and
  * invalidate_lock, held shared by every reader, says nothing.
- */
-/*
+ *
  * tmpfs (shmem) keeps a file's data in the page cache and swap alone: its
  * punch and truncate drop the pages and swap entries (shmem_undo_range())
  * and free nothing else. A page added into the range after the drop is a

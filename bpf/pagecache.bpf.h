@@ -88,6 +88,35 @@ static __always_inline void note_unread(const struct rw_inode_key *key, __u64 in
 }
 
 /*
+ * A later insert takes the slot of old, a candidate still pending: send
+ * old's PAGE record now, with no operation, as a late one is sent. What it
+ * says of the page holds at the end too: a delete there sends a DELETE,
+ * and a read that maps the page afterwards a FOLLOWUP (emit_followup()).
+ * (Left unsent, the candidate was judged with evidence unchecked; neither
+ * counted as a loss, which made those operations lossy and recall fell to
+ * 7/8 in the 5.10 full mix, nor sent, so a user read "unchecked" with no
+ * reason given.) Read from the slot in place: a concurrent insert that
+ * rewrites it sends a record no group matches, which userspace drops.
+ */
+static __always_inline void send_displaced(const struct rw_inode_key *key,
+					   const struct page_slot *old)
+{
+	struct rw_page_state *r;
+
+	__sync_fetch_and_add(&slots_displaced, 1);
+	r = reserve_record(RW_REC_PAGE, struct rw_page_state, bpf_ktime_get_ns());
+	if (!r) {
+		window_note_loss(key);
+		return;
+	}
+	r->op_id = 0;
+	r->key = *key;
+	fill_page_state(r, old);
+	r->sent = RW_PAGE_SENT_DISPLACED;
+	submit_record(r);
+}
+
+/*
  * Keep the candidate for its operation's end (emit_page_states()), in the
  * slot of its index modulo RW_PAGE_SLOTS: a window up to that many pages
  * wide has a slot for every page. With 32 slots a wider window silently
@@ -113,19 +142,19 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	int err = -ENOENT;
 
 	/*
-	 * Displacing a candidate still pending leaves it unchecked. Only a
-	 * window wider than RW_PAGE_SLOTS pages can: collapse, insert and
-	 * truncate run to EOF, and on 5.10 their candidates spread over up to
-	 * 4134 pages. Not counted as a loss: that made those operations
-	 * lossy, their races untracked, and recall fell to 7/8 in the full
-	 * mix. (Trying BPF_NOEXIST first, to shorten the path to the slot,
-	 * made 5.10 fail updates by the thousand, counted as slots_map_full:
-	 * the zero-extended errors below, most likely.)
+	 * Only a window wider than RW_PAGE_SLOTS pages can displace a
+	 * candidate still pending: collapse, insert and truncate run to EOF,
+	 * and on 5.10 their candidates spread over up to 4134 pages. Its PAGE
+	 * record goes now (send_displaced()), not with the walk, which will
+	 * find this one in its slot. (Trying BPF_NOEXIST first, to shorten
+	 * the path to the slot, made 5.10 fail updates by the thousand,
+	 * counted as slots_map_full: the zero-extended errors below, most
+	 * likely.)
 	 */
 	old = bpf_map_lookup_elem(&page_slots, &sk);
 	if (old) {
 		if (old->index != index && slot_pending(key, old))
-			__sync_fetch_and_add(&slots_displaced, 1);
+			send_displaced(key, old);
 		err = (int)bpf_map_update_elem(&page_slots, &sk, &slot, BPF_EXIST);
 	}
 	/* slots_live counts each entry once: only a creation adds to it. */
@@ -163,6 +192,7 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 		r->op_id = 0;
 		r->key = *key;
 		fill_page_state(r, &slot);
+		r->sent = RW_PAGE_SENT_LATE;
 		submit_record(r);
 	}
 }

@@ -109,15 +109,23 @@ int delete_rawtp(__u64 *ctx)
 
 /* ---- invalidate: truncate_inode_pages_range(mapping, lstart, lend) ---- */
 
-static __always_inline int truncate_begin(void *ctx, struct address_space *mapping,
-					  __s64 lstart, __s64 lend)
+/* A drop of the byte range [lstart, lend] (lend -1: to EOF) from mapping:
+ * truncate_inode_pages_range()'s, and shmem_undo_range()'s below. */
+static __always_inline int range_begin(void *ctx, struct address_space *mapping,
+				       __s64 lstart, __s64 lend, __u32 hit, __u32 fn)
 {
 	__u64 first, last;
 
-	hook_hit_on(RW_HIT_INVAL_TRUNCATE, BPF_CORE_READ(mapping, host));
+	hook_hit_on(hit, BPF_CORE_READ(mapping, host));
 	if (!truncate_page_range(lstart, lend, &first, &last))
 		return 0;
-	return handle_inval_begin(ctx, mapping, first, last, RW_INVAL_TRUNCATE);
+	return handle_inval_begin(ctx, mapping, first, last, fn);
+}
+
+static __always_inline int truncate_begin(void *ctx, struct address_space *mapping,
+					  __s64 lstart, __s64 lend)
+{
+	return range_begin(ctx, mapping, lstart, lend, RW_HIT_INVAL_TRUNCATE, RW_INVAL_TRUNCATE);
 }
 
 SEC("fentry")
@@ -188,13 +196,8 @@ int inval2_kprobe(struct pt_regs *ctx)
 static __always_inline int shmem_undo_begin(void *ctx, struct inode *inode,
 						__s64 lstart, __s64 lend)
 {
-	__u64 first, last;
-
-	hook_hit_on(RW_HIT_INVAL_SHMEM, inode);
-	if (!truncate_page_range(lstart, lend, &first, &last))
-		return 0;
-	return handle_inval_begin(ctx, BPF_CORE_READ(inode, i_mapping), first, last,
-				  RW_INVAL_SHMEM);
+	return range_begin(ctx, BPF_CORE_READ(inode, i_mapping), lstart, lend,
+			   RW_HIT_INVAL_SHMEM, RW_INVAL_SHMEM);
 }
 
 SEC("fentry")

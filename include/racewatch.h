@@ -262,7 +262,9 @@ struct rw_delete {
  * A candidate page inspected when its operation returned (BPF keeps the
  * latest candidate per inode and index modulo RW_PAGE_SLOTS, so a window of
  * up to RW_PAGE_SLOTS pages has a slot for every page; in a wider one a
- * candidate can be displaced, and is then unchecked, uncounted).
+ * candidate still pending when a later one takes its slot is sent then,
+ * RW_PAGE_SENT_DISPLACED, and what its read mapped afterwards comes as a
+ * FOLLOWUP, as for a page still being read at the end).
  * mapped_to_disk is PG_mappedtodisk: ext4's (and mpage's) read path sets it
  * on a page whose blocks it read from disk and leaves it clear on a page it
  * zero-filled from a hole; iomap (xfs) never sets it, so userspace only
@@ -283,8 +285,17 @@ struct rw_page_state {
 	__u8 read_map;			/* enum rw_read_map */
 	__u8 uptodate;			/* PG_uptodate: its read is done */
 	__u8 read_map_from;		/* enum rw_read_map_from */
-	__u8 pad[2];
+	__u8 sent;			/* enum rw_page_sent */
+	__u8 pad;
 	__u64 read_map_ts;		/* when read_map was seen; 0: never */
+};
+
+/* When BPF sent a PAGE record. One with op_id 0 (late or displaced) goes
+ * to every operation that took its INSERT and has no PAGE of it. */
+enum rw_page_sent {
+	RW_PAGE_SENT_AT_END = 0,	/* by the walk at the operation's end */
+	RW_PAGE_SENT_LATE,		/* by the insert: its window had closed */
+	RW_PAGE_SENT_DISPLACED,		/* by a later insert that took its slot */
 };
 
 /*

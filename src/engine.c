@@ -926,21 +926,30 @@ static void page_to_group(struct engine *e, struct op *op, struct cand *g,
 			  const struct rw_page_state *r);
 
 /*
- * A PAGE record with no operation: the insert's own, sent because its
- * window closed before the slot was written, so that the walk at the
- * operation's end may have missed it (remember_page()). It goes to every
- * operation on the inode that took that INSERT and has no PAGE of it.
+ * A PAGE record with no operation (enum rw_page_sent): the insert's own,
+ * sent because its window closed before the slot was written, so that the
+ * walk at the operation's end may have missed it; or sent when a later
+ * insert took its slot, so that the walk will not find it
+ * (remember_page()). It goes to every operation on the inode that took
+ * that INSERT and has no PAGE of it.
  */
 static void on_late_page(struct engine *e, const struct rw_page_state *r)
 {
+	bool displaced = r->sent == RW_PAGE_SENT_DISPLACED;
 	struct ino *in = find_ino(e, &r->key);
 
-	e->st.pages_late++;
+	if (displaced)
+		e->st.pages_displaced++;
+	else
+		e->st.pages_late++;
 	for (struct op *op = in ? in->ops : NULL; op; op = op->ino_next) {
 		struct cand *g = find_group(e, op, r->index, r->insert_ts);
 
 		if (g && !g->page) {
-			e->st.pages_late_used++;
+			if (displaced)
+				e->st.pages_displaced_used++;
+			else
+				e->st.pages_late_used++;
 			page_to_group(e, op, g, r);
 		}
 	}
@@ -1028,16 +1037,30 @@ static int by_index(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The first of op's awaiting groups at index or after, sorting them all
- * again if some came since the last sort: an operation's PAGE records come
- * before its OP_END, so that is once or twice per operation. */
+/*
+ * The first of op's awaiting groups at index or after, sorting those that
+ * came since the last sort in. Most come with the walk before OP_END, and
+ * are sorted at once; a displaced PAGE (remember_page()) can come alone
+ * between follow-ups of a wide window, and moves into place instead of
+ * sorting every group again per follow-up.
+ */
 static __u32 awaiting_from(struct op *op, __u64 index)
 {
 	__u32 lo = 0, hi = op->nawaiting;
 
-	if (op->nsorted < op->nawaiting) {
+	if (op->nawaiting - op->nsorted > 4) {
 		qsort(op->awaiting, op->nawaiting, sizeof(*op->awaiting), by_index);
 		op->nsorted = op->nawaiting;
+	}
+	for (; op->nsorted < op->nawaiting; op->nsorted++) {
+		struct cand *g = op->awaiting[op->nsorted];
+		__u32 at = op->nsorted;
+
+		while (at && op->awaiting[at - 1]->ins.index > g->ins.index) {
+			op->awaiting[at] = op->awaiting[at - 1];
+			at--;
+		}
+		op->awaiting[at] = g;
 	}
 	while (lo < hi) {
 		__u32 mid = lo + (hi - lo) / 2;

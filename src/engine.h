@@ -55,7 +55,7 @@ enum rw_phase {
 
 /* What racewatch saw of a candidate page when its operation returned. */
 enum rw_page_evidence {
-	PAGE_UNCHECKED = 0,	/* no PAGE record: slot reused, map full, lost */
+	PAGE_UNCHECKED = 0,	/* no PAGE record: map full, ring full, lost */
 	PAGE_GONE,		/* no longer in the mapping at that index */
 	PAGE_FROM_DISK,		/* PG_mappedtodisk: its read used disk blocks */
 	PAGE_ZERO_FILLED,	/* flag clear on a filesystem that sets it */
@@ -161,6 +161,8 @@ struct engine_stats {
 	 * many candidates they gave evidence that no walk had sent. */
 	__u64 pages_late;
 	__u64 pages_late_used;
+	__u64 pages_displaced;		/* sent when a later insert took the slot */
+	__u64 pages_displaced_used;
 	/* Direct-I/O invalidations left with cached candidates, by whether
 	 * the write's second invalidation was seen (engine.c, dio_settle());
 	 * of those without, the ones that had failed themselves (-EBUSY). */

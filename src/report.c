@@ -677,8 +677,10 @@ static void summary_json(struct report *r, const struct engine *e,
 	fprintf(out, "},\"flagged\":%llu,\"flagged_mapped\":%llu,\"mapped_unflagged\":%llu",
 		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped,
 		(unsigned long long)st->pages_mapped_unflagged);
-	fprintf(out, ",\"late\":%llu,\"late_used\":%llu",
-		(unsigned long long)st->pages_late, (unsigned long long)st->pages_late_used);
+	fprintf(out, ",\"late\":%llu,\"late_used\":%llu,\"displaced\":%llu,\"displaced_used\":%llu",
+		(unsigned long long)st->pages_late, (unsigned long long)st->pages_late_used,
+		(unsigned long long)st->pages_displaced,
+		(unsigned long long)st->pages_displaced_used);
 	fprintf(out, "},\"page_followups\":{\"disk\":%llu,\"zeros\":%llu,\"left_to_flag\":%llu,"
 		"\"missing\":%llu",
 		(unsigned long long)st->page_followups[RW_READ_MAP_DISK],
@@ -804,10 +806,13 @@ static void summary_text(struct report *r, const struct engine *e,
 	for (int m = 0; m < RW_READ_MAP_MAX; m++)
 		fprintf(out, " %s %llu", read_map_names[m], (unsigned long long)st->page_read_maps[m]);
 	fprintf(out, "; PG_mappedtodisk %llu, of them mapped to disk %llu; read without it but "
-		"mapped to disk %llu; sent by the insert after its window closed %llu, used %llu\n",
+		"mapped to disk %llu; sent by the insert after its window closed %llu, used %llu; "
+		"sent when a later insert took the slot %llu, used %llu\n",
 		(unsigned long long)st->pages_flagged, (unsigned long long)st->pages_flagged_mapped,
 		(unsigned long long)st->pages_mapped_unflagged,
-		(unsigned long long)st->pages_late, (unsigned long long)st->pages_late_used);
+		(unsigned long long)st->pages_late, (unsigned long long)st->pages_late_used,
+		(unsigned long long)st->pages_displaced,
+		(unsigned long long)st->pages_displaced_used);
 	fprintf(out, "  follow-ups of ext4 reads pending at the end of their operation: disk %llu "
 		"zeros %llu; left to the flag %llu; none by the judgement %llu\n",
 		(unsigned long long)st->page_followups[RW_READ_MAP_DISK],

@@ -103,11 +103,12 @@ if grep -q 'precision punch' "$tally"; then
 		sed -E "$cells"'; s# unmatched_windows ([0-9]+) windows ([0-9]+) *# unmatched windows \1 of \2 #'
 fi
 # The read path x operation table: the 5.10 paths case's rows, and pread's
-# from the full-mix case.
+# from the full-mix case. (6.18's rows are host/paths, in the operation
+# matrix above.)
 if grep -qE '^(PASS|FAIL) vm/[^ ]+/paths/[a-z]+: .*cell ' "$tally"; then
 	echo "read path matrix (5.10 ext4: per operation, racegen's calls:oracle-confirmed:matched by a race window, then raced operations/unconfirmed):"
-	grep -E '^(PASS|FAIL) vm/5\.10/[a-z]+/(paths/[a-z]+|punch\+collapse\+zero\+insert\+truncate/ext4): .*cell ' "$tally" |
-		sed -E 's#^([A-Z]+) vm/5\.10/([a-z]+)/punch\+collapse\+zero\+insert\+truncate/ext4:#\1 vm/5.10/\2/paths/pread:#' |
+	grep -E '^(PASS|FAIL) vm/5\.10/[a-z]+/(paths/[a-z]+|punch\+collapse\+zero\+insert\+truncate(\+dio_write)?/ext4): .*cell ' "$tally" |
+		sed -E 's#^([A-Z]+) vm/5\.10/([a-z]+)/punch\+collapse\+zero\+insert\+truncate(\+dio_write)?/ext4:#\1 vm/5.10/\2/paths/pread:#' |
 		sed -E 's#^([A-Z]+) vm/5\.10/([a-z]+)/paths/([a-z]+):.*(cell punch.*) recall ([0-9]+/[0-9]+)[^u]*unmatched_windows ([0-9]+) windows ([0-9]+).*#  \1 \3 (\2): \4 recall \5 unmatched windows \6 of \7#' |
 		sed -E "$cells"
 fi

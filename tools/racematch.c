@@ -50,6 +50,7 @@ static struct env {
 	bool verbose;
 	bool exact_ops;
 	bool by_kind;
+	bool file_only;			/* score racegen's file's windows alone */
 	const char *verdict;		/* the windows that count as findings */
 } env = {
 	.min_recall = 95.0,
@@ -185,6 +186,7 @@ enum {
 	OPT_FALSE_OPS_SLACK,
 	OPT_BY_KIND,
 	OPT_VERDICT,
+	OPT_FILE_ONLY,
 };
 
 static const struct argp_option opts[] = {
@@ -205,6 +207,9 @@ static const struct argp_option opts[] = {
 	{ "by-kind", OPT_BY_KIND, NULL, 0,
 	  "Print a \"cell\" line per kind of operation: racegen's iterations, "
 	  "the confirmed ones, those racewatch matched, raced and unconfirmed operations", 0 },
+	{ "file-only", OPT_FILE_ONLY, NULL, 0,
+	  "Score only the windows on racegen's file (several racegen runs under one "
+	  "racewatch); without it every window counts, and one elsewhere is unmatched", 0 },
 	{ "verdict", OPT_VERDICT, "NAME", 0,
 	  "Score the windows of verdict NAME instead of race: unmodelled scores what "
 	  "racewatch shows, unjudged, on a filesystem it has no model for", 0 },
@@ -263,6 +268,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		break;
+	case OPT_FILE_ONLY:
+		env.file_only = true;
 		break;
 	case OPT_BY_KIND:
 		env.by_kind = true;
@@ -802,6 +810,20 @@ static bool on_file(const struct ops_check *ops, const struct window *w)
 				   ops->dev.minor == w->dev.minor);
 }
 
+/* --file-only: one racewatch watched the files of several racegen runs
+ * (tests/host/paths.sh), where another file's window would count as this
+ * one's unmatched. */
+static void keep_on_file(struct vec *windows, const struct ops_check *ops)
+{
+	struct window *w = windows->items;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < windows->n; i++)
+		if (on_file(ops, &w[i]))
+			w[kept++] = w[i];
+	windows->n = kept;
+}
+
 /* Did a confirmed iteration on the window's inode bracket its operation? */
 static bool op_confirmed(const struct vec *truths, const struct window *w)
 {
@@ -970,6 +992,8 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	if (env.file_only)
+		keep_on_file(&windows, &ops);
 	match(truths, &windows);
 	report_ops(&ops);
 	/* After match(), which wants the windows by begin time; report()

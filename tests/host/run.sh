@@ -11,6 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip detect/ext4 "needs root"
 	skip detect/xfs "needs root"
 	skip btrfs-race "needs root"
+	skip paths "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -24,6 +25,9 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./detect.sh ext4
 ./detect.sh xfs
 ./btrfs-race.sh
+./paths.sh ext4
+./paths.sh xfs
+./paths.sh btrfs
 ./overload.sh
 ./escape.sh
 ./exit.sh

@@ -30,6 +30,7 @@ check() {
 check match 0
 check match 0 --exact-ops
 check nomatch-ino 2
+EXPECTED=nomatch-ino.file-only check nomatch-ino 2 --file-only
 check nomatch-range 2
 check nomatch-time 2
 check nomatch-dev 2

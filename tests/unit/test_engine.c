@@ -203,8 +203,8 @@ static void delete(__u32 tid, __u64 index, __u64 ts)
 
 /* What BPF saw of page index, inserted at insert_ts, at op_id's end (0: the
  * insert's own record, its window closed before its slot was written). */
-static void page_state_of(__u64 op_id, __u64 index, __u64 insert_ts, bool present, bool mapped,
-			  bool uptodate, __u8 blkbits, __u8 read_map, __u64 ts)
+static void page_record(__u64 op_id, __u64 index, __u64 insert_ts, bool present, bool mapped,
+			bool uptodate, __u8 blkbits, __u8 read_map, __u8 sent, __u64 ts)
 {
 	union rw_record r = {};
 
@@ -217,7 +217,15 @@ static void page_state_of(__u64 op_id, __u64 index, __u64 insert_ts, bool presen
 	r.page.blkbits = blkbits;
 	r.page.uptodate = uptodate;
 	r.page.read_map = read_map;
+	r.page.sent = sent;
 	feed(&r, RW_REC_PAGE, sizeof(r.page), ts);
+}
+
+static void page_state_of(__u64 op_id, __u64 index, __u64 insert_ts, bool present, bool mapped,
+			  bool uptodate, __u8 blkbits, __u8 read_map, __u64 ts)
+{
+	page_record(op_id, index, insert_ts, present, mapped, uptodate, blkbits, read_map,
+		    op_id ? RW_PAGE_SENT_AT_END : RW_PAGE_SENT_LATE, ts);
 }
 
 static void page_state_map(__u64 index, __u64 insert_ts, bool present, bool mapped,
@@ -252,6 +260,17 @@ static void punch_510(void)
 {
 	op_begin(OP, RW_OP_FALLOCATE, 5);
 	inval_begin(OP, 10, 20, RW_INVAL_TRUNCATE, 10);
+}
+
+/* punch_510() with its drop over at 20 and pages 14, 15 and 16 inserted
+ * by the reader at 24, 25 and 26. */
+static void punch_three_inserts(void)
+{
+	punch_510();
+	inval_end(OP, 20);
+	insert(READER, 14, 24);
+	insert(READER, 15, 25);
+	insert(READER, 16, 26);
 }
 
 static void finish_punch(void)
@@ -404,11 +423,7 @@ static void test_page_mapped_before_flag(void)
 	const struct engine_stats *st;
 
 	setup_read_maps(READ_MAPS_EXT4);
-	punch_510();
-	inval_end(OP, 20);
-	insert(READER, 14, 24);
-	insert(READER, 15, 25);
-	insert(READER, 16, 26);
+	punch_three_inserts();
 	block_free(OP, 30);
 	page_state_map(14, 24, true, false, false, 12, RW_READ_MAP_DISK, 40);
 	page_state_map(15, 25, true, true, false, 12, RW_READ_MAP_DISK, 40);
@@ -1419,11 +1434,7 @@ static void test_late_page(void)
 	const struct engine_stats *st;
 
 	setup();
-	punch_510();
-	inval_end(OP, 20);
-	insert(READER, 14, 24);
-	insert(READER, 15, 25);
-	insert(READER, 16, 26);
+	punch_three_inserts();
 	block_free(OP, 30);
 	checked(16, 26);		/* the walk saw this one */
 	op_end(OP, 0, 40);
@@ -1455,6 +1466,48 @@ static void test_late_page(void)
 	ASSERT_EQ(cap.n, 1, "window judged");
 	ASSERT_EQ(cap.w[0].verdict, VERDICT_HOLE, "its read found the hole");
 	ASSERT_EQ(cap.w[0].page, PAGE_ZERO_FILLED, "evidence: zero-filled");
+}
+
+/*
+ * A wide window's later insert took the slot of a candidate still pending
+ * (remember_page()): BPF sent the candidate's PAGE record then, before
+ * OP_END and with no operation, and the walk at the end does not find it.
+ * The record is the candidate's evidence; a read still to map it is
+ * settled by its follow-up, as at the walk, and a delete after the record
+ * decides as a delete always does.
+ */
+static void displaced_page(__u64 index, __u64 insert_ts, bool mapped, bool uptodate, __u64 ts)
+{
+	page_record(0, index, insert_ts, true, mapped, uptodate, 12,
+		    uptodate ? RW_READ_MAP_NONE : RW_READ_MAP_PENDING, RW_PAGE_SENT_DISPLACED, ts);
+}
+
+static void test_displaced_page(void)
+{
+	const struct engine_stats *st;
+
+	setup_read_maps(READ_MAPS_EXT4);
+	punch_three_inserts();
+	displaced_page(14, 24, false, false, 27);	/* its read still to map it */
+	displaced_page(15, 25, true, true, 28);		/* read from disk */
+	displaced_page(16, 26, true, true, 29);
+	followup(READER, 14, 14, RW_READ_MAP_DISK, RW_READ_MAP_FROM_EXT4_ES, 29);
+	delete(READER, 16, 29);
+	block_free(OP, 30);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged, no follow-up awaited");
+	ASSERT_EQ(cap.w[0].page, PAGE_MAPPED_DISK, "its follow-up: the old extents");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "and it stayed cached");
+	ASSERT_EQ(cap.w[1].page, PAGE_FROM_DISK, "the displaced record's flag");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_RACE, "never unchecked");
+	ASSERT_TRUE(cap.w[2].verdict != VERDICT_RACE, "deleted after its record");
+	ASSERT_TRUE(cap.w[2].verdict != VERDICT_UNCHECKED, "its delete decided");
+	st = engine__stats(eng);
+	ASSERT_EQ(st->pages_displaced, 3, "displaced records");
+	ASSERT_EQ(st->pages_displaced_used, 3, "each gave evidence");
+	ASSERT_EQ(st->pages_late, 0, "none counted late");
+	ASSERT_EQ(st->followups_missing, 0, "none missing");
 }
 
 /*
@@ -1606,6 +1659,7 @@ void suite_engine(void)
 	RUN(test_page_mapped_before_flag);
 	RUN(test_page_evidence_limits);
 	RUN(test_late_page);
+	RUN(test_displaced_page);
 	RUN(test_dio_write);
 	RUN(test_page_evidence_needs_mpage_fs);
 	RUN(test_self_insert);

@@ -14,11 +14,17 @@
 #include "model.h"
 #include "oracle.h"
 
-/* A stale page is confirmed when the disk, read with O_DIRECT, is right. */
+/* A stale page is confirmed when the disk, read with O_DIRECT, is right.
+ * Without O_DIRECT (tmpfs before 6.6, setup.c) the page cache is the file,
+ * and a page that disagrees with the model is wrong data in it. */
 static int confirm_page(struct gen *g, uint64_t page, bool *ok)
 {
 	ssize_t n;
 
+	if (g->dfd < 0) {
+		*ok = true;
+		return 0;
+	}
 	n = pread(g->dfd, g->dbuf, PG, page << PG_SHIFT);
 	if (n < 0)
 		return -errno;

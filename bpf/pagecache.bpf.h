@@ -92,11 +92,11 @@ static __always_inline void note_unread(const struct rw_inode_key *key, __u64 in
  * old's PAGE record now, with no operation, as a late one is sent. What it
  * says of the page holds at the end too: a delete there sends a DELETE,
  * and a read that maps the page afterwards a FOLLOWUP (emit_followup()).
- * (Left unsent, the candidate was judged with evidence unchecked; neither
- * counted as a loss, which made those operations lossy and recall fell to
- * 7/8 in the 5.10 full mix, nor sent, so a user read "unchecked" with no
- * reason given.) Read from the slot in place: a concurrent insert that
- * rewrites it sends a record no group matches, which userspace drops.
+ * (Before, it was left unsent and judged with evidence unchecked, and
+ * counted nowhere: counting it as a loss had made those operations lossy,
+ * and recall fell to 7/8 in the 5.10 full mix.) Read from the slot in
+ * place: a concurrent insert that rewrites it sends a record no group
+ * matches, which userspace drops.
  */
 static __always_inline void send_displaced(const struct rw_inode_key *key,
 					   const struct page_slot *old)

@@ -281,10 +281,33 @@ enum section {
  * operations adding pages to page cache with invalidate_lock"), so their
  * inserts show READ.
  */
+static enum section lock_section(const struct rw_window *w, const struct rw_lock *l);
+
+/*
+ * Before 5.15 ext4 had no invalidate_lock, and its fallocate operations and
+ * truncate held EXT4_I(inode)->i_mmap_sem for writing from before the drop
+ * until the blocks were freed or shifted (ext4_punch_hole(),
+ * ext4_zero_range(), ext4_collapse_range(), ext4_insert_range(),
+ * ext4_setattr()); reads did not take it, which is the race. Where --btf-dir
+ * made it readable, it places the insert as invalidate_lock does: in one
+ * 5.10 read-path run 31 race windows of an insert range saw it free, a
+ * readahead batch after the shift, none stale. Not for a direct write's
+ * invalidation, which ext4 makes without it.
+ */
 static enum section exclusive_section(const struct rw_window *w)
 {
-	const struct rw_lock *l = &w->insert->locks.invalidate_lock;
+	const struct rw_locks *locks = &w->insert->locks;
 
+	if (locks->invalidate_lock.state == RW_LOCK_ABSENT &&
+	    !strncmp(w->op->fstype, "ext4", RW_FSTYPE_LEN) &&
+	    (w->op->kind == RW_OP_FALLOCATE || w->op->kind == RW_OP_TRUNCATE) &&
+	    w->inval->fn != RW_INVAL_PAGES2)
+		return lock_section(w, &locks->i_mmap_sem);
+	return lock_section(w, &locks->invalidate_lock);
+}
+
+static enum section lock_section(const struct rw_window *w, const struct rw_lock *l)
+{
 	switch (l->state) {
 	case RW_LOCK_FREE:
 	case RW_LOCK_READ:

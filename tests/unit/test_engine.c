@@ -191,6 +191,23 @@ static void insert_locked(__u32 tid, __u64 index, __u32 nr, __u8 state, __u32 ow
 	feed(&r, RW_REC_INSERT, sizeof(r.insert), ts);
 }
 
+/* A 5.10 insert: no invalidate_lock, ext4's i_mmap_sem as the inserter saw it. */
+static void insert_mmap_sem(__u32 tid, __u64 index, __u8 state, __u32 owner, __u64 ts)
+{
+	union rw_record r = {};
+
+	r.insert.task.pid = tid;
+	r.insert.task.tid = tid;
+	r.insert.key = KEY;
+	r.insert.index = index;
+	r.insert.nr_pages = 1;
+	r.insert.stack_id = -1;
+	r.insert.locks.i_mmap_sem.state = state;
+	r.insert.locks.i_mmap_sem.owner_pid = owner;
+	r.insert.locks.i_mmap_sem.owner_tid = owner;
+	feed(&r, RW_REC_INSERT, sizeof(r.insert), ts);
+}
+
 static void delete(__u32 tid, __u64 index, __u64 ts)
 {
 	union rw_record r = {};
@@ -1469,6 +1486,32 @@ static void test_late_page(void)
 }
 
 /*
+ * Before 5.15, ext4's punch holds i_mmap_sem for writing over its whole
+ * window; where it is readable (--btf-dir), an insert that saw it free came
+ * after the section (unlocked), one that saw the invalidator hold it is in
+ * it (race), and an unreadable one leaves timing to decide.
+ */
+static void test_i_mmap_sem_section(void)
+{
+	setup();
+	punch_510();
+	inval_end(OP, 20);
+	insert_mmap_sem(READER, 14, RW_LOCK_WRITE, INVALIDATOR, 24);
+	insert_mmap_sem(READER, 15, RW_LOCK_FREE, 0, 25);
+	insert_mmap_sem(READER, 16, RW_LOCK_UNREADABLE, 0, 26);
+	block_free(OP, 30);
+	checked(14, 24);
+	checked(15, 25);
+	checked(16, 26);
+	op_end(OP, 0, 40);
+	engine__tick(eng, 1000);
+	ASSERT_EQ(cap.n, 3, "windows judged");
+	ASSERT_EQ(cap.w[0].verdict, VERDICT_RACE, "held by the invalidator: inside");
+	ASSERT_EQ(cap.w[1].verdict, VERDICT_UNLOCKED, "free: after the section");
+	ASSERT_EQ(cap.w[2].verdict, VERDICT_RACE, "unreadable: timing decides");
+}
+
+/*
  * A wide window's later insert took the slot of a candidate still pending
  * (remember_page()): BPF sent the candidate's PAGE record then, before
  * OP_END and with no operation, and the walk at the end does not find it.
@@ -1660,6 +1703,7 @@ void suite_engine(void)
 	RUN(test_page_evidence_limits);
 	RUN(test_late_page);
 	RUN(test_displaced_page);
+	RUN(test_i_mmap_sem_section);
 	RUN(test_dio_write);
 	RUN(test_page_evidence_needs_mpage_fs);
 	RUN(test_self_insert);

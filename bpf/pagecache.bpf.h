@@ -87,33 +87,40 @@ static __always_inline void note_unread(const struct rw_inode_key *key, __u64 in
 	bpf_map_update_elem(&unread, &tid, &nu, BPF_ANY);
 }
 
+/* Send a candidate's PAGE record now, with no operation (enum
+ * rw_page_sent): userspace gives it to the operations that took its INSERT. */
+static __always_inline bool send_page_now(const struct rw_inode_key *key,
+					  const struct page_slot *slot, __u8 how)
+{
+	struct rw_page_state *r;
+
+	r = reserve_record(RW_REC_PAGE, struct rw_page_state, bpf_ktime_get_ns());
+	if (!r)
+		return false;
+	r->op_id = 0;
+	r->key = *key;
+	fill_page_state(r, slot);
+	r->sent = how;
+	submit_record(r);
+	return true;
+}
+
 /*
- * A later insert takes the slot of old, a candidate still pending: send
- * old's PAGE record now, with no operation, as a late one is sent. What it
- * says of the page holds at the end too: a delete there sends a DELETE,
- * and a read that maps the page afterwards a FOLLOWUP (emit_followup()).
- * (Before, it was left unsent and judged with evidence unchecked, and
- * counted nowhere: counting it as a loss had made those operations lossy,
- * and recall fell to 7/8 in the 5.10 full mix.) Read from the slot in
- * place: a concurrent insert that rewrites it sends a record no group
- * matches, which userspace drops.
+ * A later insert takes the slot of old, a candidate still pending: old's
+ * record goes now. What it says of the page holds at the end too: a delete
+ * there sends a DELETE, and a read that maps the page afterwards a FOLLOWUP
+ * (emit_followup()). (Before, it was left unsent and judged with evidence
+ * unchecked, and counted nowhere: counting it as a loss had made those
+ * operations lossy, and recall fell to 7/8 in the 5.10 full mix.) Read from
+ * the slot in place: a concurrent insert that rewrites it sends a record no
+ * group matches, which userspace drops.
  */
 static __always_inline void send_displaced(const struct rw_inode_key *key,
 					   const struct page_slot *old)
 {
-	struct rw_page_state *r;
-
 	__sync_fetch_and_add(&slots_displaced, 1);
-	r = reserve_record(RW_REC_PAGE, struct rw_page_state, bpf_ktime_get_ns());
-	if (!r) {
+	if (!send_page_now(key, old, RW_PAGE_SENT_DISPLACED))
 		window_note_loss(key);
-		return;
-	}
-	r->op_id = 0;
-	r->key = *key;
-	fill_page_state(r, old);
-	r->sent = RW_PAGE_SENT_DISPLACED;
-	submit_record(r);
 }
 
 /*
@@ -182,18 +189,9 @@ static __always_inline void remember_page(const struct rw_inode_key *key,
 	 * judged with evidence unchecked.)
 	 */
 	if (!window_is_open(key) && !bpf_map_delete_elem(&page_slots, &sk)) {
-		struct rw_page_state *r;
-
 		__sync_fetch_and_add(&slots_live, -1);
 		/* Unsent, it is counted as such: its operation has ended. */
-		r = reserve_record(RW_REC_PAGE, struct rw_page_state, bpf_ktime_get_ns());
-		if (!r)
-			return;
-		r->op_id = 0;
-		r->key = *key;
-		fill_page_state(r, &slot);
-		r->sent = RW_PAGE_SENT_LATE;
-		submit_record(r);
+		send_page_now(key, &slot, RW_PAGE_SENT_LATE);
 	}
 }
 

@@ -936,20 +936,16 @@ static void page_to_group(struct engine *e, struct op *op, struct cand *g,
 static void on_late_page(struct engine *e, const struct rw_page_state *r)
 {
 	bool displaced = r->sent == RW_PAGE_SENT_DISPLACED;
+	__u64 *sent = displaced ? &e->st.pages_displaced : &e->st.pages_late;
+	__u64 *used = displaced ? &e->st.pages_displaced_used : &e->st.pages_late_used;
 	struct ino *in = find_ino(e, &r->key);
 
-	if (displaced)
-		e->st.pages_displaced++;
-	else
-		e->st.pages_late++;
+	(*sent)++;
 	for (struct op *op = in ? in->ops : NULL; op; op = op->ino_next) {
 		struct cand *g = find_group(e, op, r->index, r->insert_ts);
 
 		if (g && !g->page) {
-			if (displaced)
-				e->st.pages_displaced_used++;
-			else
-				e->st.pages_late_used++;
+			(*used)++;
 			page_to_group(e, op, g, r);
 		}
 	}

@@ -281,7 +281,23 @@ enum section {
  * operations adding pages to page cache with invalidate_lock"), so their
  * inserts show READ.
  */
-static enum section lock_section(const struct rw_window *w, const struct rw_lock *l);
+static enum section lock_section(const struct rw_window *w, const struct rw_lock *l)
+{
+	switch (l->state) {
+	case RW_LOCK_FREE:
+	case RW_LOCK_READ:
+		return SECTION_OUTSIDE;
+	case RW_LOCK_WRITE:
+		/* BPF leaves the owner 0 while the rwsem does not name its
+		 * writer yet (rwsem_set_owner() follows the count's cmpxchg). */
+		if (!l->owner_tid)
+			return SECTION_UNKNOWN;
+		return l->owner_tid == w->op->task.tid ? SECTION_INSIDE : SECTION_OUTSIDE;
+	default:
+		/* ABSENT: before 5.15; UNREADABLE: a layout without BTF. */
+		return SECTION_UNKNOWN;
+	}
+}
 
 /*
  * Before 5.15 ext4 had no invalidate_lock, and its fallocate operations and
@@ -304,24 +320,6 @@ static enum section exclusive_section(const struct rw_window *w)
 	    w->inval->fn != RW_INVAL_PAGES2)
 		return lock_section(w, &locks->i_mmap_sem);
 	return lock_section(w, &locks->invalidate_lock);
-}
-
-static enum section lock_section(const struct rw_window *w, const struct rw_lock *l)
-{
-	switch (l->state) {
-	case RW_LOCK_FREE:
-	case RW_LOCK_READ:
-		return SECTION_OUTSIDE;
-	case RW_LOCK_WRITE:
-		/* BPF leaves the owner 0 while the rwsem does not name its
-		 * writer yet (rwsem_set_owner() follows the count's cmpxchg). */
-		if (!l->owner_tid)
-			return SECTION_UNKNOWN;
-		return l->owner_tid == w->op->task.tid ? SECTION_INSIDE : SECTION_OUTSIDE;
-	default:
-		/* ABSENT: before 5.15; UNREADABLE: a layout without BTF. */
-		return SECTION_UNKNOWN;
-	}
 }
 
 /*

@@ -173,10 +173,14 @@ static void insert(__u32 tid, __u64 index, __u64 ts)
 	insert_full(tid, KEY, index, 1, RW_LOCK_ABSENT, 0, ts);
 }
 
-/* An insert that saw invalidate_lock in state, held by owner (0: none). */
-static void insert_locked(__u32 tid, __u64 index, __u32 nr, __u8 state, __u32 owner, __u64 ts)
+/* An insert that saw invalidate_lock (mmap_sem: ext4's i_mmap_sem, before
+ * 5.15) in state, held by owner (0: none). */
+static void insert_seeing(__u32 tid, __u64 index, __u32 nr, bool mmap_sem, __u8 state,
+			  __u32 owner, __u64 ts)
 {
 	union rw_record r = {};
+	struct rw_lock *l = mmap_sem ? &r.insert.locks.i_mmap_sem :
+				       &r.insert.locks.invalidate_lock;
 
 	r.insert.task.pid = tid;
 	r.insert.task.tid = tid;
@@ -184,28 +188,22 @@ static void insert_locked(__u32 tid, __u64 index, __u32 nr, __u8 state, __u32 ow
 	r.insert.index = index;
 	r.insert.nr_pages = nr;
 	r.insert.stack_id = -1;
-	r.insert.locks.invalidate_lock.state = state;
-	r.insert.locks.invalidate_lock.readers = state == RW_LOCK_READ;
-	r.insert.locks.invalidate_lock.owner_pid = owner;
-	r.insert.locks.invalidate_lock.owner_tid = owner;
+	l->state = state;
+	l->readers = state == RW_LOCK_READ;
+	l->owner_pid = owner;
+	l->owner_tid = owner;
 	feed(&r, RW_REC_INSERT, sizeof(r.insert), ts);
+}
+
+static void insert_locked(__u32 tid, __u64 index, __u32 nr, __u8 state, __u32 owner, __u64 ts)
+{
+	insert_seeing(tid, index, nr, false, state, owner, ts);
 }
 
 /* A 5.10 insert: no invalidate_lock, ext4's i_mmap_sem as the inserter saw it. */
 static void insert_mmap_sem(__u32 tid, __u64 index, __u8 state, __u32 owner, __u64 ts)
 {
-	union rw_record r = {};
-
-	r.insert.task.pid = tid;
-	r.insert.task.tid = tid;
-	r.insert.key = KEY;
-	r.insert.index = index;
-	r.insert.nr_pages = 1;
-	r.insert.stack_id = -1;
-	r.insert.locks.i_mmap_sem.state = state;
-	r.insert.locks.i_mmap_sem.owner_pid = owner;
-	r.insert.locks.i_mmap_sem.owner_tid = owner;
-	feed(&r, RW_REC_INSERT, sizeof(r.insert), ts);
+	insert_seeing(tid, index, 1, true, state, owner, ts);
 }
 
 static void delete(__u32 tid, __u64 index, __u64 ts)

@@ -10,8 +10,8 @@
  * model is stale, and it is confirmed when an O_DIRECT read of the same page
  * agrees with the model, i.e. the disk is right and only the page cache is
  * wrong (on a tmpfs without O_DIRECT, before 6.6, the page cache is the file
- * and every such page counts as confirmed). That is the ground truth racewatch's verdicts are scored against
- * (tools/racematch.c). It links statically against libc only, so it runs
+ * and every such page counts as confirmed). That is the ground truth
+ * racewatch's verdicts are scored against (tools/racematch.c). It links statically against libc only, so it runs
  * unchanged in a busybox initramfs under qemu.
  *
  * This file: options, signals and the run loop. The pattern and model are

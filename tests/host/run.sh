@@ -12,6 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip detect/xfs "needs root"
 	skip btrfs-race "needs root"
 	skip paths "needs root"
+	skip tmpfs "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -28,6 +29,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./paths.sh ext4
 ./paths.sh xfs
 ./paths.sh btrfs
+./tmpfs.sh
 ./overload.sh
 ./escape.sh
 ./exit.sh

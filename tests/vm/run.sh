@@ -70,7 +70,9 @@ skip() { echo "SKIP vm/$1: $2"; }
 # readers race hardest: mmap faults wait on ext4's i_mmap_sem. Zero range
 # alone, with ranges of up to 256 pages, checks that its windows end at the
 # extent conversion and that every page of a wide window gets its page
-# check (RW_PAGE_SLOTS).
+# check (RW_PAGE_SLOTS). Punch runs with every mechanism: tracepoint mode,
+# all a 5.10 host under lockdown has, derives its windows from the
+# operation's arguments and must catch the same stale pages.
 # 5.10's f2fs punches under its own i_mmap_sem, which reads do not take
 # ("f2fs: Convert to using invalidate_lock" came in 5.15), so it may race
 # as ext4 does; racewatch has no f2fs model, so every window there must be
@@ -79,6 +81,7 @@ skip() { echo "SKIP vm/$1: $2"; }
 cases=(
 	"5.10 fentry ext4 race punch"
 	"5.10 kprobe ext4 race punch"
+	"5.10 tracepoint ext4 race punch"
 	"5.10 fentry ext4 race zero 1024"
 	"5.10 fentry ext4 race $all_ops"
 	"5.10 fentry ext4 paths $all_ops"
@@ -305,9 +308,9 @@ run_case() {
 		"$repo/build/racegen" "$here/scenarios/detect.sh" "$here/scenarios/guest-lib.sh" \
 		"$repo/build/rolegen" "$repo/tests/roles-trace.sh" $btf
 	# The role matrix runs in the workloads cases, which boot every
-	# kernel and mechanism but this one.
+	# kernel and mechanism but 5.10 with kprobes or tracepoints.
 	local roles=0
-	[ "$series/$attach" = 5.10/kprobe ] && [ "$ops" = punch ] && roles=1
+	case $series/$attach in 5.10/kprobe | 5.10/tracepoint) [ "$ops" = punch ] && roles=1 ;; esac
 	# Debian's 6.1 btrfs loses direct writes' invalidations to buffered
 	# readers: the kernel warned "Page cache invalidation failure on direct
 	# I/O" and racegen's read back then failed with EIO (README "Direct

@@ -23,9 +23,16 @@ static const char doc[] =
 "    racewatch                       # watch everything until Ctrl-C\n"
 "    racewatch --dry-run -v          # show the attach plan and exit\n"
 "    racewatch -d 600 --fail-on-race # one-shot tracer around a test run\n"
+"    racewatch -o races.ndjson --json -- ./check -g quick\n"
+"                                    # attach, run the command, stop at its end\n"
 "    racewatch --path /mnt/f --stacks  # one file, with both tasks' stacks\n"
 "    racewatch --json | your-dashboard-ingest\n"
 "    racewatch --attach kprobe -v    # force kprobes, show every window\n"
+"\n"
+"With a command after --, racewatch runs it once every hook is attached,\n"
+"forwards SIGINT and SIGTERM to its process group, stops when it exits and\n"
+"exits with its status: racewatch's own failure first, then 3 with\n"
+"--fail-on-race, then the command's.\n"
 "\n"
 "EXIT STATUS: 0 ok (also Ctrl-C and --duration), 1 failure (also a write\n"
 "error on stdout), 3 races found with --fail-on-race, 64 bad arguments (also\n"
@@ -48,6 +55,8 @@ enum {
 	OPT_USAGE,
 	OPT_BTF_DIR,
 };
+
+static const char args_doc[] = "[-- COMMAND [ARG...]]";
 
 static const char *const test_map_names[TEST_MAP_MAX] = {
 	[TEST_MAP_OPS]		= "ops",
@@ -74,6 +83,8 @@ static const struct argp_option options[] = {
 	{ "inode", 'i', "INO", 0, "Only watch this inode number" },
 	{ "path", OPT_PATH, "FILE", 0, "Only watch FILE (sets --dev and --inode)" },
 	{ "json", 'j', NULL, 0, "Print NDJSON records instead of text" },
+	{ "output", 'o', "FILE", 0, "Write windows and the summary to FILE, not stdout "
+	  "(a wrapped command keeps stdout)" },
 	{ "stacks", 's', NULL, 0, "Show the kernel stacks of both tasks" },
 	{ "verbose", 'v', NULL, 0, "Also print windows that cannot be races; -vv: libbpf debug" },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the attach plan and exit" },
@@ -222,6 +233,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'j':
 		cfg->json = true;
 		break;
+	case 'o':
+		if (!arg[0])
+			return usage_error("invalid --output '%s': empty", arg);
+		cfg->output = arg;
+		break;
 	case 's':
 		cfg->stacks = true;
 		break;
@@ -272,7 +288,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		printf("%s\n", argp_program_version);
 		exit(RW_EXIT_OK);
 	case ARGP_KEY_ARG:
-		return usage_error("unexpected argument '%s'", arg);
+		return usage_error("unexpected argument '%s' (a command to run goes after --)", arg);
 	case ARGP_KEY_ERROR:
 		/* getopt stays silent under ARGP_NO_ERRS: name the culprit. */
 		if (state->next > 0 && state->next <= state->argc)
@@ -393,14 +409,34 @@ void cli__describe_filter(const struct rw_config *cfg, char *buf, size_t size)
 
 int cli__parse(int argc, char **argv, struct rw_config *cfg)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc };
+	static const struct argp argp = { options, parse_opt, args_doc, doc };
+	int nopts = argc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_mib = 4;
 	cfg->max_op_age_s = 60;
 	error_reported = false;
-	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, cfg))
+	/* Everything after the first "--" is the command, never an option of
+	 * ours: getopt would otherwise take a "-v" meant for it. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopts = i;
+			if (i + 1 < argc)
+				cfg->command = &argv[i + 1];
+			break;
+		}
+	}
+	if (argp_parse(&argp, nopts, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, cfg))
 		return RW_EXIT_USAGE;
+	if (cfg->command && cfg->duration_s) {
+		usage_error("%s", "--duration and a command: the command's end stops racewatch "
+			    "(wrap it in timeout(1) for a limit)");
+		return RW_EXIT_USAGE;
+	}
+	if (cfg->command && cfg->dry_run) {
+		usage_error("%s", "--dry-run and a command: a dry run attaches nothing to run it under");
+		return RW_EXIT_USAGE;
+	}
 	resolve_dev(cfg);
 	return RW_EXIT_OK;
 }

@@ -65,6 +65,8 @@ struct rw_config {
 	int verbose;
 	__u32 ringbuf_mib;
 	long max_op_age_s;		/* 0: never expire */
+	char **command;			/* after "--": the command to wrap; NULL: none */
+	const char *output;		/* -o: data records go there, not to stdout */
 	__u32 test_map_size[TEST_MAP_MAX];	/* 0: default */
 };
 

@@ -7,10 +7,12 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -19,8 +21,10 @@
 #include "racewatch.skel.h"
 #include "attach.h"
 #include "cli.h"
+#include "command.h"
 #include "engine.h"
 #include "errname.h"
+#include "escape.h"
 #include "events.h"
 #include "expire.h"
 #include "ksyms.h"
@@ -65,6 +69,8 @@
 
 static volatile sig_atomic_t exiting;
 static volatile __u64 signal_ns;	/* when the first signal came */
+static volatile sig_atomic_t forwarded;	/* a signal went to the command */
+static volatile sig_atomic_t child_exited;	/* SIGCHLD came */
 static bool libbpf_debug;
 
 struct session {
@@ -72,6 +78,9 @@ struct session {
 	struct racewatch_bpf *skel;
 	struct engine *engine;
 	struct report *report;
+	FILE *out;		/* stdout, or -o FILE */
+	struct command cmd;	/* -- CMD: while it runs, pid != 0 */
+	bool raced;		/* a window was judged race */
 	struct ksyms *ksyms;
 	__u64 malformed;
 	__u64 released;		/* expired operations whose BPF state we dropped */
@@ -107,7 +116,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
  * The first SIGINT/SIGTERM stops the poll loop and lets the summary print.
  * A second one means "now": die by that signal, so the shell sees 128+sig
  * and a script running us stops too. Closing our fds on death is what
- * detaches every link and frees every program and map.
+ * detaches every link and frees every program and map. While a wrapped
+ * command runs, the first goes to its process group instead, and its exit
+ * stops the loop: it cleans up under watch. A second one goes there too,
+ * then kills us as before.
  */
 static __u64 mono_ns(void)
 {
@@ -119,14 +131,26 @@ static __u64 mono_ns(void)
 
 static void on_signal(int sig)
 {
-	if (exiting) {
+	bool sent = command__forward(sig);
+
+	if (exiting || (sent && forwarded)) {
 		signal(sig, SIG_DFL);
 		raise(sig);
+	}
+	if (sent) {
+		forwarded = 1;
+		return;
 	}
 	/* clock_gettime() is async-signal-safe: the drain's budget runs from
 	 * the signal, not from when the loop noticed it. */
 	signal_ns = mono_ns();
 	exiting = 1;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	child_exited = 1;
 }
 
 static __s64 realtime_offset(void)
@@ -213,7 +237,7 @@ static void on_window(const struct rw_window *w, void *ctx)
 	report__window(s->report, w);
 	/* report__window() ends with fflush(): errno is its write's. Stop the
 	 * poll loop; nobody reads what we would print. */
-	if (ferror(stdout) && !s->write_errno) {
+	if (ferror(s->out) && !s->write_errno) {
 		s->write_errno = errno ? errno : EIO;
 		exiting = 1;
 	}
@@ -226,7 +250,7 @@ static void on_window(const struct rw_window *w, void *ctx)
  */
 static int output_status(struct session *s, int err)
 {
-	if ((fflush(stdout) || ferror(stdout)) && !s->write_errno)
+	if ((fflush(s->out) || ferror(s->out)) && !s->write_errno)
 		s->write_errno = errno ? errno : EIO;
 	if (!s->write_errno)
 		return err;
@@ -234,6 +258,39 @@ static int output_status(struct session *s, int err)
 		return RW_EXIT_BROKEN_PIPE;
 	fprintf(stderr, "racewatch: failed to write output: %s\n", strerror(s->write_errno));
 	return RW_EXIT_FAILURE;
+}
+
+/* -o FILE, or stdout. Close-on-exec: a wrapped command must not hold it. */
+static FILE *open_output(const char *path)
+{
+	FILE *f;
+	char *esc;
+
+	if (!path)
+		return stdout;
+	f = fopen(path, "we");
+	if (f)
+		return f;
+	esc = malloc(ESCAPE_TEXT_SIZE(strlen(path)));
+	if (esc)
+		escape__text(esc, ESCAPE_TEXT_SIZE(strlen(path)), path, SIZE_MAX);
+	fprintf(stderr, "racewatch: cannot create --output '%s': %s\n", esc ? esc : "?",
+		strerror(errno));
+	free(esc);
+	return NULL;
+}
+
+/* An -o FILE is closed last; a failure to write it is the run's failure. */
+static int close_output(struct session *s, int err)
+{
+	if (!s->out || s->out == stdout)
+		return err;
+	if (fclose(s->out) && !err) {
+		fprintf(stderr, "racewatch: failed to write output: %s\n", strerror(errno));
+		err = RW_EXIT_FAILURE;
+	}
+	s->out = NULL;
+	return err;
 }
 
 static void on_forget(const struct rw_inode_key *key, __u64 index, void *ctx)
@@ -469,6 +526,11 @@ static int poll_loop(struct session *s, struct ring_buffer *rb)
 		sample_rates(s, before);
 		if (deadline && before >= deadline)
 			break;
+		/* The wrapped command's end is the run's. */
+		if (child_exited && command__reap(&s->cmd, false)) {
+			signal_ns = mono_ns();
+			break;
+		}
 	}
 	return RW_EXIT_OK;
 }
@@ -549,7 +611,7 @@ static int run(struct session *s, struct plan *plan)
 				"stack frames will not be symbolized\n", strerror(errno));
 	}
 	ropts.ksyms = s->ksyms;
-	s->report = report__new(stdout, &ropts);
+	s->report = report__new(s->out, &ropts);
 	s->engine = engine__new(&eopts);
 	if (!s->report || !s->engine) {
 		fprintf(stderr, "racewatch: failed to allocate state: %s\n", strerror(ENOMEM));
@@ -567,9 +629,22 @@ static int run(struct session *s, struct plan *plan)
 		err = RW_EXIT_FAILURE;
 		goto cleanup;
 	}
-	fprintf(stderr, "racewatch: watching with %d hooks (attach %s); Ctrl-C to stop\n",
-		links.nr, plan__mech_name(plan->roles[ROLE_INSERT].mech));
 	start = mono_ns();
+	if (s->cfg.command) {
+		/* Every hook is attached: nothing the command does goes unseen. */
+		err = command__start(&s->cmd, s->cfg.command);
+		if (err) {
+			fprintf(stderr, "racewatch: failed to start the command: %s\n", strerror(-err));
+			err = RW_EXIT_FAILURE;
+			goto cleanup;
+		}
+		fprintf(stderr, "racewatch: watching with %d hooks (attach %s); running the "
+			"command as pid %d, stopping when it exits\n",
+			links.nr, plan__mech_name(plan->roles[ROLE_INSERT].mech), (int)s->cmd.pid);
+	} else {
+		fprintf(stderr, "racewatch: watching with %d hooks (attach %s); Ctrl-C to stop\n",
+			links.nr, plan__mech_name(plan->roles[ROLE_INSERT].mech));
+	}
 	err = poll_loop(s, rb);
 	drain(s, rb);
 
@@ -587,8 +662,7 @@ static int run(struct session *s, struct plan *plan)
 	memcpy(losses.peak_per_s, s->rates.peak, sizeof(losses.peak_per_s));
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
 	warn_losses(s);
-	if (!err && s->cfg.fail_on_race && engine__stats(s->engine)->verdicts[VERDICT_RACE])
-		err = RW_EXIT_RACES;
+	s->raced = engine__stats(s->engine)->verdicts[VERDICT_RACE] != 0;
 	err = output_status(s, err);
 	/* Not after a closed pipe: that ending is silent (README "Exit codes"). */
 	if (err != RW_EXIT_BROKEN_PIPE)
@@ -635,23 +709,38 @@ int main(int argc, char **argv)
 	err = plan_for_kernel(&s.cfg, &plan, &s.ext4_layout);
 	if (err)
 		return err;
+	s.out = open_output(s.cfg.output);
+	if (!s.out)
+		return RW_EXIT_USAGE;
 	if (s.cfg.dry_run) {
-		plan__print(&plan, stdout, s.cfg.verbose > 0);
+		plan__print(&plan, s.out, s.cfg.verbose > 0);
 		err = output_status(&s, RW_EXIT_OK);
 		goto out;
 	}
 
 	warn_uncovered(&plan);
+	if (s.cfg.command)
+		sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = on_sigchld,
+							.sa_flags = SA_RESTART | SA_NOCLDSTOP }, NULL);
 
 	err = open_and_load(&s, &plan);
 	if (!err)
 		err = run(&s, &plan);
+	/* Stopped by a failure of ours (a write error) while it runs: it is
+	 * not ours to kill; its status is still the run's. */
+	if (s.cmd.pid && !command__reap(&s.cmd, false)) {
+		fprintf(stderr, "racewatch: stopped watching; waiting for the command (pid %d) "
+			"to exit\n", (int)s.cmd.pid);
+		command__reap(&s.cmd, true);
+	}
+	err = command__exit_status(err, s.cfg.fail_on_race && s.raced, s.cmd.status);
 
 	report__free(s.report);
 	engine__free(s.engine);
 	ksyms__free(s.ksyms);
 	racewatch_bpf__destroy(s.skel);
 out:
+	err = close_output(&s, err);
 	/* Detached by now: die the way a filter on a closed pipe dies. */
 	if (err == RW_EXIT_BROKEN_PIPE) {
 		signal(SIGPIPE, SIG_DFL);

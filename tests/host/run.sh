@@ -13,6 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip btrfs-race "needs root"
 	skip paths "needs root"
 	skip tmpfs "needs root"
+	skip command "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -30,6 +31,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./paths.sh xfs
 ./paths.sh btrfs
 ./tmpfs.sh
+./command.sh
 ./overload.sh
 ./escape.sh
 ./exit.sh

@@ -17,5 +17,6 @@ void suite_losses(void);
 void suite_verdict(void);
 void suite_errname(void);
 void suite_modbtf(void);
+void suite_command(void);
 
 #endif

@@ -54,6 +54,30 @@ static void test_path_sets_dev_and_inode(void)
 	ASSERT_TRUE(cfg.ino != 0, "inode from stat");
 }
 
+/* Everything after the first "--" is the command's, options included. */
+static void test_command_after_separator(void)
+{
+	const char *wrap[] = { "racewatch", "-j", "-o", "out.json", "--", "./check", "-v",
+			       "--", "generic/042", NULL };
+	const char *bare[] = { "racewatch", "-j", "--" };
+	const char *with_duration[] = { "racewatch", "-d", "5", "--", "true" };
+	const char *with_dry_run[] = { "racewatch", "--dry-run", "--", "true" };
+	const char *no_separator[] = { "racewatch", "true" };
+	struct rw_config cfg;
+
+	ASSERT_EQ(parse(&cfg, 9, wrap), RW_EXIT_OK, "options, then a command");
+	ASSERT_TRUE(cfg.json && cfg.verbose == 0, "the command's -v is not ours");
+	ASSERT_STREQ(cfg.output, "out.json", "-o");
+	ASSERT_TRUE(cfg.command && cfg.command[0] == wrap[5], "the command");
+	ASSERT_TRUE(cfg.command && cfg.command[1] == wrap[6] && cfg.command[2] == wrap[7] &&
+		    cfg.command[3] == wrap[8] && !cfg.command[4], "its arguments, a second -- too");
+	ASSERT_EQ(parse(&cfg, 3, bare), RW_EXIT_OK, "-- with nothing after it");
+	ASSERT_TRUE(!cfg.command, "no command");
+	ASSERT_EQ(parse(&cfg, 5, with_duration), RW_EXIT_USAGE, "--duration with a command");
+	ASSERT_EQ(parse(&cfg, 4, with_dry_run), RW_EXIT_USAGE, "--dry-run with a command");
+	ASSERT_EQ(parse(&cfg, 2, no_separator), RW_EXIT_USAGE, "a command without --");
+}
+
 static void test_bad_input(void)
 {
 	static const char *const bad[][3] = {
@@ -133,6 +157,7 @@ void suite_cli(void)
 	harness_suite("cli");
 	RUN(test_defaults_and_values);
 	RUN(test_path_sets_dev_and_inode);
+	RUN(test_command_after_separator);
 	RUN(test_bad_input);
 	RUN(test_loss_knobs);
 	RUN(test_error_escapes_argument);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE		/* statx() */
 #include <argp.h>
 #include <errno.h>
+#include <regex.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "devmap.h"
 #include "escape.h"
+#include "testtag.h"
 
 const char *argp_program_version = "racewatch 0.1 (record ABI 1)";
 
@@ -54,6 +56,7 @@ enum {
 	OPT_COUNT_HOOKS,
 	OPT_USAGE,
 	OPT_BTF_DIR,
+	OPT_KMSG_TAG,
 };
 
 static const char args_doc[] = "[-- COMMAND [ARG...]]";
@@ -99,6 +102,8 @@ static const struct argp_option options[] = {
 	  "lookup per page)" },
 	{ "btf-dir", OPT_BTF_DIR, "DIR", 0, "BTF for modules the kernel has none for: DIR/ext4.btf "
 	  "places ext4's i_mmap_sem before 5.15 (pahole --btf_encode_detached; README \"Locks\")" },
+	{ "kmsg-tag", OPT_KMSG_TAG, "REGEX", 0, "A /dev/kmsg line matching REGEX (POSIX extended) "
+	  "starts a test, named by its first group (default: xfstests' \"" TESTTAG_DEFAULT "\")" },
 	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
 	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
@@ -273,6 +278,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COUNT_HOOKS:
 		cfg->count_hooks = true;
 		break;
+	case OPT_KMSG_TAG: {
+		regex_t re;
+
+		if (regcomp(&re, arg, REG_EXTENDED))
+			return usage_error("invalid --kmsg-tag '%s': not a POSIX extended regular "
+					   "expression", arg);
+		regfree(&re);
+		cfg->kmsg_tag = arg;
+		break;
+	}
 	case OPT_BTF_DIR:
 		if (stat(arg, &st) || !S_ISDIR(st.st_mode))
 			return usage_error("invalid --btf-dir '%s': not a directory", arg);
@@ -415,6 +430,7 @@ int cli__parse(int argc, char **argv, struct rw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_mib = 4;
 	cfg->max_op_age_s = 60;
+	cfg->kmsg_tag = TESTTAG_DEFAULT;
 	error_reported = false;
 	/* Everything after the first "--" is the command, never an option of
 	 * ours: getopt would otherwise take a "-v" meant for it. */

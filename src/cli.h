@@ -67,6 +67,7 @@ struct rw_config {
 	long max_op_age_s;		/* 0: never expire */
 	char **command;			/* after "--": the command to wrap; NULL: none */
 	const char *output;		/* -o: data records go there, not to stdout */
+	const char *kmsg_tag;		/* --kmsg-tag: a test starts at a matching line */
 	__u32 test_map_size[TEST_MAP_MAX];	/* 0: default */
 };
 

@@ -1152,7 +1152,7 @@ static __u64 shift_over_ts(const struct op *op)
 static void judge_op(struct engine *e, struct op *op)
 {
 	struct inode_stats *s = inode_stats(e, &op->begin.key);
-	__u64 shift_over = shift_over_ts(op);
+	__u64 shift_over = shift_over_ts(op), ncands = 0, nraces = 0;
 
 	for (struct cand *c = op->cands; c; c = c->next) {
 		const struct inval_rec *iv = &op->invals[c->inval];
@@ -1193,11 +1193,15 @@ static void judge_op(struct engine *e, struct op *op)
 		w.phase = verdict__phase(&w);
 		e->st.verdicts[w.verdict]++;
 		s->verdicts[w.verdict]++;
+		ncands++;
+		nraces += w.verdict == VERDICT_RACE;
 		if (e->opts.on_window)
 			e->opts.on_window(&w, e->opts.ctx);
 		if (!c->deleted && e->opts.on_forget && !watched_elsewhere(e, c))
 			e->opts.on_forget(&c->ins.key, c->ins.index, e->opts.ctx);
 	}
+	if (e->opts.on_op)
+		e->opts.on_op(&op->begin, ncands, nraces, e->opts.ctx);
 }
 
 static void retire(struct engine *e, struct op *op)

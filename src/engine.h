@@ -218,8 +218,13 @@ typedef void (*engine_forget_fn)(const struct rw_inode_key *key, __u64 index, vo
 /* An operation expired: BPF may still hold its state (a missed return). */
 typedef void (*engine_expire_fn)(const struct rw_op_begin *op, void *ctx);
 
+/* An operation was judged: how many candidates it had, and of them races. */
+typedef void (*engine_op_fn)(const struct rw_op_begin *op, __u64 candidates, __u64 races,
+			     void *ctx);
+
 struct engine_opts {
 	engine_window_fn on_window;
+	engine_op_fn on_op;		/* may be NULL */
 	engine_forget_fn on_forget;	/* may be NULL */
 	engine_expire_fn on_expire;	/* may be NULL */
 	void *ctx;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -27,12 +28,14 @@
 #include "escape.h"
 #include "events.h"
 #include "expire.h"
+#include "kmsg.h"
 #include "ksyms.h"
 #include "losses.h"
 #include "modbtf.h"
 #include "probe.h"
 #include "rates.h"
 #include "report.h"
+#include "testtag.h"
 
 /* Records from other CPUs can trail an operation's end by microseconds;
  * judge an operation only this long after it ended. */
@@ -81,6 +84,8 @@ struct session {
 	FILE *out;		/* stdout, or -o FILE */
 	struct command cmd;	/* -- CMD: while it runs, pid != 0 */
 	bool raced;		/* a window was judged race */
+	struct kmsg kmsg;	/* fd -1: not following it */
+	struct testtag *tests;	/* per-test attribution from kmsg */
 	struct ksyms *ksyms;
 	__u64 malformed;
 	__u64 released;		/* expired operations whose BPF state we dropped */
@@ -293,6 +298,51 @@ static int close_output(struct session *s, int err)
 	return err;
 }
 
+static void on_kmsg_line(__u64 ts, const char *text, size_t len, void *ctx)
+{
+	testtag__line(ctx, ts, text, len);
+}
+
+/* Before anything is judged: every test begun by now is known. */
+static void read_kmsg(struct session *s)
+{
+	if (s->tests)
+		kmsg__drain(&s->kmsg, on_kmsg_line, s->tests);
+}
+
+static void on_op(const struct rw_op_begin *op, __u64 candidates, __u64 races, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (s->tests)
+		testtag__count(s->tests, op->hdr.ts, candidates, races);
+}
+
+/*
+ * /dev/kmsg from its end, for the tests a harness announces there. Opened
+ * before a wrapped command starts, so that its first test is seen. Said on
+ * stderr when it cannot be followed: windows then carry no test.
+ */
+static void follow_kmsg(struct session *s)
+{
+	char why[256];
+	int err;
+
+	s->kmsg.fd = -1;
+	s->tests = testtag__new(s->cfg.kmsg_tag, why, sizeof(why));
+	if (!s->tests) {
+		fprintf(stderr, "racewatch: not following /dev/kmsg: %s\n", why);
+		return;
+	}
+	err = kmsg__open(&s->kmsg, "/dev/kmsg");
+	if (err) {
+		fprintf(stderr, "racewatch: not following /dev/kmsg (%s): windows carry no "
+			"test name\n", strerror(-err));
+		testtag__free(s->tests);
+		s->tests = NULL;
+	}
+}
+
 static void on_forget(const struct rw_inode_key *key, __u64 index, void *ctx)
 {
 	struct session *s = ctx;
@@ -501,12 +551,20 @@ static int poll_loop(struct session *s, struct ring_buffer *rb)
 		__u64 before = mono_ns(), horizon;
 		int err;
 
+		struct pollfd fds[2] = {
+			{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+			{ .fd = s->tests ? s->kmsg.fd : -1, .events = POLLIN },
+		};
+
 		s->slice_end = before + SLICE_NS;
 		s->sliced = false;
-		err = ring_buffer__poll(rb, POLL_MS);
-		/* BPF wakes us only once an eighth of the buffer is used
+		/* The ring buffer's epoll fd, and kmsg, read as soon as it has a
+		 * line (its clock is estimated from how late that is: kmsg.h).
+		 * BPF wakes us only once an eighth of the buffer is used
 		 * (submit_record()), and a poll that timed out read nothing:
-		 * read what is there. */
+		 * read what is there either way. */
+		err = poll(fds, 2, POLL_MS) < 0 ? -errno : 0;
+		read_kmsg(s);
 		if (err >= 0 && !exiting)
 			err = ring_buffer__consume(rb);
 		if (err < 0 && err != -EINTR && err != STOP) {
@@ -520,6 +578,7 @@ static int poll_loop(struct session *s, struct ring_buffer *rb)
 		 * newest fed, less the grace that covers the other CPUs.
 		 */
 		horizon = s->sliced && s->newest_ts < before ? s->newest_ts : before;
+		read_kmsg(s);
 		if (horizon > GRACE_NS)
 			engine__tick(s->engine, horizon - GRACE_NS);
 		warn_losses_due(s, before);
@@ -589,6 +648,7 @@ static int run(struct session *s, struct plan *plan)
 	};
 	struct engine_opts eopts = {
 		.on_window = on_window,
+		.on_op = on_op,
 		.on_forget = on_forget,
 		.on_expire = on_expire,
 		.ctx = s,
@@ -611,9 +671,8 @@ static int run(struct session *s, struct plan *plan)
 				"stack frames will not be symbolized\n", strerror(errno));
 	}
 	ropts.ksyms = s->ksyms;
-	s->report = report__new(s->out, &ropts);
 	s->engine = engine__new(&eopts);
-	if (!s->report || !s->engine) {
+	if (!s->engine) {
 		fprintf(stderr, "racewatch: failed to allocate state: %s\n", strerror(ENOMEM));
 		err = RW_EXIT_FAILURE;
 		goto cleanup;
@@ -630,6 +689,14 @@ static int run(struct session *s, struct plan *plan)
 		goto cleanup;
 	}
 	start = mono_ns();
+	follow_kmsg(s);
+	ropts.tests = s->tests;
+	s->report = report__new(s->out, &ropts);
+	if (!s->report) {
+		fprintf(stderr, "racewatch: failed to allocate state: %s\n", strerror(ENOMEM));
+		err = RW_EXIT_FAILURE;
+		goto cleanup;
+	}
 	if (s->cfg.command) {
 		/* Every hook is attached: nothing the command does goes unseen. */
 		err = command__start(&s->cmd, s->cfg.command);
@@ -648,6 +715,7 @@ static int run(struct session *s, struct plan *plan)
 	err = poll_loop(s, rb);
 	drain(s, rb);
 
+	read_kmsg(s);
 	engine__flush(s->engine);
 	bpf_counters(s, losses.counters);
 	memcpy(losses.sent, s->skel->bss->sent, sizeof(losses.sent));
@@ -660,6 +728,7 @@ static int run(struct session *s, struct plan *plan)
 	losses.released = s->released;
 	losses.unjudged = s->unjudged;
 	memcpy(losses.peak_per_s, s->rates.peak, sizeof(losses.peak_per_s));
+	report__tests(s->report, s->cfg.kmsg_tag);
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
 	warn_losses(s);
 	s->raced = engine__stats(s->engine)->verdicts[VERDICT_RACE] != 0;
@@ -668,6 +737,7 @@ static int run(struct session *s, struct plan *plan)
 	if (err != RW_EXIT_BROKEN_PIPE)
 		warn_filter_unmatched(s);
 cleanup:
+	kmsg__close(&s->kmsg);
 	ring_buffer__free(rb);
 	attach__destroy(&links);
 	return err;
@@ -679,7 +749,7 @@ int main(int argc, char **argv)
 	 * (EINTR would read as an output error); ring_buffer__poll()'s
 	 * epoll_wait() returns EINTR regardless (signal(7)). */
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-	struct session s = {};
+	struct session s = { .kmsg.fd = -1 };
 	struct plan plan;
 	int err;
 
@@ -736,6 +806,7 @@ int main(int argc, char **argv)
 	err = command__exit_status(err, s.cfg.fail_on_race && s.raced, s.cmd.status);
 
 	report__free(s.report);
+	testtag__free(s.tests);
 	engine__free(s.engine);
 	ksyms__free(s.ksyms);
 	racewatch_bpf__destroy(s.skel);

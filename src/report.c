@@ -359,6 +359,14 @@ static void json_page_index(FILE *out, const char *name, __u64 v)
 		fprintf(out, "\"%s\":%llu", name, (unsigned long long)v);
 }
 
+/* The test that was running when the operation began; NULL: none known. */
+static const char *test_of(const struct report *r, const struct rw_op_begin *op)
+{
+	const struct test_row *t = r->opts.tests ? testtag__at(r->opts.tests, op->hdr.ts) : NULL;
+
+	return t ? t->name : NULL;
+}
+
 static void window_json(struct report *r, const struct rw_window *w)
 {
 	const struct rw_insert *ins = w->insert;
@@ -370,6 +378,11 @@ static void window_json(struct report *r, const struct rw_window *w)
 	fprintf(out, "{\"type\":\"window\",\"v\":%d,\"verdict\":\"%s\",\"time\":\"%s\",\"ts_ns\":%llu,",
 		RW_ABI_VERSION, engine__verdict_name(w->verdict), buf,
 		(unsigned long long)ins->hdr.ts);
+	if (test_of(r, op)) {
+		fputs("\"test\":", out);
+		json_str(out, test_of(r, op), TESTTAG_NAME_LEN);
+		fputc(',', out);
+	}
 	fputs("\"fs\":", out);
 	json_str(out, op->fstype, sizeof(op->fstype));
 	fprintf(out, ",\"dev\":\"%u:%u\",\"ino\":%llu,\"gen\":%u,\"first\":%llu,\"last\":%llu,",
@@ -462,7 +475,14 @@ static void window_text(struct report *r, const struct rw_window *w)
 		fprintf(r->out, "%s %s", any ? ";" : "", lock);
 		any = true;
 	}
-	fprintf(r->out, "%s\n", any ? "" : " none readable");
+	fputs(any ? "" : " none readable", r->out);
+	if (test_of(r, op)) {
+		char test[ESCAPE_TEXT_SIZE(TESTTAG_NAME_LEN)];
+
+		escape__text(test, sizeof(test), test_of(r, op), TESTTAG_NAME_LEN);
+		fprintf(r->out, " test %s", test);
+	}
+	fputc('\n', r->out);
 	if (r->opts.stacks) {
 		text_stack(r, "inserter", ins->stack_id);
 		text_stack(r, "invalidator", w->inval->stack_id);
@@ -485,6 +505,67 @@ void report__window(struct report *r, const struct rw_window *w)
 		window_json(r, w);
 	else
 		window_text(r, w);
+	fflush(r->out);
+}
+
+static void test_row_json(struct report *r, const struct test_row *t, bool named)
+{
+	fprintf(r->out, "{\"type\":\"test\",\"v\":%d,\"test\":", RW_ABI_VERSION);
+	if (named)
+		json_str(r->out, t->name, TESTTAG_NAME_LEN);
+	else
+		fputs("null", r->out);
+	fprintf(r->out, ",\"ops\":%llu,\"candidates\":%llu,\"races\":%llu}\n",
+		(unsigned long long)t->ops, (unsigned long long)t->candidates,
+		(unsigned long long)t->races);
+}
+
+static void test_row_text(struct report *r, const struct test_row *t, const char *name)
+{
+	char esc[ESCAPE_TEXT_SIZE(TESTTAG_NAME_LEN)];
+
+	escape__text(esc, sizeof(esc), name, TESTTAG_NAME_LEN);
+	fprintf(r->out, "  %-24s %10llu %10llu %10llu\n", esc, (unsigned long long)t->ops,
+		(unsigned long long)t->candidates, (unsigned long long)t->races);
+}
+
+void report__tests(struct report *r, const char *pattern)
+{
+	const struct test_row *rows, *folded, *untagged;
+	size_t n;
+
+	if (!r->opts.tests)
+		return;
+	n = testtag__rows(r->opts.tests, &rows);
+	folded = testtag__folded(r->opts.tests);
+	untagged = testtag__untagged(r->opts.tests);
+	if (!n)
+		return;
+	if (!r->opts.json) {
+		char esc[ESCAPE_TEXT_SIZE(256)];
+
+		escape__text(esc, sizeof(esc), pattern, 256);
+		fprintf(r->out, "racewatch per test (/dev/kmsg lines matching %s)\n", esc);
+		fprintf(r->out, "  %-24s %10s %10s %10s\n", "test", "ops", "candidates", "races");
+	}
+	if (untagged->ops) {
+		if (r->opts.json)
+			test_row_json(r, untagged, false);
+		else
+			test_row_text(r, untagged, "(before any test)");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r->opts.json)
+			test_row_json(r, &rows[i], true);
+		else
+			test_row_text(r, &rows[i], rows[i].name);
+	}
+	if (folded) {
+		if (r->opts.json)
+			test_row_json(r, folded, true);
+		else
+			test_row_text(r, folded, folded->name);
+	}
 	fflush(r->out);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "engine.h"
 #include "plan.h"
+#include "testtag.h"
 
 struct ksyms;
 
@@ -21,6 +22,7 @@ struct report_opts {
 	__u32 pid;		/* 0: any; else inserter or invalidator pid */
 	__s64 realtime_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	const struct ksyms *ksyms;
+	const struct testtag *tests;	/* per-test attribution; NULL: none */
 	report_stack_fn stack_fn;
 	void *stack_ctx;
 };
@@ -52,6 +54,10 @@ void report__window(struct report *r, const struct rw_window *w);
 void report__summary(struct report *r, const struct engine *e,
 		     const struct report_losses *losses, const struct plan *plan,
 		     double elapsed_s);
+/* The per-test table (testtag.h): one line, or NDJSON record, per test
+ * that began, and one for operations before any; nothing when no test
+ * began. Before the summary. */
+void report__tests(struct report *r, const char *pattern);
 /* "PUNCH_HOLE|KEEP_SIZE"; "" for 0. */
 void report__falloc_mode(__u32 mode, char *buf, size_t len);
 /* "ino 12 invalidate_lock held W by fallocate[812]"; "" when absent. The

@@ -14,6 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip paths "needs root"
 	skip tmpfs "needs root"
 	skip command "needs root"
+	skip kmsg "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -32,6 +33,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./paths.sh btrfs
 ./tmpfs.sh
 ./command.sh
+./kmsg.sh
 ./overload.sh
 ./escape.sh
 ./exit.sh

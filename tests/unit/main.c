@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 	suite_errname();
 	suite_modbtf();
 	suite_command();
+	suite_testtag();
 	fprintf(stderr, "unit: %d passed, %d failed, %d skipped\n",
 		harness.passed, harness.failed, harness.skipped);
 	return harness.failed ? 1 : 0;

@@ -18,5 +18,6 @@ void suite_verdict(void);
 void suite_errname(void);
 void suite_modbtf(void);
 void suite_command(void);
+void suite_testtag(void);
 
 #endif

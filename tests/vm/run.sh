@@ -231,6 +231,31 @@ judge_mmap_sem() {
 	fi
 }
 
+# Per-test attribution (README "Running xfstests under racewatch"): the
+# guest announced a test in /dev/kmsg before each filesystem's racegen run,
+# between idle ones (scenarios/detect.sh). Every race window must name its
+# filesystem's test, the idle tests must have no operation, and the table's
+# races must be the race windows. Prints one verdict line.
+judge_tests() {
+	local name=$1 rw=$2 facts
+	facts=$(grep -E '"type":"(test|window)"' "$rw" | jq -s -r '
+		([.[] | select(.type == "window" and .verdict == "race")]) as $w |
+		([.[] | select(.type == "test")]) as $t |
+		{ races: ($w | length),
+		  misplaced: [$w[] | select(.test != "racewatch/" + .fs)] | length,
+		  idle_ops: [$t[] | select(.test == "racewatch/idle-before" or .test == "racewatch/idle-after") | .ops] | add,
+		  idle_rows: [$t[] | select(.test == "racewatch/idle-before" or .test == "racewatch/idle-after")] | length,
+		  table: [$t[] | .races] | add,
+		  rows: [$t[] | "\(.test // "-") \(.ops)/\(.candidates)/\(.races)"] | join(", ") } |
+		"race_windows \(.races) misplaced \(.misplaced) idle_rows \(.idle_rows) idle_ops \(.idle_ops // 0) table_races \(.table // 0) (ops/candidates/races: \(.rows))"')
+	if ! [[ "$facts" =~ ^race_windows\ ([0-9]+)\ misplaced\ 0\ idle_rows\ 2\ idle_ops\ 0\ table_races\ ([0-9]+) ]] ||
+	   [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
+		fail "$name/tests" "race windows outside their filesystem's announced test, or the table disagrees: $facts"
+	else
+		pass "$name/tests" "$facts"
+	fi
+}
+
 # What racewatch in one guest said, before any count is judged: it exited 0
 # without a WARNING, served the plan tests/vm/plans/SERIES-ATTACH.plan
 # names, and lost nothing. Prints why not in one line and returns 1.
@@ -341,6 +366,7 @@ run_case() {
 		judge_fs "$name/$fs" "$expect" "$dir/out/racegen-$fs.json" "$dir/out/racewatch.json" "$ops"
 	done
 	[ -n "$btf" ] && [ "$expect" = race ] && judge_mmap_sem "$name/ext4" "$dir/out/racewatch.json"
+	[ "$expect" = race ] && judge_tests "$name" "$dir/out/racewatch.json"
 	[ "$roles" = 1 ] && vm_roles "$series/$attach" "$dir/out" "$fslist"
 	return 0
 }

@@ -20,8 +20,17 @@ mode=${RW_READ_MODE:-mix}
 start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" $btf_dir --json -v || exit 1
 /opt/racewatch --dry-run -v --attach "$attach" $btf_dir > /out/plan.txt 2>&1
 
+# Tests announced as xfstests' check does (README "Running xfstests under
+# racewatch"): one per filesystem's racegen run, between idle ones, so that
+# every race lands in its filesystem's test and none in the others.
+announce() {
+	echo "run fstests racewatch/$1 at $(date '+%F %T')" > /dev/kmsg
+}
+announce idle-before
+sleep 1
 rc=0
 for fs in $(echo "$RW_FS" | tr , ' '); do
+	announce "$fs"
 	fs_ops=$ops
 	case ",${RW_NO_DIO_FS:-}," in
 	*,"$fs",*) fs_ops=$(echo ",$ops," | sed -e 's/,dio_write,/,/' -e 's/^,//' -e 's/,$//') ;;
@@ -37,6 +46,8 @@ for fs in $(echo "$RW_FS" | tr , ' '); do
 		> "/out/racegen-$fs.json" 2> "/out/racegen-$fs.err" || rc=1
 	echo "detect: racegen on $fs done"
 done
+announce idle-after
+sleep 1
 kill -INT $rw
 wait $rw
 echo $? > /out/racewatch.rc

@@ -15,7 +15,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 fs=$1
-secs=${2:-4}
+secs=${2:-3}
 modes=${RW_HOST_PATHS:-pread,fadvise,readahead,madvise,mmap,splice,sendfile}
 ops=punch,collapse,zero,insert,truncate,dio_write
 watched_scratch

@@ -334,7 +334,7 @@ run_case() {
 		"$repo/build/rolegen" "$repo/tests/roles-trace.sh" $btf
 	# The role matrix runs in the workloads cases, which boot every
 	# kernel and mechanism but 5.10 with kprobes or tracepoints.
-	local roles=0
+	local roles=0 roles_fs=ext4,xfs
 	case $series/$attach in 5.10/kprobe | 5.10/tracepoint) [ "$ops" = punch ] && roles=1 ;; esac
 	# Debian's 6.1 btrfs loses direct writes' invalidations to buffered
 	# readers: the kernel warned "Page cache invalidation failure on direct
@@ -345,10 +345,13 @@ run_case() {
 	local no_dio=
 	[ "$series" = 6.1 ] && no_dio=btrfs,tmpfs
 	[ "$series" = 5.10 ] && no_dio=tmpfs
-	local disks=()
-	for fs in ${fslist//,/ }; do disks+=(--disk "$fs"); done
+	# The role matrix runs on ext4 and xfs whatever racegen races on: the
+	# disks are both lists'.
+	local disks=() all_fs=$fslist
+	[ "$roles" = 1 ] && all_fs=$(echo "$fslist,$roles_fs" | tr , '\n' | awk '!seen[$0]++' | paste -sd,)
+	for fs in ${all_fs//,/ }; do disks+=(--disk "$fs"); done
 	if ! why=$(vm_boot "$dir" "$kdir" --initrd "$dir/initrd.gz" "${disks[@]}" --timeout 900 \
-		--append "rw.run=/opt/detect.sh rw.roles=$roles rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" != clean ] && echo "$race_secs rw.until_confirmed=$until_confirmed" || echo "$secs") rw.ops=$ops rw.read_mode=pread${range:+ rw.max_range=$range}${no_dio:+ rw.no_dio_fs=$no_dio}"); then
+		--append "rw.run=/opt/detect.sh rw.roles=$roles rw.roles_fs=$roles_fs rw.attach=$attach rw.fs=$fslist rw.duration=$([ "$expect" != clean ] && echo "$race_secs rw.until_confirmed=$until_confirmed" || echo "$secs") rw.ops=$ops rw.read_mode=pread${range:+ rw.max_range=$range}${no_dio:+ rw.no_dio_fs=$no_dio}"); then
 		fail "$name" "$why"
 		return
 	fi
@@ -367,7 +370,7 @@ run_case() {
 	done
 	[ -n "$btf" ] && [ "$expect" = race ] && judge_mmap_sem "$name/ext4" "$dir/out/racewatch.json"
 	[ "$expect" = race ] && judge_tests "$name" "$dir/out/racewatch.json"
-	[ "$roles" = 1 ] && vm_roles "$series/$attach" "$dir/out" "$fslist"
+	[ "$roles" = 1 ] && vm_roles "$series/$attach" "$dir/out" "$roles_fs"
 	return 0
 }
 

@@ -6,7 +6,8 @@
 # line rw.*): RW_ATTACH, RW_FS (comma list), RW_DURATION, RW_OPS, RW_READ_MODE,
 # RW_MAX_RANGE (racegen's --max-range in KiB, its default when unset),
 # RW_UNTIL_CONFIRMED (racegen's --until-confirmed, 0 when unset), RW_ROLES
-# (1: the role matrix first), RW_NO_DIO_FS (comma list: filesystems whose
+# (1: the role matrix first, on the filesystems of RW_ROLES_FS, a comma
+# list, RW_FS when unset), RW_NO_DIO_FS (comma list: filesystems whose
 # racegen leaves dio_write out of RW_OPS).
 attach=${RW_ATTACH:-auto}
 duration=${RW_DURATION:-20}
@@ -16,7 +17,7 @@ mode=${RW_READ_MODE:-mix}
 . /opt/guest-lib.sh
 # The role matrix (tests/roles-trace.sh), where the workloads cases do not
 # boot this kernel and mechanism: before, with a racewatch of its own.
-[ "${RW_ROLES:-0}" = 1 ] && run_roles "$attach" "$RW_FS"
+[ "${RW_ROLES:-0}" = 1 ] && run_roles "$attach" "${RW_ROLES_FS:-$RW_FS}"
 start_racewatch /out/racewatch.json /out/racewatch.err --attach "$attach" $btf_dir --json -v || exit 1
 /opt/racewatch --dry-run -v --attach "$attach" $btf_dir > /out/plan.txt 2>&1
 

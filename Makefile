@@ -35,7 +35,7 @@ OBJS  := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
 # guest or onto another host.
 LIBS  := -lbpf -lelf -lz -lzstd -pthread
 
-.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds bench
+.PHONY: all tools clean deps test-deps run check fuzz fuzz-seeds bench install uninstall
 all: $(OUT)/racewatch tools
 
 # `sudo make run` and `make check` work on a fresh Debian 12: they install
@@ -51,6 +51,16 @@ run: deps
 	$(MAKE) $(OUT)/racewatch
 	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 	$(OUT)/racewatch $(ARGS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: racewatch in sbin (it needs
+# root or CAP_BPF+CAP_PERFMON), its man page in man8.
+PREFIX ?= /usr/local
+install: $(OUT)/racewatch
+	install -D -m 0755 $(OUT)/racewatch $(DESTDIR)$(PREFIX)/sbin/racewatch
+	install -D -m 0644 src/racewatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/racewatch.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/racewatch $(DESTDIR)$(PREFIX)/share/man/man8/racewatch.8
 
 # The fuzz target is built only where clang's libFuzzer runtime exists;
 # elsewhere the fuzz layer says SKIP with the reason.
@@ -97,7 +107,8 @@ $(OUT)/rolegen: tools/rolegen.c | $(OUT)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # The pure userspace logic; no BPF, no root. libbpf only for its BTF
 # reader and writer (src/modbtf.c, tests/unit/test_modbtf.c).
-UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe.o $(OUT)/obj/expire.o,$(OBJS))
+UNIT_OBJS := $(filter-out $(OUT)/obj/main.o $(OUT)/obj/attach.o $(OUT)/obj/probe.o $(OUT)/obj/expire.o \
+	       $(OUT)/obj/version.o,$(OBJS))
 
 $(OUT)/unit-tests: $(UNIT_SRCS) $(UNIT_OBJS) $(wildcard tests/unit/*.h)
 	$(CC) $(CFLAGS) -Isrc -Itests/unit -o $@ $(UNIT_SRCS) $(UNIT_OBJS) $(LIBS)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE		/* statx() */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <regex.h>
 #include <fcntl.h>
@@ -14,8 +15,6 @@
 #include "devmap.h"
 #include "escape.h"
 #include "testtag.h"
-
-const char *argp_program_version = "racewatch 0.1 (record ABI 1)";
 
 static const char doc[] =
 "racewatch: catch page-cache inserts that race with hole punch, truncate and\n"
@@ -57,6 +56,11 @@ enum {
 	OPT_USAGE,
 	OPT_BTF_DIR,
 	OPT_KMSG_TAG,
+	OPT_TRACE_MARKER,
+	OPT_TRACE_INSTANCE,
+	OPT_KEEP_INSTANCE,
+	OPT_METRICS,
+	OPT_INTERVAL,
 };
 
 static const char args_doc[] = "[-- COMMAND [ARG...]]";
@@ -104,6 +108,16 @@ static const struct argp_option options[] = {
 	  "places ext4's i_mmap_sem before 5.15 (pahole --btf_encode_detached; README \"Locks\")" },
 	{ "kmsg-tag", OPT_KMSG_TAG, "REGEX", 0, "A /dev/kmsg line matching REGEX (POSIX extended) "
 	  "starts a test, named by its first group (default: xfstests' \"" TESTTAG_DEFAULT "\")" },
+	{ "trace-marker", OPT_TRACE_MARKER, NULL, 0, "Also write each window and the summary, "
+	  "as key=value lines, to ftrace's trace_marker (trace-cmd, perf)" },
+	{ "trace-instance", OPT_TRACE_INSTANCE, "NAME", 0, "Write the --trace-marker lines to the "
+	  "ftrace instance NAME, not the global buffer; made if absent, then removed at exit" },
+	{ "keep-instance", OPT_KEEP_INSTANCE, NULL, 0, "Keep a --trace-instance that racewatch "
+	  "made at exit" },
+	{ "metrics", OPT_METRICS, "FILE", 0, "Keep FILE a Prometheus text-format snapshot "
+	  "(node_exporter's textfile collector), rewritten atomically every --interval" },
+	{ "interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between --metrics rewrites "
+	  "(default 15)" },
 	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
 	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
@@ -112,6 +126,19 @@ static const struct argp_option options[] = {
 	{ "version", 'V', NULL, 0, "Show the version and exit" },
 	{},
 };
+
+/* A directory under tracefs's instances/: a name, never a path. */
+static bool trace_instance_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 64 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_-.", name[i]))
+			return false;
+	return true;
+}
 
 /* argp delivers ARGP_KEY_ERROR after any failed key: report only once. */
 static bool error_reported;
@@ -278,6 +305,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COUNT_HOOKS:
 		cfg->count_hooks = true;
 		break;
+	case OPT_TRACE_MARKER:
+		cfg->trace_marker = true;
+		break;
+	case OPT_TRACE_INSTANCE:
+		if (!trace_instance_name_ok(arg))
+			return usage_error("invalid --trace-instance '%s': 1 to 64 letters, digits, "
+					   "'_', '-' or '.', not '.' or '..'", arg);
+		cfg->trace_instance = arg;
+		cfg->trace_marker = true;
+		break;
+	case OPT_METRICS:
+		if (!arg[0])
+			return usage_error("invalid --metrics '%s': empty", arg);
+		cfg->metrics = arg;
+		break;
+	case OPT_INTERVAL:
+		if (parse_long(arg, 1, 86400, &v))
+			return usage_error("invalid --interval '%s': whole seconds, 1 to 86400", arg);
+		cfg->metrics_interval_s = v;
+		cfg->interval_given = true;
+		break;
+	case OPT_KEEP_INSTANCE:
+		cfg->keep_instance = true;
+		break;
 	case OPT_KMSG_TAG: {
 		regex_t re;
 
@@ -300,8 +351,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, state->name);
 		exit(RW_EXIT_OK);
 	case 'V':
-		printf("%s\n", argp_program_version);
-		exit(RW_EXIT_OK);
+		cfg->version = true;
+		break;
 	case ARGP_KEY_ARG:
 		return usage_error("unexpected argument '%s' (a command to run goes after --)", arg);
 	case ARGP_KEY_ERROR:
@@ -430,6 +481,7 @@ int cli__parse(int argc, char **argv, struct rw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_mib = 4;
 	cfg->max_op_age_s = 60;
+	cfg->metrics_interval_s = 15;
 	cfg->kmsg_tag = TESTTAG_DEFAULT;
 	error_reported = false;
 	/* Everything after the first "--" is the command, never an option of
@@ -447,6 +499,15 @@ int cli__parse(int argc, char **argv, struct rw_config *cfg)
 	if (cfg->command && cfg->duration_s) {
 		usage_error("%s", "--duration and a command: the command's end stops racewatch "
 			    "(wrap it in timeout(1) for a limit)");
+		return RW_EXIT_USAGE;
+	}
+	if (cfg->interval_given && !cfg->metrics) {
+		usage_error("%s", "--interval without --metrics: there is nothing to rewrite");
+		return RW_EXIT_USAGE;
+	}
+	if (cfg->keep_instance && !cfg->trace_instance) {
+		usage_error("%s", "--keep-instance without --trace-instance: there is no instance "
+			    "to keep");
 		return RW_EXIT_USAGE;
 	}
 	if (cfg->command && cfg->dry_run) {

@@ -68,6 +68,13 @@ struct rw_config {
 	char **command;			/* after "--": the command to wrap; NULL: none */
 	const char *output;		/* -o: data records go there, not to stdout */
 	const char *kmsg_tag;		/* --kmsg-tag: a test starts at a matching line */
+	bool trace_marker;		/* --trace-marker, or --trace-instance */
+	const char *trace_instance;	/* a name checked for tracefs's instances/ */
+	bool keep_instance;
+	const char *metrics;		/* --metrics FILE */
+	long metrics_interval_s;	/* --interval */
+	bool interval_given;
+	bool version;			/* --version: print it (version.h) and exit */
 	__u32 test_map_size[TEST_MAP_MAX];	/* 0: default */
 };
 

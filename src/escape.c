@@ -47,7 +47,7 @@ static size_t finish(struct esc_buf *b)
 	return b->len;
 }
 
-size_t escape__text(char *buf, size_t size, const char *s, size_t n)
+static size_t escape_text(char *buf, size_t size, const char *s, size_t n, bool token)
 {
 	struct esc_buf b = { .buf = buf, .size = size };
 	size_t end = strnlen(s, n);
@@ -71,13 +71,23 @@ size_t escape__text(char *buf, size_t size, const char *s, size_t n)
 		default:
 			/* C1 controls (0x80..0x9f) and UTF-8 bidi overrides are
 			 * bytes >= 0x80 too: terminals act on both. */
-			if (c >= 0x20 && c < 0x7f)
+			if (c > (token ? 0x20 : 0x1f) && c < 0x7f)
 				put(&b, (const char *)&c, 1);
 			else
 				put_fmt(&b, "\\x%02x", c);
 		}
 	}
 	return finish(&b);
+}
+
+size_t escape__text(char *buf, size_t size, const char *s, size_t n)
+{
+	return escape_text(buf, size, s, n, false);
+}
+
+size_t escape__token(char *buf, size_t size, const char *s, size_t n)
+{
+	return escape_text(buf, size, s, n, true);
 }
 
 /*

@@ -26,6 +26,13 @@
 size_t escape__text(char *buf, size_t size, const char *s, size_t n);
 
 /*
+ * The text rule with the space escaped too ("\x20"): a value in a
+ * space-separated key=value line (trace_marker lines), which a parser
+ * splits on spaces. Same arguments and result as escape__text().
+ */
+size_t escape__token(char *buf, size_t size, const char *s, size_t n);
+
+/*
  * The body of a JSON string (no quotes), always valid UTF-8 and JSON, whose
  * decoded value follows the text rule while keeping valid UTF-8 readable:
  * a '\' decodes to "\\", a byte that is not part of valid UTF-8 decodes to

@@ -36,6 +36,9 @@
 #include "rates.h"
 #include "report.h"
 #include "testtag.h"
+#include "metrics.h"
+#include "tracemarker.h"
+#include "version.h"
 
 /* Records from other CPUs can trail an operation's end by microseconds;
  * judge an operation only this long after it ended. */
@@ -82,6 +85,10 @@ struct session {
 	struct engine *engine;
 	struct report *report;
 	FILE *out;		/* stdout, or -o FILE */
+	struct trace_marker *marker;	/* --trace-marker; NULL: none */
+	struct metrics *metrics;	/* --metrics; NULL: none */
+	const struct plan *plan;	/* as attached, for --metrics */
+	__u64 metrics_due;		/* next rewrite, CLOCK_MONOTONIC ns */
 	struct command cmd;	/* -- CMD: while it runs, pid != 0 */
 	bool raced;		/* a window was judged race */
 	struct kmsg kmsg;	/* fd -1: not following it */
@@ -240,6 +247,12 @@ static void on_window(const struct rw_window *w, void *ctx)
 	struct session *s = ctx;
 
 	report__window(s->report, w);
+	metrics__window(s->metrics, w);
+	if (s->marker && report__wanted(s->report, w)) {
+		const struct test_row *t = s->tests ? testtag__at(s->tests, w->op->hdr.ts) : NULL;
+
+		trace_marker__window(s->marker, w, t ? t->name : NULL);
+	}
 	/* report__window() ends with fflush(): errno is its write's. Stop the
 	 * poll loop; nobody reads what we would print. */
 	if (ferror(s->out) && !s->write_errno) {
@@ -316,6 +329,7 @@ static void on_op(const struct rw_op_begin *op, __u64 candidates, __u64 races, v
 
 	if (s->tests)
 		testtag__count(s->tests, op->hdr.ts, candidates, races);
+	metrics__op(s->metrics, op);
 }
 
 /*
@@ -404,6 +418,34 @@ static void bpf_counters(struct session *s, __u64 counters[RW_CNT_MAX])
 		memcpy(counters, s->bpf_at_stop, sizeof(s->bpf_at_stop));
 	else
 		memcpy(counters, s->skel->bss->counters, sizeof(s->bpf_at_stop));
+}
+
+/* What BPF and this process lost or skipped, for the summary and --metrics. */
+static void collect_losses(struct session *s, struct report_losses *losses)
+{
+	bpf_counters(s, losses->counters);
+	memcpy(losses->sent, s->skel->bss->sent, sizeof(losses->sent));
+	memcpy(losses->unsent, s->skel->bss->unsent, sizeof(losses->unsent));
+	losses->skipped = s->skel->bss->ops_skipped;
+	losses->cleared = s->skel->bss->inserts_cleared;
+	memcpy(losses->hook_hits, s->skel->bss->hook_hits, sizeof(losses->hook_hits));
+	losses->hooks_counted = s->cfg.count_hooks;
+	losses->malformed = s->malformed;
+	losses->released = s->released;
+	losses->unjudged = s->unjudged;
+	memcpy(losses->peak_per_s, s->rates.peak, sizeof(losses->peak_per_s));
+}
+
+/* --metrics: rewritten every --interval while racewatch watches. */
+static void write_metrics_due(struct session *s, __u64 now)
+{
+	struct report_losses losses = {};
+
+	if (!s->metrics || now < s->metrics_due)
+		return;
+	collect_losses(s, &losses);
+	metrics__write(s->metrics, s->engine, &losses, s->plan, true);
+	s->metrics_due = now + s->cfg.metrics_interval_s * NS_PER_S;
 }
 
 /* Every loss is reported as it happens, at most once a second. */
@@ -583,6 +625,7 @@ static int poll_loop(struct session *s, struct ring_buffer *rb)
 			engine__tick(s->engine, horizon - GRACE_NS);
 		warn_losses_due(s, before);
 		sample_rates(s, before);
+		write_metrics_due(s, before);
 		if (deadline && before >= deadline)
 			break;
 		/* The wrapped command's end is the run's. */
@@ -712,24 +755,17 @@ static int run(struct session *s, struct plan *plan)
 		fprintf(stderr, "racewatch: watching with %d hooks (attach %s); Ctrl-C to stop\n",
 			links.nr, plan__mech_name(plan->roles[ROLE_INSERT].mech));
 	}
+	s->plan = plan;
 	err = poll_loop(s, rb);
 	drain(s, rb);
 
 	read_kmsg(s);
 	engine__flush(s->engine);
-	bpf_counters(s, losses.counters);
-	memcpy(losses.sent, s->skel->bss->sent, sizeof(losses.sent));
-	memcpy(losses.unsent, s->skel->bss->unsent, sizeof(losses.unsent));
-	losses.skipped = s->skel->bss->ops_skipped;
-	losses.cleared = s->skel->bss->inserts_cleared;
-	memcpy(losses.hook_hits, s->skel->bss->hook_hits, sizeof(losses.hook_hits));
-	losses.hooks_counted = s->cfg.count_hooks;
-	losses.malformed = s->malformed;
-	losses.released = s->released;
-	losses.unjudged = s->unjudged;
-	memcpy(losses.peak_per_s, s->rates.peak, sizeof(losses.peak_per_s));
+	collect_losses(s, &losses);
 	report__tests(s->report, s->cfg.kmsg_tag);
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
+	trace_marker__summary(s->marker, s->engine, &losses, (mono_ns() - start) / 1e9);
+	metrics__write(s->metrics, s->engine, &losses, plan, false);
 	warn_losses(s);
 	s->raced = engine__stats(s->engine)->verdicts[VERDICT_RACE] != 0;
 	err = output_status(s, err);
@@ -756,6 +792,8 @@ int main(int argc, char **argv)
 	err = cli__parse(argc, argv, &s.cfg);
 	if (err)
 		return err;
+	if (s.cfg.version)
+		return version__print(stdout, privileged());
 	/*
 	 * First Ctrl-C: stop and summarise; the second kills (on_signal()).
 	 * Before anything slow: probing and loading take seconds on a busy or
@@ -788,6 +826,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (s.cfg.metrics) {
+		s.metrics = metrics__new(s.cfg.metrics);
+		if (!s.metrics) {
+			err = RW_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (s.cfg.trace_marker) {
+		s.marker = trace_marker__open(s.cfg.trace_instance, s.cfg.keep_instance, &err);
+		if (!s.marker)
+			goto out;
+	}
 	warn_uncovered(&plan);
 	if (s.cfg.command)
 		sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = on_sigchld,
@@ -811,6 +861,8 @@ int main(int argc, char **argv)
 	ksyms__free(s.ksyms);
 	racewatch_bpf__destroy(s.skel);
 out:
+	trace_marker__close(s.marker);
+	metrics__free(s.metrics);
 	err = close_output(&s, err);
 	/* Detached by now: die the way a filter on a closed pipe dies. */
 	if (err == RW_EXIT_BROKEN_PIPE) {

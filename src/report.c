@@ -134,7 +134,7 @@ static const struct rw_lock *lock_at(const struct rw_locks *locks, int i)
 	return all[i];
 }
 
-static const char *op_kind_name(__u32 kind)
+const char *report__op_kind_name(__u32 kind)
 {
 	switch (kind) {
 	case RW_OP_FALLOCATE:	return "fallocate";
@@ -155,7 +155,7 @@ static const char *inval_fn_name(__u32 fn)
 	return "?";
 }
 
-static const char *lock_state_name(__u8 state)
+const char *report__lock_state_name(__u8 state)
 {
 	static const char *const names[] = { "absent", "unreadable", "free", "write", "read" };
 
@@ -185,7 +185,7 @@ static void op_text(const struct rw_window *w, char *buf, size_t len)
 		report__falloc_mode(op->mode, mode, sizeof(mode));
 		snprintf(buf, len, "fallocate(%s)%s", mode, ret);
 	} else {
-		snprintf(buf, len, "%s%s", op_kind_name(op->kind), ret);
+		snprintf(buf, len, "%s%s", report__op_kind_name(op->kind), ret);
 	}
 }
 
@@ -245,7 +245,7 @@ static void json_locks(FILE *out, const char *key, __u64 ino, const struct rw_lo
 		const struct rw_lock *l = lock_at(locks, i);
 
 		fprintf(out, "%s\"%s\":{\"state\":\"%s\"", i ? "," : "", lock_names[i],
-			lock_state_name(l->state));
+			report__lock_state_name(l->state));
 		if (l->state == RW_LOCK_WRITE || l->state == RW_LOCK_READ) {
 			fprintf(out, ",\"readers\":%u,\"waiters\":%s", l->readers,
 				l->waiters ? "true" : "false");
@@ -397,7 +397,7 @@ static void window_json(struct report *r, const struct rw_window *w)
 	report__falloc_mode(op->mode, buf, sizeof(buf));
 	fprintf(out, ",\"op\":{\"id\":%llu,\"kind\":\"%s\",\"mode\":\"%s\",\"offset\":%lld,\"len\":%lld,"
 		"\"begin_ns\":%llu,",
-		(unsigned long long)op->op_id, op_kind_name(op->kind), buf,
+		(unsigned long long)op->op_id, report__op_kind_name(op->kind), buf,
 		(long long)op->offset, (long long)op->len, (unsigned long long)op->hdr.ts);
 	if (w->op_ended && !(w->op_flags & RW_OP_END_NO_RETURN))
 		fprintf(out, "\"end_ns\":%llu,\"ret\":%lld,", (unsigned long long)w->op_end_ts,
@@ -489,7 +489,7 @@ static void window_text(struct report *r, const struct rw_window *w)
 	}
 }
 
-static bool wanted(const struct report *r, const struct rw_window *w)
+bool report__wanted(const struct report *r, const struct rw_window *w)
 {
 	if (!verdict__race_class(w->verdict) && !r->opts.verbose)
 		return false;
@@ -499,7 +499,7 @@ static bool wanted(const struct report *r, const struct rw_window *w)
 
 void report__window(struct report *r, const struct rw_window *w)
 {
-	if (!wanted(r, w))
+	if (!report__wanted(r, w))
 		return;
 	if (r->opts.json)
 		window_json(r, w);
@@ -626,6 +626,11 @@ static const char *const counter_names[RW_CNT_MAX] = {
 	[RW_CNT_RETURN_MISSED]		= "returns_missed",
 	[RW_CNT_INSERT_RETURN_MISSED]	= "insert_returns_missed",
 };
+
+const char *report__counter_name(enum rw_counter c)
+{
+	return c < RW_CNT_MAX && counter_names[c] ? counter_names[c] : "?";
+}
 
 /* Operations whose picture is incomplete (README "Lost data"): the same
  * names in the JSON and text summaries. */

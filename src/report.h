@@ -58,6 +58,15 @@ void report__summary(struct report *r, const struct engine *e,
  * that began, and one for operations before any; nothing when no test
  * began. Before the summary. */
 void report__tests(struct report *r, const char *pattern);
+/* "fallocate", "truncate", "invalidate" (rw_op_begin.kind). */
+const char *report__op_kind_name(__u32 kind);
+/* The summary's name of a BPF loss counter ("ringbuf_full"...). */
+const char *report__counter_name(enum rw_counter c);
+/* "absent", "unreadable", "free", "write", "read" (rw_lock.state). */
+const char *report__lock_state_name(__u8 state);
+/* Whether a window is one the report prints (-v, --pid): every sink
+ * prints the same ones. */
+bool report__wanted(const struct report *r, const struct rw_window *w);
 /* "PUNCH_HOLE|KEEP_SIZE"; "" for 0. */
 void report__falloc_mode(__u32 mode, char *buf, size_t len);
 /* "ino 12 invalidate_lock held W by fallocate[812]"; "" when absent. The

@@ -69,7 +69,8 @@ for l in $layers; do
 	unit)
 		layer unit "$build/unit-tests"
 		layer unit-tools tests/unit/racematch.sh
-		layer unit-tools tests/unit/console-scan.sh ;;
+		layer unit-tools tests/unit/console-scan.sh
+		layer unit-tools tests/unit/install.sh ;;
 	fuzz) layer fuzz tests/fuzz/run.sh ;;
 	host) layer host tests/host/run.sh ;;
 	workloads) layer workloads tests/workloads/run.sh ;;

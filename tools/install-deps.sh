@@ -16,9 +16,15 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd
 # time: GNU time, the load's rusage there and in bench/load.sh.
 # dwarves (pahole), binutils (readelf): ext4 BTF for the 5.10 guests
 # (tests/vm/ext4-btf.sh).
+# trace-cmd, linux-perf: tests/host/trace-marker.sh reads racewatch's
+# marker lines back with the tools users record ftrace with;
+# python3-prometheus-client: tests/host/metrics.sh parses --metrics with
+# the Prometheus client's parser (promtool comes out of the prometheus
+# package without installing it: tests/host/promtool.sh); groff-base:
+# tests/unit/install.sh renders the man page.
 test_pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils e2fsprogs xfsprogs
 	   util-linux apt libclang-rt-dev jq python3 stress-ng fio btrfs-progs f2fs-tools time
-	   dwarves binutils)
+	   dwarves binutils trace-cmd linux-perf python3-prometheus-client groff-base)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

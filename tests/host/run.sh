@@ -15,6 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip tmpfs "needs root"
 	skip command "needs root"
 	skip kmsg "needs root"
+	skip trace-marker "needs root"
+	skip version "needs root"
+	skip metrics "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -24,6 +27,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./plan.sh
+./version.sh
 ./roles.sh
 ./detect.sh ext4
 ./detect.sh xfs
@@ -34,6 +38,8 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./tmpfs.sh
 ./command.sh
 ./kmsg.sh
+./trace-marker.sh
+./metrics.sh
 ./overload.sh
 ./escape.sh
 ./exit.sh

@@ -97,6 +97,14 @@ static void test_bad_input(void)
 		{ "racewatch", "--test-map-size", "ops=0" },
 		{ "racewatch", "--test-map-size", "ringbuf=6000" },
 		{ "racewatch", "--test-map-size", "ringbuf=2048" },
+		/* A tracefs instance is a name, never a path. */
+		{ "racewatch", "--trace-instance", "../../../tmp/x" },
+		{ "racewatch", "--trace-instance", ".." },
+		{ "racewatch", "--trace-instance", "" },
+		{ "racewatch", "--trace-instance", "a b" },
+		{ "racewatch", "--keep-instance", NULL },
+		{ "racewatch", "--metrics", "" },
+		{ "racewatch", "--interval", "5" },
 	};
 	struct rw_config cfg;
 
@@ -123,6 +131,37 @@ static void test_loss_knobs(void)
 	ASSERT_EQ(cfg.test_map_size[TEST_MAP_RINGBUF], 4096, "ringbuf bytes");
 	ASSERT_EQ(cfg.test_map_size[TEST_MAP_CANDIDATES], 16, "candidates");
 	ASSERT_EQ(cfg.test_map_size[TEST_MAP_WINDOWS], 0, "others untouched");
+}
+
+static void test_trace_marker_options(void)
+{
+	const char *instance[] = { "racewatch", "--trace-instance", "rw_test-1.0", "--keep-instance" };
+	const char *global[] = { "racewatch", "--trace-marker" };
+	struct rw_config cfg;
+
+	ASSERT_EQ(parse(&cfg, 1, global), RW_EXIT_OK, "none");
+	ASSERT_EQ(cfg.trace_marker, false, "off by default");
+	ASSERT_EQ(parse(&cfg, 2, global), RW_EXIT_OK, "--trace-marker");
+	ASSERT_EQ(cfg.trace_marker, true, "on");
+	ASSERT_EQ(cfg.trace_instance == NULL, 1, "the global buffer");
+	ASSERT_EQ(parse(&cfg, 4, instance), RW_EXIT_OK, "--trace-instance");
+	ASSERT_EQ(cfg.trace_marker, true, "an instance implies the marker");
+	ASSERT_STREQ(cfg.trace_instance, "rw_test-1.0", "its name");
+	ASSERT_EQ(cfg.keep_instance, true, "kept");
+}
+
+static void test_metrics_options(void)
+{
+	const char *argv[] = { "racewatch", "--metrics", "/var/lib/node/racewatch.prom", "--interval", "30" };
+	const char *bad[] = { "racewatch", "--metrics", "x.prom", "--interval", "0" };
+	struct rw_config cfg;
+
+	ASSERT_EQ(parse(&cfg, 3, argv), RW_EXIT_OK, "--metrics");
+	ASSERT_STREQ(cfg.metrics, "/var/lib/node/racewatch.prom", "its file");
+	ASSERT_EQ(cfg.metrics_interval_s, 15, "default interval");
+	ASSERT_EQ(parse(&cfg, 5, argv), RW_EXIT_OK, "--interval");
+	ASSERT_EQ(cfg.metrics_interval_s, 30, "interval");
+	ASSERT_EQ(parse(&cfg, 5, bad), RW_EXIT_USAGE, "--interval 0");
 }
 
 /* The one stderr line, with the argument escaped as text. */
@@ -160,5 +199,7 @@ void suite_cli(void)
 	RUN(test_command_after_separator);
 	RUN(test_bad_input);
 	RUN(test_loss_knobs);
+	RUN(test_trace_marker_options);
+	RUN(test_metrics_options);
 	RUN(test_error_escapes_argument);
 }

@@ -2,6 +2,7 @@
 /* The escaper against golden strings: every byte value, UTF-8 edge cases. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "escape.h"
 #include "harness.h"
 #include "hostile.h"
@@ -194,6 +195,19 @@ static void test_small_buffer(void)
 	ASSERT_EQ(escape__text(buf, sizeof(buf), "\x01\x01", 16) + 1, ESCAPE_TEXT_SIZE(2), "text worst");
 }
 
+/* A key=value value: the text rule, and the space too, so that a parser
+ * splitting the line on spaces gets each value whole. */
+static void test_token(void)
+{
+	escape__token(buf, sizeof(buf), "rg reader=0", 16);
+	ASSERT_STREQ(buf, "rg\\x20reader=0", "space escaped");
+	escape__token(buf, sizeof(buf), HOSTILE, 16);
+	ASSERT_STREQ(buf, HOSTILE_TEXT, "otherwise the text rule");
+	escape__token(buf, sizeof(buf), "a b\\", 16);
+	ASSERT_EQ(strchr(buf, ' ') == NULL, 1, "no space left");
+	ASSERT_EQ(escape__token(NULL, 0, " ", 16) + 1, ESCAPE_TEXT_SIZE(1), "worst case fits");
+}
+
 void suite_escape(void)
 {
 	harness_suite("escape");
@@ -206,4 +220,5 @@ void suite_escape(void)
 	RUN(test_utf8_invalid);
 	RUN(test_comm_cut);
 	RUN(test_small_buffer);
+	RUN(test_token);
 }

@@ -40,24 +40,48 @@ skip() { echo "SKIP vm/$1: $2"; }
 # kernel and mechanism have no racegen case of their own (tests/vm/run.sh
 # has 6.1 fentry and kprobe, 6.12 fentry): so every 6.x kernel and
 # mechanism meets btrfs once, and the suite stays near its 30 minutes.
+# The first field is the guest's seconds in CI (stop 34: a 2-core host,
+# two guests at once), which tests/vm/run.sh orders its queue by.
 cases=(
-	"5.10 fentry noracle ext4,xfs"
-	"6.1 fentry clean ext4,xfs"
-	"6.1 kprobe clean ext4,xfs"
-	"6.1 tracepoint clean ext4,xfs,btrfs"
-	"6.12 fentry clean ext4,xfs"
-	"6.12 kprobe clean ext4,xfs,btrfs"
-	"6.12 tracepoint clean ext4,xfs,btrfs"
+	"131 5.10 fentry noracle ext4,xfs"
+	"188 6.1 fentry clean ext4,xfs"
+	"175 6.1 kprobe clean ext4,xfs"
+	"248 6.1 tracepoint clean ext4,xfs,btrfs"
+	"87 6.12 fentry clean ext4,xfs"
+	"117 6.12 kprobe clean ext4,xfs,btrfs"
+	"111 6.12 tracepoint clean ext4,xfs,btrfs"
 )
 
-# A sysroot with the loads, built once for every guest.
-mkdir -p "$results"
+# workloads.sh [--list | --prepare | CASE]: --list prints the cases (with
+# their seconds), --prepare builds the sysroot every case boots with, and
+# CASE ("5.10 fentry noracle ext4,xfs") runs one case on it. With no
+# argument: prepare, then every case RW_VM_ONLY matches.
+mode=${1:-all}
 sysroot=$results/workloads-sysroot
-rm -rf "$sysroot"
-if ! "$here/sysroot.sh" "$sysroot" stress-ng fio 2> "$results/sysroot.err"; then
+
+if [ "$mode" = --list ]; then
+	printf '%s\n' "${cases[@]}"
+	exit 0
+fi
+
+# A sysroot with the loads, built once for every guest; where it cannot be
+# built, each case says so.
+prepare() {
+	mkdir -p "$results"
+	rm -rf "$sysroot"
+	"$here/sysroot.sh" "$sysroot" stress-ng fio 2> "$results/sysroot.err" ||
+		{ rm -rf "$sysroot"; return 1; }
+}
+if [ "$mode" = --prepare ]; then
+	prepare
+	exit 0
+fi
+[ "$mode" = all ] && prepare
+if [ ! -d "$sysroot" ]; then
 	for c in "${cases[@]}"; do
 		set -- $c
-		skip "$1/$2/workloads" "no sysroot of stress-ng and fio: $(tail -1 "$results/sysroot.err")"
+		[ "$mode" = all ] || [ "$mode" = "${c#* }" ] || continue
+		skip "$2/$3/workloads" "no sysroot of stress-ng and fio: $(tail -1 "$results/sysroot.err" 2>/dev/null)"
 	done
 	exit 0
 fi
@@ -192,7 +216,12 @@ run_case() {
 	vm_roles "$series/$attach" "$dir/out" "$fslist"
 }
 
+if [ "$mode" != all ]; then
+	run_case $mode
+	exit 0
+fi
 for c in "${cases[@]}"; do
+	c=${c#* }
 	[[ "$c" =~ ${RW_VM_ONLY:-.} ]] && run_case $c
 done
 exit 0

@@ -121,7 +121,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointe
 	       -Wno-missing-field-initializers -std=gnu11 -Iinclude -Isrc -Itests/fuzz
 # The records' consumers: decoder, verdict engine and rules, the report sink.
 FUZZ_SRCS   := src/errname.c src/events.c src/engine.c src/hash.c src/heap.c src/verdict.c src/report.c \
-	       src/escape.c src/ksyms.c src/plan.c src/testtag.c
+	       src/escape.c src/ksyms.c src/plan.c src/testtag.c src/perfetto.c
 FUZZ_HDRS   := $(wildcard src/*.h tests/fuzz/*.h) include/racewatch.h
 
 fuzz: $(FUZZ_OUT)/fuzz_records $(FUZZ_OUT)/mkseeds

@@ -61,6 +61,7 @@ enum {
 	OPT_KEEP_INSTANCE,
 	OPT_METRICS,
 	OPT_INTERVAL,
+	OPT_PERFETTO,
 };
 
 static const char args_doc[] = "[-- COMMAND [ARG...]]";
@@ -118,6 +119,8 @@ static const struct argp_option options[] = {
 	  "(node_exporter's textfile collector), rewritten atomically every --interval" },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between --metrics rewrites "
 	  "(default 15)" },
+	{ "perfetto", OPT_PERFETTO, "FILE", 0, "Also write a timeline of operations, "
+	  "invalidations, inserts and windows to FILE, for ui.perfetto.dev" },
 	{ "raw-addresses", OPT_RAW_ADDRESSES, NULL, 0,
 	  "Print stack frames that resolve to no symbol as raw kernel addresses (a KASLR leak), not [unknown]" },
 	/* Our own, because ARGP_NO_ERRS (one-line errors) also mutes argp's. */
@@ -319,6 +322,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!arg[0])
 			return usage_error("invalid --metrics '%s': empty", arg);
 		cfg->metrics = arg;
+		break;
+	case OPT_PERFETTO:
+		if (!arg[0])
+			return usage_error("invalid --perfetto '%s': empty", arg);
+		cfg->perfetto = arg;
 		break;
 	case OPT_INTERVAL:
 		if (parse_long(arg, 1, 86400, &v))

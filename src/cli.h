@@ -72,6 +72,7 @@ struct rw_config {
 	const char *trace_instance;	/* a name checked for tracefs's instances/ */
 	bool keep_instance;
 	const char *metrics;		/* --metrics FILE */
+	const char *perfetto;		/* --perfetto FILE */
 	long metrics_interval_s;	/* --interval */
 	bool interval_given;
 	bool version;			/* --version: print it (version.h) and exit */

@@ -37,6 +37,7 @@
 #include "report.h"
 #include "testtag.h"
 #include "metrics.h"
+#include "perfetto.h"
 #include "tracemarker.h"
 #include "version.h"
 
@@ -87,6 +88,7 @@ struct session {
 	FILE *out;		/* stdout, or -o FILE */
 	struct trace_marker *marker;	/* --trace-marker; NULL: none */
 	struct metrics *metrics;	/* --metrics; NULL: none */
+	struct perfetto *perfetto;	/* --perfetto; NULL: none */
 	const struct plan *plan;	/* as attached, for --metrics */
 	__u64 metrics_due;		/* next rewrite, CLOCK_MONOTONIC ns */
 	struct command cmd;	/* -- CMD: while it runs, pid != 0 */
@@ -231,6 +233,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		s->caught_up = true;
 		return STOP;
 	} else {
+		perfetto__record(s->perfetto, &rec);
 		engine__feed(s->engine, &rec);
 		if (rec.hdr.ts > s->newest_ts)
 			s->newest_ts = rec.hdr.ts;
@@ -252,6 +255,11 @@ static void on_window(const struct rw_window *w, void *ctx)
 		const struct test_row *t = s->tests ? testtag__at(s->tests, w->op->hdr.ts) : NULL;
 
 		trace_marker__window(s->marker, w, t ? t->name : NULL);
+	}
+	if (s->perfetto && report__wanted(s->report, w)) {
+		const struct test_row *t = s->tests ? testtag__at(s->tests, w->op->hdr.ts) : NULL;
+
+		perfetto__window(s->perfetto, w, t ? t->name : NULL);
 	}
 	/* report__window() ends with fflush(): errno is its write's. Stop the
 	 * poll loop; nobody reads what we would print. */
@@ -766,6 +774,9 @@ static int run(struct session *s, struct plan *plan)
 	report__summary(s->report, s->engine, &losses, plan, (mono_ns() - start) / 1e9);
 	trace_marker__summary(s->marker, s->engine, &losses, (mono_ns() - start) / 1e9);
 	metrics__write(s->metrics, s->engine, &losses, plan, false);
+	if (perfetto__close(s->perfetto, mono_ns()) && !err)
+		err = RW_EXIT_FAILURE;
+	s->perfetto = NULL;
 	warn_losses(s);
 	s->raced = engine__stats(s->engine)->verdicts[VERDICT_RACE] != 0;
 	err = output_status(s, err);
@@ -833,6 +844,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (s.cfg.perfetto) {
+		s.perfetto = perfetto__open(s.cfg.perfetto);
+		if (!s.perfetto) {
+			err = RW_EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (s.cfg.trace_marker) {
 		s.marker = trace_marker__open(s.cfg.trace_instance, s.cfg.keep_instance, &err);
 		if (!s.marker)
@@ -861,6 +879,7 @@ int main(int argc, char **argv)
 	ksyms__free(s.ksyms);
 	racewatch_bpf__destroy(s.skel);
 out:
+	perfetto__close(s.perfetto, mono_ns());
 	trace_marker__close(s.marker);
 	metrics__free(s.metrics);
 	err = close_output(&s, err);

@@ -144,7 +144,7 @@ const char *report__op_kind_name(__u32 kind)
 	return "?";
 }
 
-static const char *inval_fn_name(__u32 fn)
+const char *report__inval_fn_name(__u32 fn)
 {
 	switch (fn) {
 	case RW_INVAL_TRUNCATE:	return "truncate_inode_pages_range";
@@ -409,7 +409,7 @@ static void window_json(struct report *r, const struct rw_window *w)
 		w->op_lost, w->op_flags & RW_OP_END_NO_RETURN ? "true" : "false",
 		w->op_flags & RW_OP_END_UNWATCHED ? "true" : "false",
 		w->op_expired ? "true" : "false");
-	fprintf(out, "\"drop\":{\"fn\":\"%s\",", inval_fn_name(w->inval->fn));
+	fprintf(out, "\"drop\":{\"fn\":\"%s\",", report__inval_fn_name(w->inval->fn));
 	json_page_index(out, "first", w->inval->first);
 	fputc(',', out);
 	json_page_index(out, "last", w->inval->last);

@@ -62,6 +62,8 @@ void report__tests(struct report *r, const char *pattern);
 const char *report__op_kind_name(__u32 kind);
 /* The summary's name of a BPF loss counter ("ringbuf_full"...). */
 const char *report__counter_name(enum rw_counter c);
+/* "truncate_inode_pages_range"... (rw_inval_begin.fn). */
+const char *report__inval_fn_name(__u32 fn);
 /* "absent", "unreadable", "free", "write", "read" (rw_lock.state). */
 const char *report__lock_state_name(__u8 state);
 /* Whether a window is one the report prints (-v, --pid): every sink

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "engine.h"
 #include "events.h"
+#include "perfetto.h"
 #include "plan.h"
 #include "report.h"
 #include "verdict.h"
@@ -67,6 +68,7 @@ struct fz {
 	__u8 opts;
 	struct engine *engine;
 	struct report *report;
+	struct perfetto *perfetto;
 	__u64 clock;
 	__u64 insert_ts[8];		/* recent inserts, for PAGE and DELETE */
 	unsigned int ninserts;
@@ -196,6 +198,7 @@ static void fz_on_window(const struct rw_window *w, void *ctx)
 	fz_check_window(w);
 	f->windows++;
 	report__window(f->report, w);
+	perfetto__window(f->perfetto, w, f->windows & 1 ? "generic/042" : NULL);
 }
 
 static void fz_on_forget(const struct rw_inode_key *key, __u64 index, void *ctx)
@@ -219,6 +222,7 @@ static void fz_record(struct fz *f, const void *bytes, size_t len)
 		FZ_ASSERT(rec.hdr.type > 0 && rec.hdr.type < RW_REC_MAX);
 		FZ_ASSERT(rec.hdr.size <= len && rec.hdr.size <= sizeof(rec));
 		FZ_ASSERT(!memcmp(&rec, buf, rec.hdr.size));
+		perfetto__record(f->perfetto, &rec);
 		engine__feed(f->engine, &rec);
 	}
 	free(buf);
@@ -442,7 +446,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	f.report = report__new(sink, &ropts);
 	f.engine = engine__new(&eopts);
-	if (!f.report || !f.engine)
+	/* The timeline sink meets every record and window too. */
+	f.perfetto = perfetto__open(getenv("RW_FUZZ_PRINT") ? "/dev/stdout" : "/dev/null");
+	if (!f.report || !f.engine || !f.perfetto)
 		abort();
 	if (f.opts & FZ_OPT_STRUCTURED)
 		while (f.pos < f.size)
@@ -452,6 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 1 && data[size - 1] == FZ_END_NOFLUSH) {
 		engine__free(f.engine);
 		report__free(f.report);
+		perfetto__close(f.perfetto, f.clock);
 		return 0;
 	}
 	engine__flush(f.engine);
@@ -481,6 +488,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	losses.malformed = f.size & 0xff;
 	losses.counters[RW_CNT_RINGBUF_FULL] = f.opts;
 	report__summary(f.report, f.engine, &losses, &plan, 1.5);
+	FZ_ASSERT(!perfetto__close(f.perfetto, f.clock));
 	engine__free(f.engine);
 	report__free(f.report);
 	return 0;

@@ -49,6 +49,20 @@ wait "$RWPID"
 rwrc=$?
 RWPID=
 lost=$(grep '"type":"summary"' "$tmp/rw.json" | grep -o '"lost":{[^}]*}')
+# btrfs_punch_hole_lock_range() drops the range again and again while
+# readers refill it, and each refill is a candidate of the one punch (one
+# btrfs punch gathered 1,997 candidates in a 4 s fadvise run here): on a
+# loaded CI machine one run went past the engine's bound (ENGINE_MAX_CANDS,
+# 16,384 an operation, or 32,768 in all), and racewatch said so and judged those windows
+# lost, as it must (README "Lost data"). That run cannot score recall; it
+# says SKIP with the count. Any other warning fails.
+if [ "$fs" = btrfs ] && [ "$rwrc" -eq 0 ] && grep -q 'WARNING' "$tmp/rw.err" &&
+   ! grep 'WARNING' "$tmp/rw.err" | grep -qv 'candidate inserts not kept (engine full'; then
+	for mode in ${modes//,/ }; do
+		skip "paths/$fs/$mode" "racewatch reached its engine bound under btrfs's punch retries, windows judged lost, recall untested this run: $(grep -m1 WARNING "$tmp/rw.err" | head -c 200)"
+	done
+	exit 0
+fi
 if [ "$rwrc" -ne 0 ] || grep -q 'WARNING' "$tmp/rw.err"; then
 	# The warnings themselves, not the start-up notes before them.
 	fail "paths/$fs" "racewatch exit $rwrc: $( (grep 'WARNING' "$tmp/rw.err" || tail -3 "$tmp/rw.err") | head -c 600)"

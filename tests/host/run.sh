@@ -18,6 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip trace-marker "needs root"
 	skip version "needs root"
 	skip metrics "needs root"
+	skip perfetto "needs root"
 	skip overload "needs root"
 	skip escape/ext4 "needs root"
 	skip exit "needs root"
@@ -40,6 +41,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ./kmsg.sh
 ./trace-marker.sh
 ./metrics.sh
+./perfetto.sh
 ./overload.sh
 ./escape.sh
 ./exit.sh

@@ -24,7 +24,7 @@ here=$(realpath "$(dirname "$0")")
 tracefs=/sys/kernel/tracing
 instance=racewatch-test-$$
 watched_scratch
-trap 'rmdir "$tracefs/instances/$instance" 2> /dev/null; watched_scratch_cleanup' EXIT
+trap 'rmdir "$tracefs/instances/racewatch-test-"{,x,y}$$ 2> /dev/null; watched_scratch_cleanup' EXIT
 
 if ! command -v trace-cmd > /dev/null; then
 	skip trace-marker/capture "trace-cmd not installed (make check installs it)"
@@ -52,7 +52,11 @@ if ! kill -0 "$recorder" 2> /dev/null; then
 	recorder=
 	how="trace-cmd record refused ($(grep -m1 -iE 'not permitted|error|denied' "$tmp/record.out" |
 		head -c 120)): tracefs setup, trace-cmd extract"
+	# A fresh instance: nothing of what the failed record set up (its
+	# per-CPU readers may outlive it for a moment) touches this one.
 	rmdir "$inst" 2> /dev/null
+	instance=racewatch-test-x$$
+	inst=$tracefs/instances/$instance
 	mkdir "$inst" && echo mono > "$inst/trace_clock" &&
 		echo 1 > "$inst/events/filemap/mm_filemap_add_to_page_cache/enable" || {
 		fail trace-marker/capture "cannot set up instance $inst"
@@ -62,20 +66,25 @@ else
 	how="trace-cmd record"
 fi
 
-if ! start_racewatch "$tmp/rw.json" "$tmp/rw.err" --json -v --dev "$dev" --trace-instance "$instance"; then
-	fail trace-marker/capture "racewatch did not start: $(head -c 300 "$tmp/rw.err")"
-	exit 0
-fi
-"$RACEGEN" -d 3 -o punch "$tmp/mnt/f.dat" > "$tmp/gen.json" 2> "$tmp/gen.err"
-kill -INT "$RWPID"
-wait "$RWPID"
-rwrc=$?
-RWPID=
-if [ "$rwrc" -ne 0 ] || grep -q WARNING "$tmp/rw.err"; then
-	fail trace-marker/capture "racewatch exit $rwrc: $( (grep WARNING "$tmp/rw.err" || tail -2 "$tmp/rw.err") | head -c 300)"
-elif grep -q 'made trace instance' "$tmp/rw.err" || [ ! -d "$inst" ]; then
-	fail trace-marker/capture "racewatch made or removed an instance that was not its own"
-else
+# capture: one racewatch run on the instance, read back into
+# $tmp/report.txt; prints the FAIL line and returns 1 when a step failed.
+capture() {
+	if ! start_racewatch "$tmp/rw.json" "$tmp/rw.err" --json -v --dev "$dev" --trace-instance "$instance"; then
+		fail trace-marker/capture "racewatch did not start: $(head -c 300 "$tmp/rw.err")"
+		return 1
+	fi
+	"$RACEGEN" -d 3 -o punch "$tmp/mnt/f.dat" > "$tmp/gen.json" 2> "$tmp/gen.err"
+	kill -INT "$RWPID"
+	wait "$RWPID"
+	rwrc=$?
+	RWPID=
+	if [ "$rwrc" -ne 0 ] || grep -q WARNING "$tmp/rw.err"; then
+		fail trace-marker/capture "racewatch exit $rwrc: $( (grep WARNING "$tmp/rw.err" || tail -2 "$tmp/rw.err") | head -c 300)"
+		return 1
+	elif grep -q 'made trace instance' "$tmp/rw.err" || [ ! -d "$inst" ]; then
+		fail trace-marker/capture "racewatch made or removed an instance that was not its own"
+		return 1
+	fi
 	if [ -n "$recorder" ]; then
 		kill -INT "$recorder"
 		wait "$recorder"
@@ -83,10 +92,37 @@ else
 		trace-cmd extract -B "$instance" -o "$tmp/trace.dat" > "$tmp/extract.out" 2>&1
 	fi
 	trace-cmd report -i "$tmp/trace.dat" > "$tmp/report.txt" 2> "$tmp/report.err"
-	if row=$(python3 "$here/trace-check.py" "$tmp/report.txt" "$tmp/rw.json" "$(getconf PAGESIZE)" "$instance" 2>&1); then
-		pass trace-marker/capture "$how: $row"
+}
+
+# What a capture held, to tell a lost capture from a wrong one.
+held() {
+	echo "report: $(wc -l < "$tmp/report.txt") lines, $(grep -c "^ *$instance:" "$tmp/report.txt") of the instance, $(grep -c 'racewatch: ' "$tmp/report.txt") racewatch lines; racewatch: $(grep -c '"type":"window"' "$tmp/rw.json") windows; extract: $(tail -2 "$tmp/extract.out" 2> /dev/null | tr '\n' ' ') $(head -c 200 "$tmp/report.err" | tr '\n' ' ')"
+}
+
+# 8 MiB a CPU: every insert event of the run must stay in the buffer.
+[ -z "$recorder" ] && echo 8192 > "$inst/buffer_size_kb"
+if capture; then
+	again=
+	# One CI run's capture held no line of the instance at all, for a
+	# cause not known (its message did not say what the capture held):
+	# such a capture, and only that, is taken once more on a fresh
+	# instance, and the result says so.
+	if [ -z "$recorder" ] && ! grep -q "^ *$instance: .*racewatch: SUMMARY" "$tmp/report.txt"; then
+		again="the first capture held no SUMMARY ($(held)); again on a fresh instance: "
+		rmdir "$inst" 2> /dev/null
+		instance=racewatch-test-y$$
+		inst=$tracefs/instances/$instance
+		mkdir "$inst" && echo mono > "$inst/trace_clock" && echo 8192 > "$inst/buffer_size_kb" &&
+			echo 1 > "$inst/events/filemap/mm_filemap_add_to_page_cache/enable" ||
+			fail trace-marker/capture "cannot set up instance $inst"
+		capture || again=failed
+	fi
+	if [ "$again" = failed ]; then
+		:
+	elif row=$(python3 "$here/trace-check.py" "$tmp/report.txt" "$tmp/rw.json" "$(getconf PAGESIZE)" "$instance" 2>&1); then
+		pass trace-marker/capture "$how: $again$row"
 	else
-		fail trace-marker/capture "$how: $row"
+		fail trace-marker/capture "$how: $again$row ($(held))"
 	fi
 fi
 rmdir "$inst" 2> /dev/null

@@ -104,6 +104,7 @@ static void test_bad_input(void)
 		{ "racewatch", "--trace-instance", "a b" },
 		{ "racewatch", "--keep-instance", NULL },
 		{ "racewatch", "--metrics", "" },
+		{ "racewatch", "--perfetto", "" },
 		{ "racewatch", "--interval", "5" },
 	};
 	struct rw_config cfg;

@@ -5,7 +5,9 @@
   trace-check.py REPORT.txt RACEWATCH.json PAGE_SIZE INSTANCE
 
 Only the lines of ftrace instance INSTANCE count (trace-cmd report prefixes
-each with "INSTANCE:"); the global buffer's are another capture's.
+each with "INSTANCE:"); the global buffer's are another capture's. With
+INSTANCE "-", REPORT is one instance's text as `trace-cmd show -B` prints
+it, without prefixes.
 
 The capture ran on trace clock "mono" with filemap:mm_filemap_add_to_page_cache
 enabled. Checks, each of which fails with one line on stderr (exit 1):
@@ -23,7 +25,7 @@ import json
 import re
 import sys
 
-MARK = re.compile(r'^.*?\s(\d+\.\d+): print:\s+tracing_mark_write: racewatch: (\S+) (.*)$')
+MARK = re.compile(r'^.*?\s(\d+\.\d+): (?:print:\s+)?tracing_mark_write: racewatch: (\S+) (.*)$')
 ADD = re.compile(r'^\s*(.*)-(\d+)\s+\[\d+\]\s+(?:\S+\s+)?(\d+\.\d+): mm_filemap_add_to_page_cache: '
                  r'dev (\d+):(\d+) ino ([0-9a-f]+) .*ofs=(\d+)')
 INSERT_SLACK_NS = 1_000_000
@@ -54,11 +56,11 @@ def to_ns(ts):
 def main():
     report, ndjson, page_size, instance = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     marks, adds = [], {}
-    prefix = re.compile(r'^\s*' + re.escape(instance) + r':\s')
+    prefix = re.compile(r'^\s*' + re.escape(instance) + r':\s' if instance != '-' else r'')
     with open(report, errors='replace') as f:
         for line in f:
             m = prefix.match(line)
-            if not m:
+            if not m or line.startswith('#'):
                 continue
             line = line[m.end():]
             m = MARK.match(line)

@@ -24,7 +24,7 @@ here=$(realpath "$(dirname "$0")")
 tracefs=/sys/kernel/tracing
 instance=racewatch-test-$$
 watched_scratch
-trap 'rmdir "$tracefs/instances/racewatch-test-"{,x,y}$$ 2> /dev/null; watched_scratch_cleanup' EXIT
+trap 'rmdir "$tracefs/instances/racewatch-test-"{,x}$$ 2> /dev/null; watched_scratch_cleanup' EXIT
 
 if ! command -v trace-cmd > /dev/null; then
 	skip trace-marker/capture "trace-cmd not installed (make check installs it)"
@@ -52,8 +52,8 @@ if ! kill -0 "$recorder" 2> /dev/null; then
 	recorder=
 	how="trace-cmd record refused ($(grep -m1 -iE 'not permitted|error|denied' "$tmp/record.out" |
 		head -c 120)): tracefs setup, trace-cmd extract"
-	# A fresh instance: nothing of what the failed record set up (its
-	# per-CPU readers may outlive it for a moment) touches this one.
+	# A fresh instance: nothing of what the failed record set up touches
+	# this one.
 	rmdir "$inst" 2> /dev/null
 	instance=racewatch-test-x$$
 	inst=$tracefs/instances/$instance
@@ -73,7 +73,7 @@ capture() {
 		fail trace-marker/capture "racewatch did not start: $(head -c 300 "$tmp/rw.err")"
 		return 1
 	fi
-	"$RACEGEN" -d 3 -o punch "$tmp/mnt/f.dat" > "$tmp/gen.json" 2> "$tmp/gen.err"
+	"$RACEGEN" -d "${RW_TRACE_SECONDS:-3}" -o punch "$tmp/mnt/f.dat" > "$tmp/gen.json" 2> "$tmp/gen.err"
 	kill -INT "$RWPID"
 	wait "$RWPID"
 	rwrc=$?
@@ -89,6 +89,8 @@ capture() {
 		kill -INT "$recorder"
 		wait "$recorder"
 	else
+		# show first: extract removes the instance when it is done.
+		trace-cmd show -B "$instance" > "$tmp/show.txt" 2> "$tmp/show.err"
 		trace-cmd extract -B "$instance" -o "$tmp/trace.dat" > "$tmp/extract.out" 2>&1
 	fi
 	trace-cmd report -i "$tmp/trace.dat" > "$tmp/report.txt" 2> "$tmp/report.err"
@@ -102,27 +104,24 @@ held() {
 # 8 MiB a CPU: every insert event of the run must stay in the buffer.
 [ -z "$recorder" ] && echo 8192 > "$inst/buffer_size_kb"
 if capture; then
-	again=
-	# One CI run's capture held no line of the instance at all, for a
-	# cause not known (its message did not say what the capture held):
-	# such a capture, and only that, is taken once more on a fresh
-	# instance, and the result says so.
+	# trace-cmd 3.1.6's extract loses an instance's data once the capture
+	# grows (CI: 1,985 windows, the report held none of the instance; here
+	# with 5,255: "libtracecmd: Invalid argument, did not match size of
+	# 2991468544 to -1303498752"), while 1,100 to 1,400 windows came
+	# through whole, and 5,142 once. Then the same buffer as trace-cmd
+	# show -B printed it before the extract (ftrace's own text of it) is
+	# checked instead, and the result says so.
+	reader=$instance
 	if [ -z "$recorder" ] && ! grep -q "^ *$instance: .*racewatch: SUMMARY" "$tmp/report.txt"; then
-		again="the first capture held no SUMMARY ($(held)); again on a fresh instance: "
-		rmdir "$inst" 2> /dev/null
-		instance=racewatch-test-y$$
-		inst=$tracefs/instances/$instance
-		mkdir "$inst" && echo mono > "$inst/trace_clock" && echo 8192 > "$inst/buffer_size_kb" &&
-			echo 1 > "$inst/events/filemap/mm_filemap_add_to_page_cache/enable" ||
-			fail trace-marker/capture "cannot set up instance $inst"
-		capture || again=failed
+		how+=" (its report held none of the instance: $(grep -m1 -iE 'invalid|error|match' "$tmp/extract.out" | head -c 120 | tr '\n' ' ')), so trace-cmd show -B, read before it"
+		cp "$tmp/show.txt" "$tmp/report.txt"
+		cp "$tmp/show.err" "$tmp/report.err"
+		reader=-
 	fi
-	if [ "$again" = failed ]; then
-		:
-	elif row=$(python3 "$here/trace-check.py" "$tmp/report.txt" "$tmp/rw.json" "$(getconf PAGESIZE)" "$instance" 2>&1); then
-		pass trace-marker/capture "$how: $again$row"
+	if row=$(python3 "$here/trace-check.py" "$tmp/report.txt" "$tmp/rw.json" "$(getconf PAGESIZE)" "$reader" 2>&1); then
+		pass trace-marker/capture "$how: $row"
 	else
-		fail trace-marker/capture "$how: $again$row ($(held))"
+		fail trace-marker/capture "$how: $row ($(held))"
 	fi
 fi
 rmdir "$inst" 2> /dev/null

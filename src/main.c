@@ -251,14 +251,11 @@ static void on_window(const struct rw_window *w, void *ctx)
 
 	report__window(s->report, w);
 	metrics__window(s->metrics, w);
-	if (s->marker && report__wanted(s->report, w)) {
+	/* The other sinks show the windows stdout shows, with their test. */
+	if ((s->marker || s->perfetto) && report__wanted(s->report, w)) {
 		const struct test_row *t = s->tests ? testtag__at(s->tests, w->op->hdr.ts) : NULL;
 
 		trace_marker__window(s->marker, w, t ? t->name : NULL);
-	}
-	if (s->perfetto && report__wanted(s->report, w)) {
-		const struct test_row *t = s->tests ? testtag__at(s->tests, w->op->hdr.ts) : NULL;
-
 		perfetto__window(s->perfetto, w, t ? t->name : NULL);
 	}
 	/* report__window() ends with fflush(): errno is its write's. Stop the

@@ -90,6 +90,20 @@ static void begin_event(struct perfetto *p)
 	p->first = false;
 }
 
+/* What open allocated, however far it got; the file is the caller's. */
+static void perfetto_free(struct perfetto *p)
+{
+	if (!p)
+		return;
+	hash__free(p->ops);
+	hash__free(p->inodes);
+	hash__free(p->tasks);
+	free(p->inos);
+	free(p->task_list);
+	free(p->path);
+	free(p);
+}
+
 struct perfetto *perfetto__open(const char *path)
 {
 	struct perfetto *p = calloc(1, sizeof(*p));
@@ -111,13 +125,7 @@ struct perfetto *perfetto__open(const char *path)
 		RW_ABI_VERSION);
 	return p;
 fail:
-	if (p) {
-		hash__free(p->ops);
-		hash__free(p->inodes);
-		hash__free(p->tasks);
-		free(p->path);
-		free(p);
-	}
+	perfetto_free(p);
 	return NULL;
 }
 
@@ -517,12 +525,6 @@ int perfetto__close(struct perfetto *p, __u64 end_ns)
 		fprintf(stderr, "racewatch: --perfetto: %llu operations on inodes past %d drawn "
 			"on each filesystem's \"other inodes\" track\n",
 			(unsigned long long)p->inodes_folded, MAX_INODES);
-	hash__free(p->ops);
-	hash__free(p->inodes);
-	hash__free(p->tasks);
-	free(p->inos);
-	free(p->task_list);
-	free(p->path);
-	free(p);
+	perfetto_free(p);
 	return err;
 }
